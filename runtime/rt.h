@@ -1,0 +1,163 @@
+/* The compute backend interface: one vtable, implemented by runtime/linux (OCI runtime binary: runc/crun)
+ * and runtime/hcs (Windows Host Compute Service). The task service (shim/) calls down through it; nothing
+ * here knows about TTRPC or protobuf.
+ *
+ * Every operation that may take long (a runtime binary, an HCS operation) is asynchronous: it returns 0 after
+ * starting the work and calls its rt_done_cb exactly once from the loop, or returns -1 with err and never
+ * calls the callback. Process exits and OOM events reach the service through rt_events.
+ */
+#ifndef RT_H
+#define RT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "cs_err.h"
+
+#define RT_MAX_CPUS 256
+#define RT_MAX_BLKIO 32
+#define RT_MAX_IFACES 16
+
+typedef struct rt_backend rt_backend;
+
+/* Upward notifications; set once when the backend is created. */
+typedef struct rt_events {
+  /* A process the backend started (a container's init or an exec) or a process reparented to us
+   * exited. status: exit code, or 128+signal. Delivered once per pid, after the status is final. */
+  void (*exit)(void *data, int pid, int status, int64_t exited_at_ns);
+  /* The container's memory cgroup recorded an OOM kill. */
+  void (*oom)(void *data, const char *id);
+  void *data;
+} rt_events;
+
+typedef struct rt_stdio {
+  bool terminal;
+  /* Linux: the fds the process gets as 0/1/2 (-1 for /dev/null); unused with terminal. The backend dups
+   * them for the child; the caller keeps ownership. */
+  int fd[3];
+  /* Windows: named pipe paths for the process stdio (NULL for none). */
+  const char *path[3];
+} rt_stdio;
+
+typedef struct rt_create_req {
+  const char *id;
+  const char *bundle;      /* holds config.json and rootfs/ */
+  rt_stdio io;
+  const char *checkpoint;  /* restore from this image dir, or NULL */
+} rt_create_req;
+
+typedef struct rt_exec_req {
+  const char *id;
+  const char *exec_id;
+  const char *process_json; /* the OCI Process spec, JSON */
+  size_t process_json_len;
+  rt_stdio io;
+} rt_exec_req;
+
+typedef struct rt_checkpoint_req {
+  const char *id;
+  const char *image_path;
+  const char *work_path;   /* NULL: backend default */
+  bool exit;               /* stop the container after the checkpoint */
+  bool open_tcp, external_unix_sockets, terminal, file_locks;
+} rt_checkpoint_req;
+
+typedef struct rt_result {
+  int pid;         /* create/exec/start: the process pid (0 where not applicable) */
+  int console_fd;  /* terminal create/exec on Linux: the pty master, owned by the receiver; else -1 */
+} rt_result;
+
+/* err is NULL on success. */
+typedef void (*rt_done_cb)(void *data, const rt_result *res, const cs_err *err);
+typedef void (*rt_pids_cb)(void *data, const int *pids, size_t n, const cs_err *err);
+
+/* ---------------------------------------------------------------- counters, one sample */
+enum rt_sample_kind { RT_SAMPLE_NONE = 0, RT_SAMPLE_CGROUP_V1 = 1, RT_SAMPLE_CGROUP_V2 = 2, RT_SAMPLE_WINDOWS = 3 };
+
+typedef struct rt_blkio_entry {
+  uint64_t major, minor;
+  uint64_t read, write, sync, async, total; /* v1 ops; v2 fills read/write only */
+} rt_blkio_entry;
+
+typedef struct rt_net_iface {
+  char name[32];
+  uint64_t rx_bytes, rx_packets, rx_errors, rx_dropped;
+  uint64_t tx_bytes, tx_packets, tx_errors, tx_dropped;
+} rt_net_iface;
+
+typedef struct rt_sample {
+  int kind;                 /* enum rt_sample_kind */
+  int64_t timestamp_ns;     /* CLOCK_REALTIME */
+  struct {
+    uint64_t usage_ns, user_ns, kernel_ns;
+    uint32_t ncpu;
+    uint64_t per_cpu_ns[RT_MAX_CPUS];
+    uint64_t periods, throttled_periods, throttled_ns;
+  } cpu;
+  struct {
+    uint64_t usage, limit, max_usage, failcnt;
+    uint64_t cache, rss, rss_huge, mapped_file, dirty, writeback;
+    uint64_t pgpgin, pgpgout, pgfault, pgmajfault;
+    uint64_t inactive_anon, active_anon, inactive_file, active_file, unevictable;
+    uint64_t hierarchical_limit, hierarchical_swap_limit;
+    uint64_t swap_usage, swap_limit, swap_max_usage, swap_failcnt;
+    uint64_t kernel_usage, kernel_limit, kernel_max_usage, kernel_failcnt;
+    uint64_t oom_kill_disable, under_oom, oom_kill;  /* v1 memory.oom_control */
+    uint64_t ev_low, ev_high, ev_max, ev_oom, ev_oom_kill; /* v2 memory.events */
+    /* v2 memory.stat names */
+    uint64_t anon, file, kernel_stack, slab, sock, shmem, file_mapped, file_dirty, file_writeback;
+  } memory;
+  struct {
+    uint32_t n;
+    rt_blkio_entry bytes[RT_MAX_BLKIO];  /* io_service_bytes (v1) / rbytes,wbytes (v2) */
+    rt_blkio_entry ops[RT_MAX_BLKIO];    /* io_serviced (v1) / rios,wios (v2), same device order */
+  } blkio;
+  struct {
+    uint64_t current, limit; /* limit 0 = max */
+  } pids;
+  uint32_t n_net;
+  rt_net_iface net[RT_MAX_IFACES];
+  struct { /* RT_SAMPLE_WINDOWS only */
+    int64_t container_start_time_ns;
+    uint64_t uptime_ns;
+    uint64_t commit_bytes, commit_peak_bytes, private_working_set_bytes;
+    uint64_t read_count_normalized, read_size_bytes, write_count_normalized, write_size_bytes;
+  } windows;
+} rt_sample;
+
+/* ---------------------------------------------------------------- the vtable */
+typedef struct rt_ops {
+  const char *name;
+  int (*create)(rt_backend *be, const rt_create_req *req, rt_done_cb cb, void *data, cs_err *err);
+  /* Start the container's init (exec_id NULL) or a created exec. */
+  int (*start)(rt_backend *be, const char *id, const char *exec_id, rt_done_cb cb, void *data, cs_err *err);
+  /* Create an exec process (runc exec --detach). res.pid is its pid. */
+  int (*exec)(rt_backend *be, const rt_exec_req *req, rt_done_cb cb, void *data, cs_err *err);
+  /* pid 0: the container (runtime kill, `all` to every process); else signal that process. */
+  int (*kill)(rt_backend *be, const char *id, int pid, int sig, bool all, rt_done_cb cb, void *data,
+              cs_err *err);
+  int (*delete)(rt_backend *be, const char *id, bool force, rt_done_cb cb, void *data, cs_err *err);
+  int (*pause)(rt_backend *be, const char *id, rt_done_cb cb, void *data, cs_err *err);
+  int (*resume)(rt_backend *be, const char *id, rt_done_cb cb, void *data, cs_err *err);
+  /* resources: OCI LinuxResources (or WindowsResources) JSON. */
+  int (*update)(rt_backend *be, const char *id, const char *resources_json, size_t len, rt_done_cb cb,
+                void *data, cs_err *err);
+  int (*pids)(rt_backend *be, const char *id, rt_pids_cb cb, void *data, cs_err *err);
+  int (*checkpoint)(rt_backend *be, const rt_checkpoint_req *req, rt_done_cb cb, void *data, cs_err *err);
+  /* Windows consoles are resized through the backend; on Linux the service resizes the pty master. */
+  int (*resize)(rt_backend *be, const char *id, int pid, uint32_t width, uint32_t height, cs_err *err);
+  /* Cheap, synchronous: cgroup files are kept open per container; no path resolution per sample. */
+  int (*stats)(rt_backend *be, const char *id, rt_sample *out, cs_err *err);
+  /* Free everything; no callbacks after this. */
+  void (*destroy)(rt_backend *be);
+} rt_ops;
+
+struct rt_backend {
+  const rt_ops *ops;
+  uv_loop_t *loop;
+  rt_events events;
+};
+
+#endif
