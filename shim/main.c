@@ -1,0 +1,56 @@
+/* containerd-shim-cshim-v2: a containerd runtime-v2 shim. See shim_args.h for the command line. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cs_log.h"
+#include "shim_start.h"
+
+#define CSHIM_VERSION "0.1.0"
+
+int main(int argc, char **argv) {
+  shim_args a;
+  cs_err err;
+  cs_err_clear(&err);
+  if (shim_args_parse(&a, argc, argv, &err) < 0) {
+    fprintf(stderr, "%s\n", err.msg);
+    return 2;
+  }
+  if (a.version) {
+    printf("%s:\n  Version: %s\n  Revision: cshim\n  Go version: none (C11)\n\n", argv[0], CSHIM_VERSION);
+    return 0;
+  }
+  if (a.action && strcmp(a.action, "start") == 0) {
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+      fprintf(stderr, "cannot find own executable\n");
+      return 1;
+    }
+    self[n] = '\0';
+    if (shim_start(&a, self, &err) < 0) {
+      fprintf(stderr, "%s\n", err.msg);
+      return 1;
+    }
+    return 0;
+  }
+  if (a.action && strcmp(a.action, "delete") == 0) {
+    /* stderr is logged by containerd as cleanup warnings; stdout is the response only */
+    cs_log_setup(2, a.debug ? CS_LOG_DEBUG : CS_LOG_WARN);
+    if (shim_delete(&a, &err) < 0) {
+      fprintf(stderr, "%s\n", err.msg);
+      return 1;
+    }
+    return 0;
+  }
+  if (a.action) {
+    fprintf(stderr, "unknown action %s (want start or delete)\n", a.action);
+    return 2;
+  }
+  if (shim_serve(&a, &err) < 0) {
+    cs_log(CS_LOG_ERROR, "serve: %s", err.msg);
+    return 1;
+  }
+  return 0;
+}

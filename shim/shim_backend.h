@@ -1,0 +1,19 @@
+/* Platform glue of the serving process: which backend the task service gets, how its counters are
+ * encoded for Stats, and who may connect. */
+#ifndef SHIM_BACKEND_H
+#define SHIM_BACKEND_H
+
+#include "task_service.h"
+
+rt_backend *shim_backend_new(void *data, uv_loop_t *loop, const task_runtime_opts *opts, const rt_events *ev,
+                             cs_err *err);
+int shim_encode_stats(const rt_sample *s, uint8_t **out, size_t *len, const char **type_url, cs_err *err);
+/* Refuse peers whose uid is neither root nor ours (SO_PEERCRED). */
+void shim_backend_set_peer_check(ttrpc_server *srv);
+
+/* What Create chose (runtime binary, root), saved in the bundle so `delete` after a crash drives the same
+ * runtime the same way. */
+int shim_backend_save_opts(const char *bundle, const task_runtime_opts *opts, cs_err *err);
+int shim_backend_load_opts(const char *bundle, char *binary, size_t blen, char *root, size_t rlen);
+
+#endif

@@ -1,0 +1,71 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cs_log.h"
+#include "rt_linux.h"
+#include "shim_backend.h"
+#include "stats_linux.h"
+
+#define OPTS_FILE "cshim-runtime"
+
+int shim_backend_save_opts(const char *bundle, const task_runtime_opts *o, cs_err *err) {
+  char path[4096], tmp[4096];
+  snprintf(path, sizeof path, "%s/" OPTS_FILE, bundle);
+  snprintf(tmp, sizeof tmp, "%s/." OPTS_FILE, bundle);
+  FILE *f = fopen(tmp, "we");
+  if (!f) return cs_err_sys(err, errno, "save runtime options in %s", bundle);
+  fprintf(f, "%s\n%s\n", o->binary_name && *o->binary_name ? o->binary_name : "runc", o->root ? o->root : "");
+  if (fclose(f) != 0 || rename(tmp, path) < 0) return cs_err_sys(err, errno, "save runtime options in %s", bundle);
+  return 0;
+}
+
+int shim_backend_load_opts(const char *bundle, char *binary, size_t blen, char *root, size_t rlen) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/" OPTS_FILE, bundle);
+  snprintf(binary, blen, "runc");
+  root[0] = '\0';
+  FILE *f = fopen(path, "re");
+  if (!f) return -1;
+  if (fgets(binary, (int)blen, f)) binary[strcspn(binary, "\n")] = '\0';
+  if (fgets(root, (int)rlen, f)) root[strcspn(root, "\n")] = '\0';
+  fclose(f);
+  if (!*binary) snprintf(binary, blen, "runc");
+  return 0;
+}
+
+rt_backend *shim_backend_new(void *data, uv_loop_t *loop, const task_runtime_opts *o, const rt_events *ev,
+                             cs_err *err) {
+  (void)data;
+  if (o->bundle && shim_backend_save_opts(o->bundle, o, err) < 0) return NULL;
+  rt_linux_opts lo;
+  rt_linux_opts_init(&lo);
+  lo.ns = o->ns;
+  if (o->binary_name && *o->binary_name) lo.binary = o->binary_name;
+  if (o->root && *o->root) lo.root = o->root;
+  if (o->criu_path && *o->criu_path) lo.criu = o->criu_path;
+  lo.systemd_cgroup = o->systemd_cgroup;
+  lo.no_pivot_root = o->no_pivot_root;
+  lo.no_new_keyring = o->no_new_keyring;
+  return rt_linux_new(loop, &lo, ev, err);
+}
+
+int shim_encode_stats(const rt_sample *s, uint8_t **out, size_t *len, const char **type_url, cs_err *err) {
+  return task_stats_encode_linux(s, out, len, type_url, err);
+}
+
+static int peer_check(int fd, void *data) {
+  (void)data;
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return 0; /* not a unix socket peer */
+  if (cred.uid == 0 || cred.uid == getuid()) return 0;
+  CS_WARN("refused connection from uid %u pid %d: only root or uid %u may use this shim", (unsigned)cred.uid,
+          (int)cred.pid, (unsigned)getuid());
+  return -1;
+}
+
+void shim_backend_set_peer_check(ttrpc_server *srv) { ttrpc_server_set_accept_check(srv, peer_check, NULL); }

@@ -1,0 +1,72 @@
+/* Internals shared by the task service's handler files. */
+#ifndef TASK_SERVICE_INT_H
+#define TASK_SERVICE_INT_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "containerd/events/task.pb-c.h"
+#include "containerd/task/v2/shim.pb-c.h"
+#include "task_proc.h"
+#include "task_service.h"
+
+typedef struct task_exit_note {
+  struct task_exit_note *next;
+  int pid, status;
+  int64_t at_ns;
+} task_exit_note;
+
+struct task_service {
+  task_service_config cfg;
+  rt_backend *rt;
+  task_container *containers;
+  size_t n_containers;
+  int starting;                /* runtime starts/execs in flight */
+  task_exit_note *unclaimed;   /* exits of pids not known yet, kept while a start is in flight */
+  bool shutting_down;
+};
+
+/* An asynchronous operation on one process: holds a reference so the proc outlives a racing Delete. */
+typedef struct task_op {
+  task_service *svc;
+  ttrpc_call *call;
+  task_proc *proc;
+  int kind;
+  uint32_t arg;
+} task_op;
+
+task_op *task_op_new(task_service *svc, ttrpc_call *call, task_proc *p, int kind);
+void task_op_free(task_op *op);
+
+void task_proc_ref(task_proc *p);
+void task_proc_unref(task_proc *p);
+
+/* Lookups answer the call with NotFound themselves and return NULL. */
+task_container *task_find_container(task_service *svc, const char *id);
+task_proc *task_lookup(task_service *svc, ttrpc_call *call, const char *id, const char *exec_id);
+
+void task_reply_msg(ttrpc_call *call, const ProtobufCMessage *m);
+void task_reply_empty(ttrpc_call *call);
+void task_publish(task_service *svc, const char *topic, const char *type, const ProtobufCMessage *m);
+void task_timestamp(Google__Protobuf__Timestamp *ts, int64_t ns);
+int64_t task_now_ns(void);
+/* Deliver an exit (record once, publish TaskExit, answer waiters). */
+void task_apply_exit(task_service *svc, task_proc *p, int status, int64_t at_ns);
+void task_starting_done(task_service *svc, task_proc *p);
+int task_ensure_backend(task_service *svc, const Google__Protobuf__Any *options, const char *bundle, cs_err *err);
+
+/* Unpack helper: answers InvalidArgument and returns NULL when the payload does not decode. */
+void *task_unpack(ttrpc_call *call, const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n);
+
+/* handlers in task_service_more.c */
+void task_h_pids(ttrpc_call *call, const uint8_t *p, size_t n, void *data);
+void task_h_pause(ttrpc_call *call, const uint8_t *p, size_t n, void *data);
+void task_h_resume(ttrpc_call *call, const uint8_t *p, size_t n, void *data);
+void task_h_checkpoint(ttrpc_call *call, const uint8_t *p, size_t n, void *data);
+void task_h_update(ttrpc_call *call, const uint8_t *p, size_t n, void *data);
+void task_h_resize(ttrpc_call *call, const uint8_t *p, size_t n, void *data);
+void task_h_closeio(ttrpc_call *call, const uint8_t *p, size_t n, void *data);
+void task_h_stats(ttrpc_call *call, const uint8_t *p, size_t n, void *data);
+void task_h_connect(ttrpc_call *call, const uint8_t *p, size_t n, void *data);
+void task_h_shutdown(ttrpc_call *call, const uint8_t *p, size_t n, void *data);
+
+#endif
