@@ -12,6 +12,10 @@
  *    the transport has already answered (DeadlineExceeded) or cannot answer. The call stays valid until
  *    the handler finishes it; finishing a cancelled call sends nothing.
  *  - Payload and metadata pointers handed to a handler are valid only during the handler invocation.
+ *  - A client function that returns -1 does not call its callback.
+ *  - Writes go through libuv on the socket: the process must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)),
+ *    or a peer that vanishes during a write kills it. ttrpc_server_new/ttrpc_client_new log a warning
+ *    if SIGPIPE is still at its default action.
  */
 #ifndef TTRPC_H
 #define TTRPC_H
@@ -26,6 +30,8 @@
 #define TTRPC_HEADER_SIZE 10
 #define TTRPC_MAX_MESSAGE (4u << 20)
 #define TTRPC_MAX_METADATA 16
+/* ttrpc_stream_send refuses (returns 1) while a connection has more than this many unsent bytes. */
+#define TTRPC_SEND_LIMIT (1u << 20)
 
 enum ttrpc_msg_type { TTRPC_REQUEST = 1, TTRPC_RESPONSE = 2, TTRPC_DATA = 3 };
 enum ttrpc_flags { TTRPC_FLAG_REMOTE_CLOSED = 0x1, TTRPC_FLAG_REMOTE_OPEN = 0x2, TTRPC_FLAG_NO_DATA = 0x4 };
@@ -129,6 +135,10 @@ int ttrpc_client_call(ttrpc_client *c, const char *service, const char *method, 
 int ttrpc_client_stream(ttrpc_client *c, const char *service, const char *method, const uint8_t *payload,
                         size_t len, const ttrpc_kv *md, size_t nmd, ttrpc_stream_cb cb, void *data,
                         uint32_t *stream_id, cs_err *err);
+/* Stop receiving a server stream early: cb runs now with last=true, CS_CANCELLED; frames the server
+ * still sends for it are dropped. No-op for an unknown id. (TTRPC has no cancel message: the server
+ * side learns of it only if the connection closes.) */
+void ttrpc_client_stream_cancel(ttrpc_client *c, uint32_t stream_id);
 /* Blocking unary call for CLIs and tests: runs the loop until the reply arrives. On CS_OK the reply
  * payload is returned in a malloc'd buffer (*out, *out_len; free with free()). Returns 0 or -1 with err
  * (err->code = the status code, err->msg = the status message). */
