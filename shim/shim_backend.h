@@ -7,6 +7,8 @@
 
 rt_backend *shim_backend_new(void *data, uv_loop_t *loop, const task_runtime_opts *opts, const rt_events *ev,
                              cs_err *err);
+/* Make the backend know a container it did not create (the `delete` cleanup of a dead shim). */
+int shim_backend_adopt(rt_backend *be, const char *id, const char *bundle, int pid, cs_err *err);
 int shim_encode_stats(const rt_sample *s, uint8_t **out, size_t *len, const char **type_url, cs_err *err);
 /* Refuse peers whose uid is neither root nor ours (SO_PEERCRED). */
 void shim_backend_set_peer_check(ttrpc_server *srv);

@@ -41,8 +41,7 @@ rt_backend *shim_backend_new(void *data, uv_loop_t *loop, const task_runtime_opt
                              cs_err *err) {
   (void)data;
   if (o->bundle && shim_backend_save_opts(o->bundle, o, err) < 0) return NULL;
-  rt_linux_opts lo;
-  rt_linux_opts_init(&lo);
+  rt_linux_opts lo = {0};
   lo.ns = o->ns;
   if (o->binary_name && *o->binary_name) lo.binary = o->binary_name;
   if (o->root && *o->root) lo.root = o->root;
@@ -51,6 +50,10 @@ rt_backend *shim_backend_new(void *data, uv_loop_t *loop, const task_runtime_opt
   lo.no_pivot_root = o->no_pivot_root;
   lo.no_new_keyring = o->no_new_keyring;
   return rt_linux_new(loop, &lo, ev, err);
+}
+
+int shim_backend_adopt(rt_backend *be, const char *id, const char *bundle, int pid, cs_err *err) {
+  return rt_linux_adopt(be, id, bundle, pid, err);
 }
 
 int shim_encode_stats(const rt_sample *s, uint8_t **out, size_t *len, const char **type_url, cs_err *err) {

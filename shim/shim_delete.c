@@ -57,6 +57,8 @@ int shim_delete(const shim_args *a, cs_err *err) {
   uv_loop_init(&loop);
   cs_err derr;
   rt_backend *rt = shim_backend_new(NULL, &loop, &o, &ev, &derr);
+  int pid = read_pid(bundle);
+  if (rt && shim_backend_adopt(rt, a->id, bundle, pid, &derr) < 0) CS_WARN("delete %s: %s", a->id, derr.msg);
   if (rt) {
     delete_wait w = {0};
     if (rt->ops->delete(rt, a->id, true, delete_cb, &w, &derr) == 0) {
@@ -83,7 +85,7 @@ int shim_delete(const shim_args *a, cs_err *err) {
   clock_gettime(CLOCK_REALTIME, &now);
   ts.seconds = now.tv_sec;
   ts.nanos = (int32_t)now.tv_nsec;
-  resp.pid = (uint32_t)read_pid(bundle);
+  resp.pid = (uint32_t)pid;
   resp.exit_status = 128 + 9;
   resp.exited_at = &ts;
   uint8_t buf[64];

@@ -1,0 +1,368 @@
+/* The Task API service over a real TTRPC socket, with a fake backend: the state machine, the exit/start
+ * races, event order and delivery after an outage, and bad input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "containerd/events/task.pb-c.h"
+#include "containerd/services/events/ttrpc_events.pb-c.h"
+#include "containerd/task/v2/shim.pb-c.h"
+#include "fake_rt.h"
+#include "task_service.h"
+
+#define TASK "containerd.task.v2.Task"
+
+typedef struct env {
+  uv_loop_t loop;
+  char dir[64], sock[128], evsock[128];
+  ttrpc_server *server, *evserver;
+  task_service *svc;
+  task_events *events;
+  fake_rt *rt;
+  ttrpc_client *client;
+  char topics[64][32];
+  int n_topics;
+  bool shutdown;
+} env;
+
+static env *E;
+
+static rt_backend *factory(void *data, uv_loop_t *loop, const task_runtime_opts *o, const rt_events *ev, cs_err *err) {
+  env *e = data;
+  e->rt = (fake_rt *)fake_rt_new(loop, ev);
+  return &e->rt->base;
+}
+
+static int encode(const rt_sample *s, uint8_t **out, size_t *len, const char **type_url, cs_err *err) {
+  *out = malloc(8);
+  memcpy(*out, "sample", 6);
+  *len = 6;
+  *type_url = "test.Sample";
+  return 0;
+}
+
+static void on_shutdown(void *data) { ((env *)data)->shutdown = true; }
+
+static void ev_forward(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
+  env *e = data;
+  Containerd__Services__Events__Ttrpc__V1__ForwardRequest *r =
+      containerd__services__events__ttrpc__v1__forward_request__unpack(NULL, n, p);
+  if (r && r->envelope && e->n_topics < 64) snprintf(e->topics[e->n_topics++], 32, "%s", r->envelope->topic);
+  if (r) containerd__services__events__ttrpc__v1__forward_request__free_unpacked(r, NULL);
+  ttrpc_call_reply(call, NULL, 0);
+}
+
+static const ttrpc_method ev_methods[] = {{"Forward", ev_forward, false}};
+
+static void start_events_server(env *e) {
+  cs_err err;
+  e->evserver = ttrpc_server_new(&e->loop);
+  assert_int_equal(ttrpc_server_register(e->evserver, "containerd.services.events.ttrpc.v1.Events", ev_methods, 1, e, &err), 0);
+  assert_int_equal(ttrpc_server_listen(e->evserver, e->evsock, &err), 0);
+}
+
+static int setup(void **state) {
+  env *e = calloc(1, sizeof *e);
+  uv_loop_init(&e->loop);
+  snprintf(e->dir, sizeof e->dir, "/tmp/cshim-svc-XXXXXX");
+  assert_non_null(mkdtemp(e->dir));
+  snprintf(e->sock, sizeof e->sock, "%s/shim.sock", e->dir);
+  snprintf(e->evsock, sizeof e->evsock, "%s/events.sock", e->dir);
+  e->events = task_events_new(&e->loop, e->evsock, "testns");
+  cs_err err;
+  task_service_config cfg = {.loop = &e->loop, .ns = "testns", .events = e->events, .backend_new = factory,
+                             .backend_data = e, .encode_stats = encode, .on_shutdown = on_shutdown, .shutdown_data = e};
+  e->svc = task_service_new(&cfg, &err);
+  e->server = ttrpc_server_new(&e->loop);
+  assert_int_equal(task_service_register(e->svc, e->server, &err), 0);
+  assert_int_equal(ttrpc_server_listen(e->server, e->sock, &err), 0);
+  e->client = ttrpc_client_new(&e->loop);
+  assert_int_equal(ttrpc_client_connect_sync(e->client, e->sock, &err), 0);
+  E = e;
+  *state = e;
+  return 0;
+}
+
+static void closed(void *data) { (*(int *)data)--; }
+
+static int teardown(void **state) {
+  env *e = *state;
+  ttrpc_client_close(e->client);
+  task_service_free(e->svc);
+  task_events_free(e->events);
+  int open = 1 + (e->evserver != NULL);
+  ttrpc_server_close(e->server, closed, &open);
+  if (e->evserver) ttrpc_server_close(e->evserver, closed, &open);
+  while (open > 0) uv_run(&e->loop, UV_RUN_ONCE);
+  uv_run(&e->loop, UV_RUN_NOWAIT);
+  assert_int_equal(uv_loop_close(&e->loop), 0);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
+  if (system(cmd) != 0) {
+  }
+  free(e);
+  return 0;
+}
+
+/* One unary call; returns the status code, the reply unpacked into *out if desc is given. */
+static int call(const char *method, const ProtobufCMessage *req, const ProtobufCMessageDescriptor *desc, void **out,
+                char *msg) {
+  uint8_t buf[4096];
+  size_t len = req ? protobuf_c_message_pack(req, buf) : 0;
+  uint8_t *reply = NULL;
+  size_t rlen = 0;
+  cs_err err;
+  int rc = ttrpc_client_call_sync(E->client, TASK, method, buf, len, NULL, 0, 0, &reply, &rlen, &err);
+  if (rc < 0) {
+    if (msg) snprintf(msg, CS_ERR_MSG_MAX, "%s", err.msg);
+    return err.code;
+  }
+  if (desc && out) *out = protobuf_c_message_unpack(desc, NULL, rlen, reply);
+  free(reply);
+  return 0;
+}
+
+static void run_until(bool (*cond)(void)) {
+  for (int i = 0; i < 1000 && !cond(); i++) uv_run(&E->loop, UV_RUN_ONCE);
+}
+
+static int create(const char *id) {
+  Containerd__Task__V2__CreateTaskRequest r = CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+  r.id = (char *)id;
+  r.bundle = E->dir;
+  return call("Create", &r.base, NULL, NULL, NULL);
+}
+
+static int simple(const char *method, const char *id, const char *exec_id) {
+  Containerd__Task__V2__StartRequest r = CONTAINERD__TASK__V2__START_REQUEST__INIT; /* {id, exec_id} shape */
+  r.id = (char *)id;
+  r.exec_id = (char *)(exec_id ? exec_id : "");
+  return call(method, &r.base, NULL, NULL, NULL);
+}
+
+static int state_of(const char *id, const char *exec_id, uint32_t *exit_status) {
+  Containerd__Task__V2__StateRequest r = CONTAINERD__TASK__V2__STATE_REQUEST__INIT;
+  r.id = (char *)id;
+  r.exec_id = (char *)(exec_id ? exec_id : "");
+  Containerd__Task__V2__StateResponse *resp = NULL;
+  int rc = call("State", &r.base, &containerd__task__v2__state_response__descriptor, (void **)&resp, NULL);
+  if (rc) return -rc;
+  int st = resp->status;
+  if (exit_status) *exit_status = resp->exit_status;
+  containerd__task__v2__state_response__free_unpacked(resp, NULL);
+  return st;
+}
+
+static bool events_done(void) { return task_events_pending(E->events) == 0; }
+
+static void assert_topics(const char *const *want, int n) {
+  run_until(events_done);
+  assert_int_equal(E->n_topics, n);
+  for (int i = 0; i < n; i++) assert_string_equal(E->topics[i], want[i]);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_lifecycle(void **state) {
+  env *e = *state;
+  start_events_server(e);
+  assert_int_equal(create("t1"), 0);
+  assert_int_equal(state_of("t1", NULL, NULL), 1 /* CREATED */);
+  assert_int_equal(simple("Start", "t1", NULL), 0);
+  assert_int_equal(state_of("t1", NULL, NULL), 2 /* RUNNING */);
+  assert_int_equal(simple("Delete", "t1", NULL), CS_FAILED_PRECONDITION);
+  fake_rt_exit(e->rt, 1000, 7);
+  uint32_t st;
+  assert_int_equal(state_of("t1", NULL, &st), 3 /* STOPPED */);
+  assert_int_equal(st, 7);
+  Containerd__Task__V2__WaitRequest w = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+  w.id = "t1";
+  Containerd__Task__V2__WaitResponse *wr = NULL;
+  assert_int_equal(call("Wait", &w.base, &containerd__task__v2__wait_response__descriptor, (void **)&wr, NULL), 0);
+  assert_int_equal(wr->exit_status, 7);
+  assert_int_equal(wr->exited_at->seconds, 1234);
+  containerd__task__v2__wait_response__free_unpacked(wr, NULL);
+  Containerd__Task__V2__DeleteRequest d = CONTAINERD__TASK__V2__DELETE_REQUEST__INIT;
+  d.id = "t1";
+  Containerd__Task__V2__DeleteResponse *dr = NULL;
+  assert_int_equal(call("Delete", &d.base, &containerd__task__v2__delete_response__descriptor, (void **)&dr, NULL), 0);
+  assert_int_equal(dr->exit_status, 7);
+  assert_int_equal(dr->pid, 1000);
+  containerd__task__v2__delete_response__free_unpacked(dr, NULL);
+  /* the second Delete answers NotFound, the connection stays fine */
+  assert_int_equal(simple("Delete", "t1", NULL), CS_NOT_FOUND);
+  const char *want[] = {"/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"};
+  assert_topics(want, 4);
+  assert_int_equal(call("Shutdown", NULL, NULL, NULL, NULL), 0);
+  assert_true(e->shutdown);
+}
+
+static int start_code;
+static bool start_answered;
+static void start_reply(void *data, int code, const char *msg, const uint8_t *p, size_t n) {
+  start_code = code;
+  start_answered = true;
+}
+static bool start_pending(void) { return E->rt->n_pending > 0; }
+static bool start_done(void) { return start_answered; }
+
+static void test_exit_before_start_returns(void **state) {
+  env *e = *state;
+  start_events_server(e);
+  assert_int_equal(create("t2"), 0);
+  e->rt->manual = true;
+  Containerd__Task__V2__StartRequest r = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+  r.id = "t2";
+  uint8_t buf[64];
+  size_t len = containerd__task__v2__start_request__pack(&r, buf);
+  cs_err err;
+  start_answered = false;
+  assert_int_equal(ttrpc_client_call(e->client, TASK, "Start", buf, len, NULL, 0, 0, start_reply, NULL, &err), 0);
+  run_until(start_pending);
+  fake_rt_exit(e->rt, 1000, 3); /* the process exits before the runtime's start returned */
+  fake_rt_complete(e->rt);
+  run_until(start_done);
+  assert_int_equal(start_code, 0);
+  uint32_t st;
+  assert_int_equal(state_of("t2", NULL, &st), 3);
+  assert_int_equal(st, 3);
+  const char *want[] = {"/tasks/create", "/tasks/start", "/tasks/exit"};
+  assert_topics(want, 3);
+}
+
+static void test_exec_exit_before_pid_known(void **state) {
+  env *e = *state;
+  assert_int_equal(create("t3"), 0);
+  assert_int_equal(simple("Start", "t3", NULL), 0);
+  Containerd__Task__V2__ExecProcessRequest x = CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
+  Google__Protobuf__Any spec = GOOGLE__PROTOBUF__ANY__INIT;
+  spec.type_url = "types.containerd.io/opencontainers/runtime-spec/1/Process";
+  spec.value.data = (uint8_t *)"{\"args\":[\"true\"]}";
+  spec.value.len = strlen((char *)spec.value.data);
+  x.id = "t3";
+  x.exec_id = "e1";
+  x.spec = &spec;
+  assert_int_equal(call("Exec", &x.base, NULL, NULL, NULL), 0);
+  assert_int_equal(call("Exec", &x.base, NULL, NULL, NULL), CS_ALREADY_EXISTS);
+  e->rt->manual = true;
+  Containerd__Task__V2__StartRequest r = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+  r.id = "t3";
+  r.exec_id = "e1";
+  uint8_t buf[64];
+  size_t len = containerd__task__v2__start_request__pack(&r, buf);
+  cs_err err;
+  start_answered = false;
+  assert_int_equal(ttrpc_client_call(e->client, TASK, "Start", buf, len, NULL, 0, 0, start_reply, NULL, &err), 0);
+  run_until(start_pending);
+  fake_rt_exit(e->rt, 1001, 5); /* exec pid 1001 exits; the service does not know that pid yet */
+  fake_rt_exit(e->rt, 4242, 0); /* an unrelated reparented process */
+  fake_rt_complete(e->rt);
+  run_until(start_done);
+  e->rt->manual = false;
+  uint32_t st;
+  assert_int_equal(state_of("t3", "e1", &st), 3);
+  assert_int_equal(st, 5);
+  assert_int_equal(simple("Delete", "t3", "e1"), 0);
+  assert_int_equal(state_of("t3", "e1", NULL), -CS_NOT_FOUND);
+  assert_int_equal(state_of("t3", NULL, NULL), 2);
+}
+
+static void test_bad_input(void **state) {
+  env *e = *state;
+  char msg[CS_ERR_MSG_MAX];
+  uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
+  uint8_t *reply = NULL;
+  size_t rlen;
+  cs_err err;
+  assert_int_equal(ttrpc_client_call_sync(e->client, TASK, "Create", garbage, sizeof garbage, NULL, 0, 0, &reply, &rlen, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  assert_int_equal(create("../evil"), CS_INVALID_ARGUMENT);
+  assert_int_equal(create("a..b"), CS_INVALID_ARGUMENT);
+  Containerd__Task__V2__CreateTaskRequest r = CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+  r.id = "rel";
+  r.bundle = "relative/bundle";
+  assert_int_equal(call("Create", &r.base, NULL, NULL, msg), CS_INVALID_ARGUMENT);
+  assert_non_null(strstr(msg, "absolute"));
+  assert_int_equal(simple("Start", "nosuch", NULL), CS_NOT_FOUND);
+  assert_int_equal(create("t4"), 0);
+  assert_int_equal(create("t4"), CS_ALREADY_EXISTS);
+  assert_int_equal(simple("Start", "t4", "nosuch"), CS_NOT_FOUND);
+  assert_int_equal(simple("Pause", "t4", NULL), CS_FAILED_PRECONDITION); /* created, not running */
+  e->rt->fail_code = CS_UNKNOWN;
+  assert_int_equal(simple("Start", "t4", NULL), CS_UNKNOWN);
+  assert_int_equal(state_of("t4", NULL, NULL), 1); /* still created: nothing lost */
+  assert_int_equal(simple("Start", "t4", NULL), 0);
+  fake_rt_exit(e->rt, 1000, 0);
+  Containerd__Task__V2__KillRequest k = CONTAINERD__TASK__V2__KILL_REQUEST__INIT;
+  k.id = "t4";
+  k.signal = 9;
+  assert_int_equal(call("Kill", &k.base, NULL, NULL, msg), CS_NOT_FOUND);
+  assert_non_null(strstr(msg, "process already finished"));
+  assert_int_equal(call("Shutdown", NULL, NULL, NULL, NULL), 0);
+  assert_false(e->shutdown); /* a task remains */
+}
+
+static void test_events_survive_outage(void **state) {
+  env *e = *state;
+  /* no events server yet: containerd is "down" */
+  assert_int_equal(create("t5"), 0);
+  assert_int_equal(simple("Start", "t5", NULL), 0);
+  fake_rt_exit(e->rt, 1000, 1);
+  assert_int_equal(simple("Delete", "t5", NULL), 0);
+  for (int i = 0; i < 20; i++) uv_run(&e->loop, UV_RUN_NOWAIT);
+  assert_int_equal(task_events_pending(e->events), 4);
+  start_events_server(e);
+  const char *want[] = {"/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"};
+  assert_topics(want, 4);
+}
+
+static void test_stats_pids_pause(void **state) {
+  env *e = *state;
+  start_events_server(e);
+  assert_int_equal(create("t6"), 0);
+  assert_int_equal(simple("Start", "t6", NULL), 0);
+  Containerd__Task__V2__StatsRequest s = CONTAINERD__TASK__V2__STATS_REQUEST__INIT;
+  s.id = "t6";
+  Containerd__Task__V2__StatsResponse *sr = NULL;
+  assert_int_equal(call("Stats", &s.base, &containerd__task__v2__stats_response__descriptor, (void **)&sr, NULL), 0);
+  assert_string_equal(sr->stats->type_url, "test.Sample");
+  containerd__task__v2__stats_response__free_unpacked(sr, NULL);
+  Containerd__Task__V2__PidsResponse *pr = NULL;
+  Containerd__Task__V2__PidsRequest p = CONTAINERD__TASK__V2__PIDS_REQUEST__INIT;
+  p.id = "t6";
+  assert_int_equal(call("Pids", &p.base, &containerd__task__v2__pids_response__descriptor, (void **)&pr, NULL), 0);
+  assert_int_equal(pr->n_processes, 2);
+  containerd__task__v2__pids_response__free_unpacked(pr, NULL);
+  assert_int_equal(simple("Pause", "t6", NULL), 0);
+  assert_int_equal(state_of("t6", NULL, NULL), 4);
+  assert_int_equal(simple("Resume", "t6", NULL), 0);
+  assert_int_equal(state_of("t6", NULL, NULL), 2);
+  Containerd__Task__V2__ConnectRequest c = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
+  c.id = "t6";
+  Containerd__Task__V2__ConnectResponse *cr = NULL;
+  assert_int_equal(call("Connect", &c.base, &containerd__task__v2__connect_response__descriptor, (void **)&cr, NULL), 0);
+  assert_int_equal(cr->shim_pid, (uint32_t)getpid());
+  assert_int_equal(cr->task_pid, 1000);
+  containerd__task__v2__connect_response__free_unpacked(cr, NULL);
+  const char *want[] = {"/tasks/create", "/tasks/start", "/tasks/paused", "/tasks/resumed"};
+  assert_topics(want, 4);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_exit_before_start_returns, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_exec_exit_before_pid_known, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_events_survive_outage, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_stats_pids_pause, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
