@@ -14,6 +14,7 @@
 #include "rt_linux.h"
 #include "shim_backend.h"
 #include "shim_start.h"
+#include "stats_stream.h"
 #include "task_events.h"
 #include "task_service.h"
 #include "ttrpc.h"
@@ -111,7 +112,8 @@ int shim_serve(const shim_args *a, cs_err *err) {
   };
   d.svc = task_service_new(&cfg, err);
   d.server = d.svc ? ttrpc_server_new(d.loop) : NULL;
-  if (!d.server || task_service_register(d.svc, d.server, err) < 0) goto fail;
+  if (!d.server || task_service_register(d.svc, d.server, err) < 0 || stats_stream_register(d.svc, d.server, err) < 0)
+    goto fail;
   shim_backend_set_peer_check(d.server);
   if (a->socket && *a->socket) {
     const char *p = strncmp(a->socket, "unix://", 7) == 0 ? a->socket + 7 : a->socket;

@@ -794,6 +794,7 @@ size_t task_service_count(const task_service *svc) { return svc->n_containers; }
 
 void task_service_free(task_service *svc) {
   if (!svc) return;
+  stats_stream_close_all(svc);
   while (svc->containers) {
     task_container *ct = svc->containers;
     task_proc_fail_waiters(&ct->init, CS_UNAVAILABLE, "shim exiting");

@@ -23,7 +23,10 @@ struct task_service {
   int starting;                /* runtime starts/execs in flight */
   task_exit_note *unclaimed;   /* exits of pids not known yet, kept while a start is in flight */
   bool shutting_down;
+  struct stats_watch *streams; /* open cshim.stats.v1.Stats/Watch streams (stats_stream.c) */
 };
+
+void stats_stream_close_all(task_service *svc);
 
 /* An asynchronous operation on one process: holds a reference so the proc outlives a racing Delete. */
 typedef struct task_op {

@@ -9,19 +9,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "containerd/events/task.pb-c.h"
 #include "containerd/services/events/ttrpc_events.pb-c.h"
 #include "containerd/task/v2/shim.pb-c.h"
+#include "cshim/stats.pb.h"
 #include "fake_rt.h"
+#include "stats_stream.h"
+#include <pb_decode.h>
 #include "task_service.h"
 
 #define TASK "containerd.task.v2.Task"
 
 typedef struct env {
   uv_loop_t loop;
-  char dir[64], sock[128], evsock[128];
+  char dir[32], sock[64], evsock[64];
   ttrpc_server *server, *evserver;
   task_service *svc;
   task_events *events;
@@ -82,6 +87,7 @@ static int setup(void **state) {
   e->svc = task_service_new(&cfg, &err);
   e->server = ttrpc_server_new(&e->loop);
   assert_int_equal(task_service_register(e->svc, e->server, &err), 0);
+  assert_int_equal(stats_stream_register(e->svc, e->server, &err), 0);
   assert_int_equal(ttrpc_server_listen(e->server, e->sock, &err), 0);
   e->client = ttrpc_client_new(&e->loop);
   assert_int_equal(ttrpc_client_connect_sync(e->client, e->sock, &err), 0);
@@ -355,6 +361,133 @@ static void test_stats_pids_pause(void **state) {
   assert_topics(want, 4);
 }
 
+typedef struct watch_rx {
+  int samples, gone;
+  bool ended;
+  int code;
+  uint64_t last_seq;
+  char last_id[80];
+} watch_rx;
+
+static void watch_cb(void *data, bool last, int code, const char *msg, const uint8_t *p, size_t n) {
+  watch_rx *rx = data;
+  if (last) {
+    rx->ended = true;
+    rx->code = code;
+    return;
+  }
+  cshim_stats_v1_Sample s = cshim_stats_v1_Sample_init_zero;
+  pb_istream_t is = pb_istream_from_buffer(p, n);
+  assert_true(pb_decode(&is, cshim_stats_v1_Sample_fields, &s));
+  rx->samples++;
+  rx->gone += s.task_gone;
+  rx->last_seq = s.seq;
+  snprintf(rx->last_id, sizeof rx->last_id, "%s", s.id);
+  if (!s.task_gone) assert_int_equal(s.cpu.usage_ns, 42);
+}
+
+static watch_rx *RX;
+static bool rx_ended(void) { return RX->ended; }
+static bool rx_two(void) { return RX->samples >= 2; }
+static bool no_streams(void) { return stats_stream_count(E->svc) == 0; }
+
+static uint32_t watch(ttrpc_client *c, const char *id, uint64_t ms, uint32_t count, watch_rx *rx) {
+  uint8_t buf[256];
+  size_t len = 0;
+  buf[len++] = 0x0a; /* ids, field 1, length-delimited */
+  buf[len++] = (uint8_t)strlen(id);
+  memcpy(buf + len, id, strlen(id));
+  len += strlen(id);
+  buf[len++] = 0x10; /* interval_ms */
+  buf[len++] = (uint8_t)ms;
+  buf[len++] = 0x18; /* count */
+  buf[len++] = (uint8_t)count;
+  uint32_t sid = 0;
+  cs_err err;
+  assert_int_equal(ttrpc_client_stream(c, "cshim.stats.v1.Stats", "Watch", buf, len, NULL, 0, watch_cb, rx, &sid, &err), 0);
+  return sid;
+}
+
+static void test_watch_stream(void **state) {
+  env *e = *state;
+  assert_int_equal(create("w1"), 0);
+  assert_int_equal(simple("Start", "w1", NULL), 0);
+  /* N samples at the interval, then a clean end */
+  watch_rx rx = {0};
+  RX = &rx;
+  watch(e->client, "w1", 10, 3, &rx);
+  run_until(rx_ended);
+  assert_int_equal(rx.code, CS_OK);
+  assert_int_equal(rx.samples, 3);
+  assert_int_equal(rx.last_seq, 3);
+  assert_string_equal(rx.last_id, "w1");
+  /* an unknown task is NotFound */
+  watch_rx bad = {0};
+  RX = &bad;
+  watch(e->client, "nosuch", 10, 1, &bad);
+  run_until(rx_ended);
+  assert_int_equal(bad.code, CS_NOT_FOUND);
+  /* the client goes away: the shim's stream ends */
+  ttrpc_client *c2 = ttrpc_client_new(&e->loop);
+  cs_err err;
+  assert_int_equal(ttrpc_client_connect_sync(c2, e->sock, &err), 0);
+  watch_rx rx2 = {0};
+  RX = &rx2;
+  watch(c2, "w1", 10, 0, &rx2);
+  run_until(rx_two);
+  assert_int_equal(stats_stream_count(e->svc), 1);
+  ttrpc_client_close(c2);
+  run_until(no_streams);
+  assert_int_equal(stats_stream_count(e->svc), 0);
+  /* the task is deleted: a last task_gone sample, then the end */
+  watch_rx rx3 = {0};
+  RX = &rx3;
+  watch(e->client, "w1", 20, 0, &rx3);
+  run_until(rx_two);
+  fake_rt_exit(e->rt, 1000, 0);
+  assert_int_equal(simple("Delete", "w1", NULL), 0);
+  run_until(rx_ended);
+  assert_int_equal(rx3.code, CS_OK);
+  assert_int_equal(rx3.gone, 1);
+}
+
+static bool some_dropped(void) { return stats_stream_dropped(E->svc) > 2; }
+
+/* A client that never reads: the shim drops ticks instead of queueing them, so its memory stays bounded. */
+static void test_watch_slow_client(void **state) {
+  env *e = *state;
+  char id[16];
+  for (int i = 0; i < 20; i++) {
+    snprintf(id, sizeof id, "s%d", i);
+    assert_int_equal(create(id), 0);
+  }
+  e->rt->sample.n_net = 16;
+  e->rt->sample.blkio.n = 32;
+  for (int i = 0; i < 16; i++) snprintf(e->rt->sample.net[i].name, 32, "eth%d", i), e->rt->sample.net[i].rx_bytes = ~0ull;
+  for (int i = 0; i < 32; i++) e->rt->sample.blkio.bytes[i].read = ~0ull, e->rt->sample.blkio.ops[i].write = ~0ull;
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  snprintf(sa.sun_path, sizeof sa.sun_path, "%s", e->sock);
+  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  /* Request{service, method, payload{interval_ms:10}} as stream 1 with remote-closed */
+  static const char svc[] = "cshim.stats.v1.Stats", method[] = "Watch";
+  uint8_t req[128];
+  size_t n = 0;
+  req[n++] = 0x0a, req[n++] = sizeof svc - 1;
+  memcpy(req + n, svc, sizeof svc - 1), n += sizeof svc - 1;
+  req[n++] = 0x12, req[n++] = sizeof method - 1;
+  memcpy(req + n, method, sizeof method - 1), n += sizeof method - 1;
+  req[n++] = 0x1a, req[n++] = 2, req[n++] = 0x10, req[n++] = 10;
+  uint8_t hdr[10] = {0, 0, 0, (uint8_t)n, 0, 0, 0, 1, 1, 1};
+  assert_int_equal(write(fd, hdr, 10), 10);
+  assert_int_equal(write(fd, req, n), (ssize_t)n);
+  for (int i = 0; i < 3000 && !some_dropped(); i++) uv_run(&e->loop, UV_RUN_ONCE);
+  assert_true(stats_stream_dropped(e->svc) > 2);
+  close(fd);
+  run_until(no_streams);
+  assert_int_equal(stats_stream_count(e->svc), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
@@ -363,6 +496,8 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
     cmocka_unit_test_setup_teardown(test_events_survive_outage, setup, teardown),
     cmocka_unit_test_setup_teardown(test_stats_pids_pause, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_watch_stream, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_watch_slow_client, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,229 @@
+#include "stats_stream.h"
+
+#include <pb_decode.h>
+#include <pb_encode.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs_log.h"
+#include "cshim/stats.pb.h"
+#include "task_service_int.h"
+
+#define WATCH_MIN_MS 10
+#define WATCH_MAX_MS 3600000
+
+typedef struct stats_watch {
+  struct stats_watch *next, **pprev;
+  task_service *svc;
+  ttrpc_call *call;
+  uv_timer_t timer;
+  cshim_stats_v1_WatchRequest req;   /* ids still watched (all tasks if none were named) */
+  bool all;
+  uint32_t left;                     /* ticks left; 0 = unbounded */
+  uint64_t seq, dropped;
+  rt_sample sample;
+  cshim_stats_v1_Sample msg;
+  uint8_t buf[cshim_stats_v1_Sample_size];
+} stats_watch;
+
+/* Streams hang off the service so they can be counted and closed with it. */
+static stats_watch **watch_list(task_service *svc) { return (stats_watch **)&svc->streams; }
+
+static void watch_closed(uv_handle_t *h) { free(h->data); }
+
+static void watch_end(stats_watch *w, int code, const char *msg) {
+  if (w->pprev) {
+    *w->pprev = w->next;
+    if (w->next) w->next->pprev = w->pprev;
+    w->pprev = NULL;
+  }
+  ttrpc_call_set_cancel(w->call, NULL, NULL);
+  if (code == CS_OK) ttrpc_stream_close(w->call);
+  else ttrpc_call_reply_error(w->call, code, "%s", msg);
+  uv_timer_stop(&w->timer);
+  uv_close((uv_handle_t *)&w->timer, watch_closed);
+}
+
+static void watch_on_cancel(ttrpc_call *call, void *data) {
+  stats_watch *w = data;
+  CS_DEBUG("stats watch closed by the client");
+  watch_end(w, CS_CANCELLED, "cancelled");
+}
+
+static void fill(cshim_stats_v1_Sample *m, const rt_sample *s) {
+  m->has_cpu = true;
+  m->cpu.usage_ns = s->cpu.usage_ns;
+  m->cpu.user_ns = s->cpu.user_ns;
+  m->cpu.kernel_ns = s->cpu.kernel_ns;
+  m->cpu.periods = s->cpu.periods;
+  m->cpu.throttled_periods = s->cpu.throttled_periods;
+  m->cpu.throttled_ns = s->cpu.throttled_ns;
+  m->has_memory = true;
+  m->memory.usage = s->memory.usage;
+  m->memory.limit = s->memory.limit;
+  m->memory.max_usage = s->memory.max_usage;
+  m->memory.cache = s->memory.cache ? s->memory.cache : s->memory.file;
+  m->memory.rss = s->memory.rss ? s->memory.rss : s->memory.anon;
+  m->memory.swap = s->memory.swap_usage;
+  m->memory.failcnt = s->memory.failcnt;
+  m->memory.oom_kill = s->memory.oom_kill ? s->memory.oom_kill : s->memory.ev_oom_kill;
+  uint32_t nb = s->blkio.n < 32 ? s->blkio.n : 32;
+  m->blkio_count = (pb_size_t)nb;
+  for (uint32_t i = 0; i < nb; i++) {
+    m->blkio[i].major = s->blkio.bytes[i].major;
+    m->blkio[i].minor = s->blkio.bytes[i].minor;
+    m->blkio[i].read_bytes = s->blkio.bytes[i].read;
+    m->blkio[i].write_bytes = s->blkio.bytes[i].write;
+    m->blkio[i].read_ops = s->blkio.ops[i].read;
+    m->blkio[i].write_ops = s->blkio.ops[i].write;
+  }
+  m->has_pids = true;
+  m->pids.current = s->pids.current;
+  m->pids.limit = s->pids.limit;
+  uint32_t nn = s->n_net < 16 ? s->n_net : 16;
+  m->net_count = (pb_size_t)nn;
+  for (uint32_t i = 0; i < nn; i++) {
+    const rt_net_iface *f = &s->net[i];
+    cshim_stats_v1_NetIface *t = &m->net[i];
+    snprintf(t->name, sizeof t->name, "%s", f->name);
+    t->rx_bytes = f->rx_bytes, t->rx_packets = f->rx_packets, t->rx_errors = f->rx_errors, t->rx_dropped = f->rx_dropped;
+    t->tx_bytes = f->tx_bytes, t->tx_packets = f->tx_packets, t->tx_errors = f->tx_errors, t->tx_dropped = f->tx_dropped;
+  }
+  if (s->kind == RT_SAMPLE_WINDOWS) {
+    m->has_windows = true;
+    m->windows.commit_bytes = s->windows.commit_bytes;
+    m->windows.commit_peak_bytes = s->windows.commit_peak_bytes;
+    m->windows.private_working_set_bytes = s->windows.private_working_set_bytes;
+    m->windows.read_bytes = s->windows.read_size_bytes;
+    m->windows.write_bytes = s->windows.write_size_bytes;
+    m->windows.read_count = s->windows.read_count_normalized;
+    m->windows.write_count = s->windows.write_count_normalized;
+  }
+}
+
+/* Returns -1 when the stream is gone, 1 when the client is behind, 0 when sent. */
+static int send_one(stats_watch *w, const char *id, bool gone) {
+  cshim_stats_v1_Sample *m = &w->msg;
+  memset(m, 0, sizeof *m);
+  snprintf(m->id, sizeof m->id, "%s", id);
+  m->seq = w->seq;
+  m->dropped = w->dropped;
+  m->task_gone = gone;
+  cs_err err;
+  if (!gone) {
+    if (w->svc->rt->ops->stats(w->svc->rt, id, &w->sample, &err) < 0) {
+      CS_DEBUG("stats watch %s: %s", id, err.msg);
+      return 0;
+    }
+    m->timestamp_ns = w->sample.timestamp_ns;
+    fill(m, &w->sample);
+  } else {
+    m->timestamp_ns = task_now_ns();
+  }
+  pb_ostream_t os = pb_ostream_from_buffer(w->buf, sizeof w->buf);
+  if (!pb_encode(&os, cshim_stats_v1_Sample_fields, m)) {
+    CS_ERROR("stats watch: encode: %s", PB_GET_ERROR(&os));
+    return 0;
+  }
+  return ttrpc_stream_send(w->call, w->buf, os.bytes_written);
+}
+
+static void watch_tick(uv_timer_t *t) {
+  stats_watch *w = t->data;
+  task_service *svc = w->svc;
+  w->seq++;
+  bool behind = false;
+  if (w->all) {
+    for (task_container *ct = svc->containers; ct && !behind; ct = ct->next) {
+      int rc = send_one(w, ct->id, false);
+      if (rc < 0) return watch_end(w, CS_CANCELLED, "stream closed");
+      behind = rc == 1;
+    }
+  } else {
+    for (pb_size_t i = 0; i < w->req.ids_count && !behind;) {
+      const char *id = w->req.ids[i];
+      bool gone = task_find_container(svc, id) == NULL;
+      int rc = send_one(w, id, gone);
+      if (rc < 0) return watch_end(w, CS_CANCELLED, "stream closed");
+      behind = rc == 1;
+      if (gone && !behind) {
+        memmove(&w->req.ids[i], &w->req.ids[i + 1], sizeof w->req.ids[0] * (w->req.ids_count - i - 1));
+        w->req.ids_count--;
+      } else {
+        i++;
+      }
+    }
+    if (w->req.ids_count == 0) return watch_end(w, CS_OK, NULL);
+  }
+  if (behind) {
+    /* The connection has too much unsent data: skip the rest of this tick rather than queue it. */
+    if (w->dropped++ == 0) CS_WARN("stats watch: client is reading too slowly, dropping samples");
+  }
+  if (w->left && --w->left == 0) watch_end(w, CS_OK, NULL);
+}
+
+static void h_watch(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
+  task_service *svc = data;
+  stats_watch *w = calloc(1, sizeof *w);
+  if (!w) {
+    ttrpc_call_reply_error(call, CS_RESOURCE_EXHAUSTED, "watch: out of memory");
+    return;
+  }
+  pb_istream_t is = pb_istream_from_buffer(payload, n);
+  if (!pb_decode(&is, cshim_stats_v1_WatchRequest_fields, &w->req)) {
+    ttrpc_call_reply_error(call, CS_INVALID_ARGUMENT, "cshim.stats.v1.WatchRequest: %s", PB_GET_ERROR(&is));
+    free(w);
+    return;
+  }
+  for (pb_size_t i = 0; i < w->req.ids_count; i++) {
+    if (!task_find_container(svc, w->req.ids[i])) {
+      ttrpc_call_reply_error(call, CS_NOT_FOUND, "task %s: not found", w->req.ids[i]);
+      free(w);
+      return;
+    }
+  }
+  if (!svc->rt) {
+    ttrpc_call_reply_error(call, CS_FAILED_PRECONDITION, "no task has been created yet");
+    free(w);
+    return;
+  }
+  uint64_t ms = w->req.interval_ms ? w->req.interval_ms : 1000;
+  if (ms < WATCH_MIN_MS) ms = WATCH_MIN_MS;
+  if (ms > WATCH_MAX_MS) ms = WATCH_MAX_MS;
+  w->svc = svc;
+  w->call = call;
+  w->all = w->req.ids_count == 0;
+  w->left = w->req.count;
+  uv_timer_init(svc->cfg.loop, &w->timer);
+  w->timer.data = w;
+  stats_watch **head = watch_list(svc);
+  w->next = *head;
+  if (*head) (*head)->pprev = &w->next;
+  *head = w;
+  w->pprev = head;
+  ttrpc_call_set_cancel(call, watch_on_cancel, w);
+  /* first sample at once, then one per interval */
+  uv_timer_start(&w->timer, watch_tick, 0, ms);
+}
+
+static const ttrpc_method stats_methods[] = {{"Watch", h_watch, true}};
+
+int stats_stream_register(task_service *svc, ttrpc_server *srv, cs_err *err) {
+  return ttrpc_server_register(srv, STATS_SERVICE_NAME, stats_methods, 1, svc, err);
+}
+
+uint64_t stats_stream_dropped(const task_service *svc) {
+  uint64_t n = 0;
+  for (stats_watch *w = svc->streams; w; w = w->next) n += w->dropped;
+  return n;
+}
+
+size_t stats_stream_count(const task_service *svc) {
+  size_t n = 0;
+  for (stats_watch *w = svc->streams; w; w = w->next) n++;
+  return n;
+}
+
+void stats_stream_close_all(task_service *svc) {
+  while (svc->streams) watch_end(svc->streams, CS_UNAVAILABLE, "shim exiting");
+}
