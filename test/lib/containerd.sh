@@ -10,7 +10,8 @@
 #
 # Inputs (environment):
 #   SHIM_DIR     directory put first on containerd's PATH, so it finds containerd-shim-<name>-v2 there
-#   CTD_NS       containerd namespace (default: unique per instance, so cgroups and runc state are ours alone)
+#   CTD_NS       containerd namespace (default: unique per instance, so cgroups and runc state are ours alone;
+#                cleanup force-removes cgroups and runc state of the namespace only if its name starts "cshim-")
 #   CTD_TMPBASE  where the temp dir goes (default /tmp; keep it short: socket paths are limited to 108 bytes)
 # Outputs: CTD_DIR CTD_ROOT CTD_STATE CTD_SOCK CTD_NS CTD_PID CTD_LOG CTD_FIFO
 #
@@ -22,9 +23,9 @@ CTD_RUNC_ROOT=/run/containerd/runc      # runc-v2's default runc --root; <root>/
 
 ctd_log() { echo "containerd.sh: $*" >&2; }
 
-# ctr against our instance only.
+# ctr against our instance only, bounded so a hung shim fails a test instead of hanging the run.
 ctd_ctr() {
-  ctr --address "$CTD_SOCK" --namespace "$CTD_NS" "$@"
+  timeout -k 5 "${CTD_CTR_TIMEOUT:-60}" ctr --address "$CTD_SOCK" --namespace "$CTD_NS" "$@"
 }
 
 ctd__write_config() {
@@ -87,7 +88,11 @@ ctd_start() {
   CTD_LOG=$CTD_DIR/containerd.log
   CTD_FIFO=$CTD_DIR/fifo
   # Lower-case suffix of the temp dir: a valid namespace, unique while the dir exists.
-  CTD_NS=${CTD_NS:-cshim-$(basename "$CTD_DIR" | cut -d. -f2 | tr 'A-Z' 'a-z')}
+  if [ -z "${CTD_NS:-}" ]; then
+    CTD_NS=cshim-$(basename "$CTD_DIR" | cut -d. -f2 | tr 'A-Z' 'a-z')
+    CTD__NS_OURS=1   # forgotten at cleanup, so a second ctd_start gets a fresh one
+  fi
+  CTD__SOCKETS=
   mkdir -p "$CTD_ROOT" "$CTD_STATE" "$CTD_FIFO"
   export CTD_DIR CTD_ROOT CTD_STATE CTD_SOCK CTD_LOG CTD_FIFO CTD_NS
   ctd__write_config
@@ -120,19 +125,22 @@ ctd_stop() {
   CTD_PID=
 }
 
-# SIGKILL containerd (shims survive: they run in their own sessions) and start it again on the same dirs.
-ctd_kill_restart() {
+# SIGKILL containerd; shims survive (they run in their own sessions). ctd_relaunch starts it again on the
+# same dirs; ctd_kill_restart does both.
+ctd_kill() {
   kill -KILL "$CTD_PID" 2>/dev/null || true
   ctd__wait_gone "$CTD_PID" 100 || { ctd_log "containerd $CTD_PID survived SIGKILL"; return 1; }
-  ctd__launch
+  CTD_PID=
 }
+ctd_relaunch() { ctd__launch; }
+ctd_kill_restart() { ctd_kill && ctd__launch; }
 
 # Processes whose command line names our temp dir: containerd itself and every shim (-address CTD_SOCK).
 ctd_pids() {
   local p
   for p in /proc/[0-9]*; do
     [ "${p#/proc/}" = "$$" ] && continue
-    tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -qF -- "$CTD_DIR" && echo "${p#/proc/}"
+    tr '\0' ' ' 2>/dev/null < "$p/cmdline" | grep -qF -- "$CTD_DIR" && echo "${p#/proc/}"
   done
   return 0
 }
@@ -141,7 +149,7 @@ ctd_pids() {
 ctd_shim_pids() {
   local id=${1:-} p cmd
   for p in $(ctd_pids); do
-    cmd=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null) || continue
+    cmd=$(tr '\0' ' ' 2>/dev/null < "/proc/$p/cmdline") || continue
     case "$cmd" in
       *containerd-shim*) ;;
       *) continue ;;
@@ -231,7 +239,7 @@ ctd__remove_cgroups() {
 # Everything this instance may leave behind, or nothing: prints what is left, returns 1 if anything is.
 ctd_leftovers() {
   local bad=0 x
-  for x in $(ctd_pids); do echo "leftover process $x: $(tr '\0' ' ' < /proc/$x/cmdline 2>/dev/null)"; bad=1; done
+  for x in $(ctd_pids); do echo "leftover process $x: $(tr '\0' ' ' 2>/dev/null < /proc/$x/cmdline)"; bad=1; done
   for x in $(ctd_mounts); do echo "leftover mount $x"; bad=1; done
   for x in $(ctd_cgroups); do echo "leftover cgroup $x"; bad=1; done
   [ -e "$CTD_RUNC_ROOT/$CTD_NS" ] && { echo "leftover runc state $CTD_RUNC_ROOT/$CTD_NS"; bad=1; }
@@ -249,9 +257,11 @@ ctd_cleanup() {
   # Shims that outlived their tasks or containerd.
   local p s pass
   for p in $(ctd_pids); do kill -KILL "$p" 2>/dev/null || true; done
-  ctd__remove_cgroups
+  # Force-removal by namespace only for a namespace that is ours by name: never the host's "default".
+  case "$CTD_NS" in cshim-*) ;; *) ctd_log "namespace $CTD_NS not cshim-*: cgroups/runc state left alone";; esac
+  [[ "$CTD_NS" == cshim-* ]] && ctd__remove_cgroups
   # runc state of tasks whose shim never got to delete them.
-  if [ -d "$CTD_RUNC_ROOT/$CTD_NS" ]; then
+  if [[ "$CTD_NS" == cshim-* ]] && [ -d "$CTD_RUNC_ROOT/$CTD_NS" ]; then
     for s in "$CTD_RUNC_ROOT/$CTD_NS"/*; do
       [ -e "$s" ] && runc --root "$CTD_RUNC_ROOT/$CTD_NS" delete --force "$(basename "$s")" >/dev/null 2>&1 || true
     done
@@ -267,7 +277,9 @@ ctd_cleanup() {
   [ -n "$keep_log" ] && cp "$CTD_LOG" "$keep_log" 2>/dev/null
   if [ -z "$(ctd_mounts)" ]; then rm -rf "$CTD_DIR"; fi
   local out
-  if ! out=$(ctd_leftovers); then
+  out=$(ctd_leftovers) || true
+  [ -n "${CTD__NS_OURS:-}" ] && { CTD_NS=; CTD__NS_OURS=; }
+  if [ -n "$out" ]; then
     ctd_log "cleanup incomplete:"; echo "$out" >&2
     return 1
   fi
