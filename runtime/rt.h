@@ -83,6 +83,9 @@ typedef struct rt_blkio_entry {
 
 typedef struct rt_net_iface {
   char name[32];
+  /* Windows: the HNS endpoint GUID the counters belong to (36 chars: longer than name, which holds as
+   * much of it as fits). Empty on Linux. */
+  char endpoint_id[40];
   uint64_t rx_bytes, rx_packets, rx_errors, rx_dropped;
   uint64_t tx_bytes, tx_packets, tx_errors, tx_dropped;
 } rt_net_iface;

@@ -1,0 +1,24 @@
+/* HNS endpoints of a container: their properties (for attaching them to a utility VM) and their counters
+ * (for Stats). Calls block briefly (local RPC to the HNS service). */
+#ifndef NET_HNS_H
+#define NET_HNS_H
+
+#include "cs_err.h"
+#include "hcs_wstr.h"
+#include "net_hns_api.h"
+#include "rt.h"
+
+typedef struct net_hns_endpoint {
+  char id[HCS_GUID_STR_LEN];
+  char mac[32];      /* "00-15-5D-..." as HNS spells it; "" if none */
+  char name[128];
+} net_hns_endpoint;
+
+/* HcnOpenEndpoint + HcnQueryEndpointProperties + HcnCloseEndpoint. */
+int net_hns_endpoint_query(const net_hns_api *api, const char *endpoint_id, net_hns_endpoint *out, cs_err *err);
+/* HNSCall GET /endpointstats/<id> -> one rt_net_iface: name and endpoint_id carry the endpoint id. */
+int net_hns_endpoint_stats(const net_hns_api *api, const char *endpoint_id, rt_net_iface *out, cs_err *err);
+/* Parse an HNS stats answer (the {"Success","Error","Output"} envelope or a bare object). */
+int net_hns_stats_parse(const char *json, rt_net_iface *out, cs_err *err);
+
+#endif

@@ -1,0 +1,639 @@
+/* rt_ops over HCS: each op checks state on the loop, builds its documents, and hands the blocking HCS
+ * calls to a job (rt_hcs_core.c). */
+#include "rt_hcs.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs_log.h"
+#include "hcs_call.h"
+#include "hcs_doc.h"
+#include "hcs_err.h"
+#include "hcs_stats.h"
+#include "net_hns.h"
+#include "rt_hcs_int.h"
+
+#define BE(b) ((rt_hcs *)(b))
+
+static char *dump(json_t *doc) {
+  char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+  json_decref(doc);
+  return s;
+}
+
+static rt_hcs_ctr *need_ctr(rt_hcs *be, const char *id, cs_err *err) {
+  rt_hcs_ctr *c = id ? rt_hcs_find(be, id) : NULL;
+  if (!c) cs_err_set(err, CS_NOT_FOUND, "container %s not found", id ? id : "(null)");
+  return c;
+}
+
+static void proc_discard(rt_hcs_proc *p) {
+  free(p->params);
+  free(p->exec_id);
+  for (int i = 0; i < 3; i++) free(p->path[i]);
+  if (p->src) free(p->src->ctr_id);
+  free(p->src);
+  free(p);
+}
+
+/* A process record with its parameters document; not linked yet. */
+static rt_hcs_proc *proc_new(rt_hcs *be, const char *ctr_id, const char *exec_id, json_t *process, const rt_stdio *io,
+                             cs_err *err) {
+  rt_hcs_proc *p = calloc(1, sizeof *p);
+  if (!p) {
+    cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+    return NULL;
+  }
+  p->seq = be->next_seq++;
+  p->params = dump(hcs_doc_process(process, io && io->terminal, io ? io->path : NULL, err));
+  bool ok = p->params && (!exec_id || (p->exec_id = strdup(exec_id)));
+  for (int i = 0; ok && i < 3; i++)
+    if (io && io->path[i] && !(p->path[i] = strdup(io->path[i]))) ok = false;
+  if (ok && !(p->src = rt_hcs_src_new(be, ctr_id, p->seq))) ok = false;
+  if (!ok) {
+    if (p->params) cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+    proc_discard(p);
+    return NULL;
+  }
+  return p;
+}
+
+/* ------------------------------------------------------------------ create */
+
+/* Terminate what a failed create left running, then close it; errors here add nothing to the first one. */
+static void undo_system(const hcs_api *api, hcs_system *s, hcs_dword timeout) {
+  if (!*s) return;
+  cs_err ignore;
+  hcs_call_system_op(api, api->HcsTerminateComputeSystem, "HcsTerminateComputeSystem", *s, NULL, timeout, &ignore);
+  api->HcsCloseComputeSystem(*s);
+  *s = NULL;
+}
+
+static int create_run(rt_hcs_job *j) {
+  const hcs_api *api = j->be->cfg.hcs;
+  hcs_dword t = j->be->cfg.op_timeout_ms;
+  rt_hcs_ctr *c = j->ctr;
+  if (j->uvm_doc) {
+    if (hcs_call_system_create(api, c->uvm_id, j->uvm_doc, t, &j->uvm, &j->err) < 0) return -1;
+    if (hcs_call_system_op(api, api->HcsStartComputeSystem, "HcsStartComputeSystem", j->uvm, NULL, t, &j->err) < 0)
+      goto fail;
+    /* Hyper-V: each endpoint becomes a NIC of the utility VM, with the MAC HNS assigned it. */
+    for (size_t i = 0; i < j->n_endpoints && j->be->cfg.hns; i++) {
+      net_hns_endpoint ep;
+      if (net_hns_endpoint_query(j->be->cfg.hns, j->endpoints[i], &ep, &j->err) < 0) goto fail;
+      char *req = dump(hcs_doc_nic_add(j->endpoints[i], ep.mac));
+      int rc = req ? hcs_call_system_modify(api, j->uvm, req, t, &j->err)
+                   : cs_err_set(&j->err, CS_RESOURCE_EXHAUSTED, "out of memory");
+      free(req);
+      if (rc < 0) {
+        cs_err_wrap(&j->err, "attach endpoint %s", j->endpoints[i]);
+        goto fail;
+      }
+    }
+  }
+  if (hcs_call_system_create(api, c->id, j->doc, t, &j->system, &j->err) < 0) goto fail;
+  hcs_hresult hr = api->HcsSetComputeSystemCallback(j->system, HCS_EVENT_OPTION_NONE, c->src, rt_hcs_on_system_event);
+  if (HCS_FAILED(hr)) {
+    hcs_err_set(&j->err, "HcsSetComputeSystemCallback", hr, NULL);
+    goto fail;
+  }
+  if (hcs_call_system_op(api, api->HcsStartComputeSystem, "HcsStartComputeSystem", j->system, NULL, t, &j->err) < 0)
+    goto fail;
+  return 0;
+fail:
+  undo_system(api, &j->system, t);
+  undo_system(api, &j->uvm, t);
+  return -1;
+}
+
+static void create_done(rt_hcs_job *j) {
+  rt_hcs_ctr *c = j->ctr;
+  c->busy = false;
+  c->system = j->system;
+  c->uvm = j->uvm;
+  if (j->rc < 0) {
+    cs_err_wrap(&j->err, "create %s", c->id);
+    if (c->state != CTR_DELETED) rt_hcs_ctr_remove(j->be, c);
+    return;
+  }
+  if (c->state == CTR_CREATING) c->state = CTR_CREATED;
+  j->res.pid = 0; /* no process until start */
+}
+
+static int hcs_create(rt_backend *b, const rt_create_req *req, rt_done_cb cb, void *data, cs_err *err) {
+  rt_hcs *be = BE(b);
+  if (!req->id || !*req->id || strpbrk(req->id, "/\\:*?\"<>|"))
+    return cs_err_set(err, CS_INVALID_ARGUMENT, "invalid container id \"%s\"", req->id ? req->id : "");
+  if (req->checkpoint) return cs_err_set(err, CS_UNIMPLEMENTED, "HCS: restore from a checkpoint is not supported");
+  if (rt_hcs_find(be, req->id)) return cs_err_set(err, CS_ALREADY_EXISTS, "container %s already exists", req->id);
+  json_t *spec = NULL;
+  if (hcs_spec_load(req->bundle, &spec, err) < 0) return -1;
+
+  int rc = -1;
+  rt_hcs_job *j = NULL;
+  rt_hcs_ctr *c = calloc(1, sizeof *c);
+  if (!c || !(c->id = strdup(req->id))) {
+    cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+    goto out;
+  }
+  if (hcs_spec_isolation(spec, be->cfg.default_isolation, &be->cfg.host, &c->isolation, err) < 0) goto out;
+  if (!(c->endpoints = hcs_spec_endpoints(spec, &c->n_endpoints, err))) goto out;
+  if (c->isolation == WIN_ISOLATION_HYPERV) {
+    size_t n = strlen(req->id) + 4;
+    if (!(c->uvm_id = malloc(n))) goto oom;
+    snprintf(c->uvm_id, n, "%s@vm", req->id);
+  }
+  if (!(c->src = rt_hcs_src_new(be, req->id, 0))) goto oom;
+  if (!(j = rt_hcs_job_new(be, c, NULL, err))) goto out;
+  hcs_doc_ctx dc = {.id = c->id, .uvm_id = c->uvm_id, .owner = be->owner, .isolation = c->isolation,
+                    .api = be->cfg.hcs, .host = &be->cfg.host};
+  win_warnings w = {0};
+  if (!(j->doc = dump(hcs_doc_container(spec, &dc, &w, err)))) goto out;
+  for (size_t i = 0; i < w.n; i++) CS_WARN("hcs: create %s: %s", req->id, w.msg[i]);
+  if (c->uvm_id && !(j->uvm_doc = dump(hcs_doc_uvm(spec, &dc, err)))) goto out;
+  rt_hcs_proc *init = proc_new(be, req->id, NULL, json_object_get(spec, "process"), &req->io, err);
+  if (!init) goto out;
+  c->procs = init;
+  c->state = CTR_CREATING;
+  c->busy = true;
+  j->endpoints = c->endpoints;
+  j->n_endpoints = c->n_endpoints;
+  j->run = create_run;
+  j->done = create_done;
+  j->cb = cb;
+  j->data = data;
+  c->next = be->ctrs;
+  be->ctrs = c;
+  if (rt_hcs_job_queue(j, err) < 0) {
+    j = NULL;
+    be->ctrs = c->next;
+    goto out;
+  }
+  j = NULL;
+  c = NULL;
+  rc = 0;
+  goto out;
+oom:
+  cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+out:
+  if (j) {
+    free(j->doc);
+    free(j->uvm_doc);
+    free(j);
+  }
+  if (c) rt_hcs_ctr_free(be, c);
+  json_decref(spec);
+  if (rc < 0) cs_err_wrap(err, "create %s", req->id ? req->id : "");
+  return rc;
+}
+
+/* ------------------------------------------------------------------ start / exec */
+
+static int start_run(rt_hcs_job *j) {
+  const hcs_api *api = j->be->cfg.hcs;
+  hcs_dword t = j->be->cfg.op_timeout_ms;
+  if (hcs_call_process_create(api, j->system, j->doc, t, &j->process, &j->pi, &j->err) < 0) return -1;
+  hcs_hresult hr = api->HcsSetProcessCallback(j->process, HCS_EVENT_OPTION_NONE, j->proc->src, rt_hcs_on_process_event);
+  if (HCS_FAILED(hr)) {
+    /* Without the callback its exit would never be seen: do not run it half-watched. */
+    hcs_err_set(&j->err, "HcsSetProcessCallback", hr, NULL);
+    cs_err ignore;
+    hcs_call_process_op(api, api->HcsTerminateProcess, "HcsTerminateProcess", j->process, NULL, t, NULL, &ignore);
+    api->HcsCloseProcess(j->process);
+    j->process = NULL;
+    return -1;
+  }
+  /* It may have exited before the callback was in place: ask once now. */
+  char *status = NULL;
+  cs_err ignore;
+  if (hcs_call_process_op(api, api->HcsGetProcessProperties, "HcsGetProcessProperties", j->process, NULL, t, &status,
+                          &ignore) == 0)
+    j->exited = hcs_doc_exit_status(status, &j->exit_code) == 0;
+  free(status);
+  hcs_handle h[3] = {j->pi.StdInput, j->pi.StdOutput, j->pi.StdError};
+  const char *const paths[3] = {j->proc->path[0], j->proc->path[1], j->proc->path[2]};
+  if (api->relay_stdio && (h[0] || h[1] || h[2]) && api->relay_stdio(api->relay_ctx, h, paths) < 0)
+    CS_WARN("hcs: stdio of a process in %s could not be connected", j->ctr->id);
+  return 0;
+}
+
+static void start_done(rt_hcs_job *j) {
+  rt_hcs_proc *p = j->proc;
+  rt_hcs_ctr *c = j->ctr;
+  p->handle = j->process; /* kept even if the container went away meanwhile: its free closes it */
+  if (j->rc < 0) {
+    if (p->state == PROC_STARTING) p->state = PROC_NEW;
+    cs_err_wrap(&j->err, "start %s", c->id);
+    return;
+  }
+  p->pid = (int)j->pi.ProcessId;
+  j->res.pid = p->pid;
+  if (p->state != PROC_STARTING) return; /* the container was deleted under the start */
+  p->state = PROC_RUNNING;
+  if (!p->exec_id && c->state == CTR_CREATED) c->state = CTR_RUNNING;
+}
+
+/* After the start callback: an exit seen in between is reported now, so start's reply precedes it. */
+static void start_then_exits(void *data, const rt_result *res, const cs_err *err);
+
+typedef struct start_ctx {
+  rt_hcs *be;
+  char *ctr_id;
+  unsigned long seq;
+  bool exited;
+  int code;
+  rt_done_cb cb;
+  void *data;
+} start_ctx;
+
+static void start_then_exits(void *data, const rt_result *res, const cs_err *err) {
+  start_ctx *s = data;
+  if (s->cb) s->cb(s->data, res, err);
+  rt_hcs_ctr *c = err ? NULL : rt_hcs_find(s->be, s->ctr_id);
+  rt_hcs_proc *p = NULL;
+  for (rt_hcs_proc *q = c ? c->procs : NULL; q; q = q->next)
+    if (q->seq == s->seq) p = q;
+  if (p && p->state == PROC_RUNNING) {
+    if (p->pending_exit) rt_hcs_proc_exited(s->be, c, p, p->pending_has_code, p->pending_code, rt_hcs_now_ns());
+    else if (s->exited) rt_hcs_proc_exited(s->be, c, p, true, s->code, rt_hcs_now_ns());
+  }
+  free(s->ctr_id);
+  free(s);
+}
+
+static void start_done_outer(rt_hcs_job *j) {
+  start_done(j);
+  start_ctx *s = j->data;
+  if (j->be->closing) {
+    /* No callback during teardown: the context goes here. */
+    free(s->ctr_id);
+    free(s);
+    j->cb = NULL;
+    return;
+  }
+  s->exited = j->exited;
+  s->code = j->exit_code;
+}
+
+static int hcs_start(rt_backend *b, const char *id, const char *exec_id, rt_done_cb cb, void *data, cs_err *err) {
+  rt_hcs *be = BE(b);
+  rt_hcs_ctr *c = need_ctr(be, id, err);
+  if (!c) return -1;
+  rt_hcs_proc *p = rt_hcs_find_exec(c, exec_id);
+  if (!p) return cs_err_set(err, CS_NOT_FOUND, "process %s in %s not found", exec_id ? exec_id : "init", id);
+  if (p->state != PROC_NEW)
+    return cs_err_set(err, CS_FAILED_PRECONDITION, "process %s in %s already started", exec_id ? exec_id : "init", id);
+  if (c->state != CTR_CREATED && c->state != CTR_RUNNING)
+    return cs_err_set(err, CS_FAILED_PRECONDITION, "container %s is not running", id);
+  if (exec_id && !rt_hcs_init_proc(c))
+    return cs_err_set(err, CS_FAILED_PRECONDITION, "container %s has no init process", id);
+  start_ctx *s = calloc(1, sizeof *s);
+  rt_hcs_job *j = s ? rt_hcs_job_new(be, c, p, err) : NULL;
+  if (!j || !(s->ctr_id = strdup(id)) || !(j->doc = strdup(p->params))) {
+    if (s) free(s->ctr_id);
+    free(s);
+    if (j) free(j->doc);
+    free(j);
+    return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+  }
+  s->be = be;
+  s->seq = p->seq;
+  s->cb = cb;
+  s->data = data;
+  j->system = c->system;
+  j->run = start_run;
+  j->done = start_done_outer;
+  j->cb = start_then_exits;
+  j->data = s;
+  p->state = PROC_STARTING;
+  p->pending_exit = false;
+  if (rt_hcs_job_queue(j, err) < 0) {
+    p->state = PROC_NEW;
+    free(s->ctr_id);
+    free(s);
+    return -1;
+  }
+  return 0;
+}
+
+static int hcs_exec(rt_backend *b, const rt_exec_req *req, rt_done_cb cb, void *data, cs_err *err) {
+  rt_hcs *be = BE(b);
+  rt_hcs_ctr *c = need_ctr(be, req->id, err);
+  if (!c) return -1;
+  if (!req->exec_id || !*req->exec_id) return cs_err_set(err, CS_INVALID_ARGUMENT, "exec: no exec id");
+  if (rt_hcs_find_exec(c, req->exec_id))
+    return cs_err_set(err, CS_ALREADY_EXISTS, "exec %s in %s already exists", req->exec_id, req->id);
+  if (c->state != CTR_CREATED && c->state != CTR_RUNNING)
+    return cs_err_set(err, CS_FAILED_PRECONDITION, "container %s is not running", req->id);
+  json_error_t jerr;
+  json_t *process = json_loadb(req->process_json ? req->process_json : "", req->process_json_len, 0, &jerr);
+  if (!process) return cs_err_set(err, CS_INVALID_ARGUMENT, "exec %s: process spec: %s", req->exec_id, jerr.text);
+  rt_hcs_proc *p = proc_new(be, req->id, req->exec_id, process, &req->io, err);
+  json_decref(process);
+  if (!p) return cs_err_wrap(err, "exec %s", req->exec_id);
+  rt_hcs_job *j = rt_hcs_job_new(be, c, NULL, err);
+  if (!j) {
+    proc_discard(p);
+    return -1;
+  }
+  p->next = c->procs;
+  c->procs = p;
+  j->cb = cb;
+  j->data = data; /* no HCS call: HCS starts a process when it creates it, which start does */
+  return rt_hcs_job_queue(j, err);
+}
+
+/* ------------------------------------------------------------------ kill */
+
+static int kill_run(rt_hcs_job *j) {
+  const hcs_api *api = j->be->cfg.hcs;
+  hcs_dword t = j->be->cfg.op_timeout_ms;
+  if (!j->n_handles) {
+    /* No process yet (pid 0 before start): SIGKILL stops the compute system itself. */
+    return hcs_call_system_op(api, api->HcsTerminateComputeSystem, "HcsTerminateComputeSystem", j->system, NULL, t,
+                              &j->err);
+  }
+  int rc = 0;
+  for (size_t i = 0; i < j->n_handles; i++) {
+    cs_err e;
+    int r = j->terminate
+                ? hcs_call_process_op(api, api->HcsTerminateProcess, "HcsTerminateProcess", j->handles[i], NULL, t, NULL, &e)
+                : hcs_call_process_op(api, api->HcsSignalProcess, "HcsSignalProcess", j->handles[i], j->doc, t, NULL, &e);
+    /* A process that exited meanwhile is what kill wanted; containerd reads NotFound as "already gone". */
+    if (r < 0 && rc == 0) {
+      j->err = e;
+      rc = -1;
+      if (e.code == CS_FAILED_PRECONDITION || e.code == CS_NOT_FOUND) {
+        j->err.code = CS_NOT_FOUND;
+        cs_err_wrap(&j->err, "process already finished");
+      }
+    }
+  }
+  return rc;
+}
+
+static int hcs_kill(rt_backend *b, const char *id, int pid, int sig, bool all, rt_done_cb cb, void *data, cs_err *err) {
+  rt_hcs *be = BE(b);
+  rt_hcs_ctr *c = need_ctr(be, id, err);
+  if (!c) return -1;
+  if (c->state == CTR_CREATING || !c->system)
+    return cs_err_set(err, CS_FAILED_PRECONDITION, "container %s is still being created", id);
+  char *options = NULL;
+  bool terminate = false;
+  if (hcs_doc_signal(sig, &options, &terminate, err) < 0) return -1;
+  rt_hcs_job *j = rt_hcs_job_new(be, c, NULL, err);
+  if (!j) {
+    free(options);
+    return -1;
+  }
+  j->doc = options;
+  j->terminate = terminate;
+  j->system = c->system;
+  j->cb = cb;
+  j->data = data;
+  rt_hcs_proc *target = pid ? rt_hcs_find_pid(c, pid) : rt_hcs_init_proc(c);
+  if (all) {
+    for (rt_hcs_proc *p = c->procs; p && j->n_handles < RT_MAX_IFACES; p = p->next)
+      if (p->state == PROC_RUNNING) j->handles[j->n_handles++] = p->handle;
+  } else if (target && target->state == PROC_RUNNING) {
+    j->handles[j->n_handles++] = target->handle;
+  } else if (pid || (target && target->state == PROC_EXITED)) {
+    free(j->doc);
+    free(j);
+    return cs_err_set(err, CS_NOT_FOUND, "process %d in %s: %s", pid, id,
+                      target && target->state == PROC_EXITED ? "process already finished" : "not found");
+  }
+  if (sig == 0) {
+    j->n_handles = 0; /* a probe: the process exists, nothing to send */
+  } else if (j->n_handles || terminate) {
+    j->run = kill_run; /* no handles + SIGKILL: terminate the system (pid 0, not started) */
+  } else {
+    free(j->doc);
+    free(j);
+    return cs_err_set(err, CS_FAILED_PRECONDITION, "container %s has no running process to signal", id);
+  }
+  return rt_hcs_job_queue(j, err);
+}
+
+/* ------------------------------------------------------------------ delete */
+
+static int ignore_stopped(cs_err *err) {
+  /* Already stopped or already gone is the state delete wants. */
+  return err->code == CS_NOT_FOUND || err->code == CS_FAILED_PRECONDITION ? 0 : -1;
+}
+
+static int delete_run(rt_hcs_job *j) {
+  const hcs_api *api = j->be->cfg.hcs;
+  hcs_dword t = j->be->cfg.op_timeout_ms;
+  if (j->system && hcs_call_system_op(api, api->HcsTerminateComputeSystem, "HcsTerminateComputeSystem", j->system,
+                                      NULL, t, &j->err) < 0 && ignore_stopped(&j->err) < 0)
+    return -1;
+  if (j->uvm && hcs_call_system_op(api, api->HcsTerminateComputeSystem, "HcsTerminateComputeSystem", j->uvm, NULL, t,
+                                   &j->err) < 0 && ignore_stopped(&j->err) < 0)
+    return -1;
+  return 0;
+}
+
+static void delete_done(rt_hcs_job *j) {
+  rt_hcs_ctr *c = j->ctr;
+  c->busy = false;
+  if (j->rc < 0) {
+    cs_err_wrap(&j->err, "delete %s", c->id);
+    return;
+  }
+  rt_hcs_proc *init = rt_hcs_init_proc(c);
+  j->res.pid = init ? init->pid : 0;
+  if (c->state != CTR_DELETED) rt_hcs_ctr_remove(j->be, c); /* closes the handles once no job uses them */
+}
+
+static int hcs_delete(rt_backend *b, const char *id, bool force, rt_done_cb cb, void *data, cs_err *err) {
+  rt_hcs *be = BE(b);
+  rt_hcs_ctr *c = need_ctr(be, id, err);
+  if (!c) return -1;
+  if (c->busy) return cs_err_set(err, CS_FAILED_PRECONDITION, "container %s: create or delete in progress", id);
+  rt_hcs_proc *init = rt_hcs_init_proc(c);
+  if (!force && init && (init->state == PROC_RUNNING || init->state == PROC_STARTING) && c->state != CTR_STOPPED)
+    return cs_err_set(err, CS_FAILED_PRECONDITION, "container %s is running: kill it first or delete with force", id);
+  rt_hcs_job *j = rt_hcs_job_new(be, c, NULL, err);
+  if (!j) return -1;
+  j->system = c->system;
+  j->uvm = c->uvm;
+  j->run = delete_run;
+  j->done = delete_done;
+  j->cb = cb;
+  j->data = data;
+  c->busy = true;
+  if (rt_hcs_job_queue(j, err) < 0) {
+    c->busy = false;
+    return -1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ pause / resume / update / resize */
+
+static int system_op_run(rt_hcs_job *j) {
+  const hcs_api *api = j->be->cfg.hcs;
+  bool pause = j->terminate; /* reused as "pause" for this job kind */
+  return hcs_call_system_op(api, pause ? api->HcsPauseComputeSystem : api->HcsResumeComputeSystem,
+                            pause ? "HcsPauseComputeSystem" : "HcsResumeComputeSystem", j->system, NULL,
+                            j->be->cfg.op_timeout_ms, &j->err);
+}
+
+static void pause_done(rt_hcs_job *j) {
+  if (j->rc < 0 || j->ctr->state == CTR_DELETED) return;
+  rt_hcs_proc *init = rt_hcs_init_proc(j->ctr);
+  j->ctr->state = j->terminate ? CTR_PAUSED : (init && init->state == PROC_RUNNING ? CTR_RUNNING : CTR_CREATED);
+}
+
+static int pause_resume(rt_backend *b, const char *id, bool pause, rt_done_cb cb, void *data, cs_err *err) {
+  rt_hcs *be = BE(b);
+  rt_hcs_ctr *c = need_ctr(be, id, err);
+  if (!c) return -1;
+  if (pause && c->state != CTR_RUNNING && c->state != CTR_CREATED)
+    return cs_err_set(err, CS_FAILED_PRECONDITION, "container %s is not running", id);
+  if (!pause && c->state != CTR_PAUSED) return cs_err_set(err, CS_FAILED_PRECONDITION, "container %s is not paused", id);
+  rt_hcs_job *j = rt_hcs_job_new(be, c, NULL, err);
+  if (!j) return -1;
+  j->system = c->system;
+  j->terminate = pause;
+  j->run = system_op_run;
+  j->done = pause_done;
+  j->cb = cb;
+  j->data = data;
+  return rt_hcs_job_queue(j, err);
+}
+
+static int hcs_pause(rt_backend *b, const char *id, rt_done_cb cb, void *data, cs_err *err) {
+  return pause_resume(b, id, true, cb, data, err);
+}
+
+static int hcs_resume(rt_backend *b, const char *id, rt_done_cb cb, void *data, cs_err *err) {
+  return pause_resume(b, id, false, cb, data, err);
+}
+
+static int update_run(rt_hcs_job *j) {
+  for (char **d = j->docs; d && *d; d++)
+    if (hcs_call_system_modify(j->be->cfg.hcs, j->system, *d, j->be->cfg.op_timeout_ms, &j->err) < 0) return -1;
+  return 0;
+}
+
+static int hcs_update(rt_backend *b, const char *id, const char *resources_json, size_t len, rt_done_cb cb, void *data,
+                      cs_err *err) {
+  rt_hcs *be = BE(b);
+  rt_hcs_ctr *c = need_ctr(be, id, err);
+  if (!c) return -1;
+  if (!c->system) return cs_err_set(err, CS_FAILED_PRECONDITION, "container %s is still being created", id);
+  json_error_t jerr;
+  json_t *res = json_loadb(resources_json ? resources_json : "", len, 0, &jerr);
+  if (!res) return cs_err_set(err, CS_INVALID_ARGUMENT, "update %s: %s", id, jerr.text);
+  json_t *reqs = hcs_doc_update(res, err);
+  json_decref(res);
+  if (!reqs) return -1;
+  rt_hcs_job *j = rt_hcs_job_new(be, c, NULL, err);
+  if (j && !(j->docs = calloc(json_array_size(reqs) + 1, sizeof *j->docs))) {
+    free(j);
+    j = NULL;
+    cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+  }
+  for (size_t i = 0; j && i < json_array_size(reqs); i++) j->docs[i] = json_dumps(json_array_get(reqs, i), JSON_COMPACT);
+  json_decref(reqs);
+  if (!j) return -1;
+  j->system = c->system;
+  j->run = update_run;
+  j->cb = cb;
+  j->data = data;
+  return rt_hcs_job_queue(j, err);
+}
+
+static int resize_run(rt_hcs_job *j) {
+  if (hcs_call_process_op(j->be->cfg.hcs, j->be->cfg.hcs->HcsModifyProcess, "HcsModifyProcess", j->process, j->doc,
+                          j->be->cfg.op_timeout_ms, NULL, &j->err) < 0)
+    CS_WARN("hcs: resize: %s", j->err.msg);
+  return 0;
+}
+
+static int hcs_resize(rt_backend *b, const char *id, int pid, uint32_t width, uint32_t height, cs_err *err) {
+  rt_hcs *be = BE(b);
+  rt_hcs_ctr *c = need_ctr(be, id, err);
+  if (!c) return -1;
+  rt_hcs_proc *p = pid ? rt_hcs_find_pid(c, pid) : rt_hcs_init_proc(c);
+  if (!p || p->state != PROC_RUNNING) return cs_err_set(err, CS_NOT_FOUND, "process %d in %s is not running", pid, id);
+  rt_hcs_job *j = rt_hcs_job_new(be, c, NULL, err);
+  if (!j) return -1;
+  if (!(j->doc = hcs_doc_resize(width, height))) {
+    free(j);
+    return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+  }
+  j->process = p->handle;
+  /* The vtable's resize is synchronous; the console follows a moment later, errors only logged. */
+  j->run = resize_run;
+  return rt_hcs_job_queue(j, err);
+}
+
+/* ------------------------------------------------------------------ pids / stats / checkpoint */
+
+static int hcs_pids(rt_backend *b, const char *id, rt_pids_cb cb, void *data, cs_err *err) {
+  rt_hcs *be = BE(b);
+  rt_hcs_ctr *c = need_ctr(be, id, err);
+  if (!c) return -1;
+  rt_hcs_job *j = rt_hcs_job_new(be, c, NULL, err);
+  if (!j) return -1;
+  size_t n = 0;
+  for (rt_hcs_proc *p = c->procs; p; p = p->next) n += p->state == PROC_RUNNING;
+  if (n && !(j->pids = calloc(n, sizeof *j->pids))) {
+    free(j);
+    return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+  }
+  for (rt_hcs_proc *p = c->procs; p; p = p->next)
+    if (p->state == PROC_RUNNING) j->pids[j->n_pids++] = p->pid;
+  j->pids_cb = cb;
+  j->data = data; /* answered from the loop on the next turn, never from inside this call */
+  return rt_hcs_job_queue(j, err);
+}
+
+static int hcs_stats(rt_backend *b, const char *id, rt_sample *out, cs_err *err) {
+  rt_hcs *be = BE(b);
+  rt_hcs_ctr *c = need_ctr(be, id, err);
+  if (!c) return -1;
+  if (!c->system || c->state == CTR_CREATING)
+    return cs_err_set(err, CS_FAILED_PRECONDITION, "container %s is still being created", id);
+  /* Synchronous by the vtable's contract, so bounded by stats_timeout_ms. */
+  char *json = NULL;
+  if (hcs_call_system_properties(be->cfg.hcs, c->system, HCS_QUERY_STATISTICS, be->cfg.stats_timeout_ms, &json, err) <
+      0)
+    return cs_err_wrap(err, "stats %s", id);
+  memset(out, 0, sizeof *out);
+  int rc = hcs_stats_parse(json, out, err);
+  free(json);
+  if (rc < 0) return cs_err_wrap(err, "stats %s", id);
+  for (size_t i = 0; be->cfg.hns && i < c->n_endpoints && out->n_net < RT_MAX_IFACES; i++) {
+    cs_err e;
+    if (net_hns_endpoint_stats(be->cfg.hns, c->endpoints[i], &out->net[out->n_net], &e) == 0) out->n_net++;
+    else CS_WARN("hcs: stats %s: %s", id, e.msg); /* one endpoint's counters missing is no reason to fail */
+  }
+  return 0;
+}
+
+static int hcs_checkpoint(rt_backend *b, const rt_checkpoint_req *req, rt_done_cb cb, void *data, cs_err *err) {
+  return cs_err_set(err, CS_UNIMPLEMENTED, "HCS: checkpoint is not supported");
+}
+
+const rt_ops rt_hcs_ops = {
+  .name = "hcs",
+  .create = hcs_create,
+  .start = hcs_start,
+  .exec = hcs_exec,
+  .kill = hcs_kill,
+  .delete = hcs_delete,
+  .pause = hcs_pause,
+  .resume = hcs_resume,
+  .update = hcs_update,
+  .pids = hcs_pids,
+  .checkpoint = hcs_checkpoint,
+  .resize = hcs_resize,
+  .stats = hcs_stats,
+  .destroy = rt_hcs_destroy,
+};
