@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Interop with containerd's Go ttrpc (Debian golang-github-containerd-ttrpc-dev, GOPATH mode, offline):
+#   1. Go client  → our server  (ttrpc_interop_server)
+#   2. our client → Go server   (ttrpc_interop_client)
+# usage: run_interop.sh PATH/ttrpc_interop_server PATH/ttrpc_interop_client
+# Exit 77 (ctest: skipped) when Go or the ttrpc sources are not installed.
+set -euo pipefail
+c_server=$1
+c_client=$2
+here=$(cd "$(dirname "$0")" && pwd)
+gocode=/usr/share/gocode
+
+command -v go >/dev/null || { echo "go not installed: skipping"; exit 77; }
+[ -d "$gocode/src/github.com/containerd/ttrpc" ] || { echo "containerd ttrpc sources missing: skipping"; exit 77; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ttrpc-interop-XXXXXX")
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# GOPATH mode: the program lives in a throwaway GOPATH entry; dependencies come from Debian's gocode.
+mkdir -p "$tmp/src/cshim.test/gottrpc"
+cp "$here/gottrpc/main.go" "$tmp/src/cshim.test/gottrpc/"
+export GO111MODULE=off GOPATH="$tmp:$gocode" GOCACHE="$tmp/gocache" GOPROXY=off GOFLAGS= GOTOOLCHAIN=local
+(cd "$tmp" && go build -o "$tmp/gottrpc" cshim.test/gottrpc)
+
+# Start a server in the background and wait (bounded) for its "ready" line.
+start_server() {
+  local log=$1; shift
+  "$@" >"$log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 500); do
+    grep -q ready "$log" 2>/dev/null && return 0
+    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$log"; return 1; }
+    sleep 0.02
+  done
+  echo "server did not become ready"; cat "$log"; return 1
+}
+
+stop_server() {
+  local pid=${pids[-1]}
+  kill -TERM "$pid"
+  local rc=0
+  wait "$pid" || rc=$?
+  unset 'pids[-1]'
+  return $rc
+}
+
+rc=0
+echo "== Go client -> C server"
+start_server "$tmp/c-server.log" "$c_server" "$tmp/c.sock"
+"$tmp/gottrpc" client -socket "$tmp/c.sock" || rc=1
+stop_server || { echo "C server did not exit cleanly"; cat "$tmp/c-server.log"; rc=1; }
+
+echo "== C client -> Go server"
+start_server "$tmp/go-server.log" "$tmp/gottrpc" server -socket "$tmp/go.sock"
+"$c_client" "$tmp/go.sock" || rc=1
+stop_server || true   # Go's Serve returns an error for the closed listener; exit status is not the point
+
+exit $rc
