@@ -111,6 +111,10 @@ typedef struct rt_sample {
     uint64_t ev_low, ev_high, ev_max, ev_oom, ev_oom_kill; /* v2 memory.events */
     /* v2 memory.stat names */
     uint64_t anon, file, kernel_stack, slab, sock, shmem, file_mapped, file_dirty, file_writeback;
+    /* v1 memory.stat total_* (the cgroup and its descendants); added after the fields above */
+    uint64_t total_cache, total_rss, total_rss_huge, total_mapped_file, total_dirty, total_writeback;
+    uint64_t total_pgpgin, total_pgpgout, total_pgfault, total_pgmajfault;
+    uint64_t total_inactive_anon, total_active_anon, total_inactive_file, total_active_file, total_unevictable;
   } memory;
   struct {
     uint32_t n;

@@ -1,0 +1,365 @@
+#include "rt_linux_counters.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cs_log.h"
+#include "net_counters.h"
+#include "rt_linux_cgparse.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+/* The files kept open. v1 and v2 share the table; a missing file (no swap accounting, no kmem) stays -1. */
+enum {
+  /* v1 */
+  F_CPUACCT_USAGE, F_CPUACCT_STAT, F_CPUACCT_PERCPU, F_CPU_STAT,
+  F_MEM_USAGE, F_MEM_LIMIT, F_MEM_MAX, F_MEM_FAILCNT, F_MEM_STAT, F_MEM_OOM,
+  F_MEMSW_USAGE, F_MEMSW_LIMIT, F_MEMSW_MAX, F_MEMSW_FAILCNT,
+  F_KMEM_USAGE, F_KMEM_LIMIT, F_KMEM_MAX, F_KMEM_FAILCNT,
+  F_BLKIO_BYTES, F_BLKIO_OPS, F_BLKIO_BYTES_ALT, F_BLKIO_OPS_ALT,
+  F_PIDS_CURRENT, F_PIDS_MAX,
+  /* v2 */
+  F2_CPU_STAT, F2_MEM_CURRENT, F2_MEM_MAX, F2_MEM_STAT, F2_MEM_EVENTS, F2_SWAP_CURRENT, F2_SWAP_MAX,
+  F2_IO_STAT, F2_PIDS_CURRENT, F2_PIDS_MAX,
+  F_COUNT
+};
+
+typedef struct rt_linux_cgfile {
+  int id;
+  const char *ctrl; /* v1 controller; NULL for v2 */
+  const char *name;
+} rt_linux_cgfile;
+
+static const rt_linux_cgfile v1_files[] = {
+    {F_CPUACCT_USAGE, "cpuacct", "cpuacct.usage"},
+    {F_CPUACCT_STAT, "cpuacct", "cpuacct.stat"},
+    {F_CPUACCT_PERCPU, "cpuacct", "cpuacct.usage_percpu"},
+    {F_CPU_STAT, "cpu", "cpu.stat"},
+    {F_MEM_USAGE, "memory", "memory.usage_in_bytes"},
+    {F_MEM_LIMIT, "memory", "memory.limit_in_bytes"},
+    {F_MEM_MAX, "memory", "memory.max_usage_in_bytes"},
+    {F_MEM_FAILCNT, "memory", "memory.failcnt"},
+    {F_MEM_STAT, "memory", "memory.stat"},
+    {F_MEM_OOM, "memory", "memory.oom_control"},
+    {F_MEMSW_USAGE, "memory", "memory.memsw.usage_in_bytes"},
+    {F_MEMSW_LIMIT, "memory", "memory.memsw.limit_in_bytes"},
+    {F_MEMSW_MAX, "memory", "memory.memsw.max_usage_in_bytes"},
+    {F_MEMSW_FAILCNT, "memory", "memory.memsw.failcnt"},
+    {F_KMEM_USAGE, "memory", "memory.kmem.usage_in_bytes"},
+    {F_KMEM_LIMIT, "memory", "memory.kmem.limit_in_bytes"},
+    {F_KMEM_MAX, "memory", "memory.kmem.max_usage_in_bytes"},
+    {F_KMEM_FAILCNT, "memory", "memory.kmem.failcnt"},
+    /* Throttle files count I/O on every kernel; the scheduler's *_recursive files (CFQ before 5.0, BFQ
+     * after) are the fallback when throttling saw nothing. */
+    {F_BLKIO_BYTES, "blkio", "blkio.throttle.io_service_bytes"},
+    {F_BLKIO_OPS, "blkio", "blkio.throttle.io_serviced"},
+    {F_PIDS_CURRENT, "pids", "pids.current"},
+    {F_PIDS_MAX, "pids", "pids.max"},
+};
+
+static const char *const blkio_alt[][2] = {
+    {"blkio.bfq.io_service_bytes_recursive", "blkio.bfq.io_serviced_recursive"},
+    {"blkio.io_service_bytes_recursive", "blkio.io_serviced_recursive"},
+};
+
+static const rt_linux_cgfile v2_files[] = {
+    {F2_CPU_STAT, NULL, "cpu.stat"},
+    {F2_MEM_CURRENT, NULL, "memory.current"},
+    {F2_MEM_MAX, NULL, "memory.max"},
+    {F2_MEM_STAT, NULL, "memory.stat"},
+    {F2_MEM_EVENTS, NULL, "memory.events"},
+    {F2_SWAP_CURRENT, NULL, "memory.swap.current"},
+    {F2_SWAP_MAX, NULL, "memory.swap.max"},
+    {F2_IO_STAT, NULL, "io.stat"},
+    {F2_PIDS_CURRENT, NULL, "pids.current"},
+    {F2_PIDS_MAX, NULL, "pids.max"},
+};
+
+struct rt_linux_counters {
+  int version;
+  int fd[F_COUNT];
+  int net_fd;
+  uint64_t ns_per_tick;
+  char memdir[PATH_MAX];
+  /* Large enough for memory.stat (~50 lines) and blkio with RT_MAX_BLKIO devices x 6 ops. */
+  char buf[32768];
+};
+
+int rt_linux_counters_version(const rt_linux_counters *k) {
+  return k->version;
+}
+
+const char *rt_linux_counters_memory_dir(const rt_linux_counters *k) {
+  return k->memdir;
+}
+
+void rt_linux_counters_close(rt_linux_counters *k) {
+  if (!k) return;
+  for (int i = 0; i < F_COUNT; i++)
+    if (k->fd[i] >= 0) close(k->fd[i]);
+  if (k->net_fd >= 0) close(k->net_fd);
+  free(k);
+}
+
+static char *slurp_path(const char *path, cs_err *err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    cs_err_sys(err, errno, "open %s", path);
+    return NULL;
+  }
+  size_t cap = 8192, len = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    if (cap - len < 4096) {
+      char *b = realloc(buf, cap * 2);
+      if (!b) break;
+      buf = b;
+      cap *= 2;
+    }
+    ssize_t n = read(fd, buf + len, cap - len - 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      buf[len] = '\0';
+      close(fd);
+      return buf;
+    }
+    len += (size_t)n;
+  }
+  free(buf);
+  close(fd);
+  cs_err_sys(err, ENOMEM, "read %s", path);
+  return NULL;
+}
+
+static int open_in(const char *dir, const char *name) {
+  char path[PATH_MAX];
+  if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) return -1;
+  return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+rt_linux_counters *rt_linux_counters_open(int pid, cs_err *err) {
+  rt_linux_counters *k = calloc(1, sizeof *k);
+  if (!k) {
+    cs_err_sys(err, ENOMEM, "counters");
+    return NULL;
+  }
+  for (int i = 0; i < F_COUNT; i++) k->fd[i] = -1;
+  k->net_fd = -1;
+  long hz = sysconf(_SC_CLK_TCK);
+  k->ns_per_tick = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
+  char *cg = slurp_path(path, err), *mi = cg ? slurp_path("/proc/self/mountinfo", err) : NULL;
+  if (!mi) goto fail;
+  struct statfs sfs;
+  k->version = statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC ? 2 : 1;
+  char dir[PATH_MAX];
+  if (k->version == 2) {
+    if (rt_linux_cg_resolve(mi, cg, NULL, dir, sizeof dir) != 0) {
+      cs_err_set(err, CS_NOT_FOUND, "cgroup v2 directory of pid %d not found", pid);
+      goto fail;
+    }
+    snprintf(k->memdir, sizeof k->memdir, "%s", dir);
+    for (size_t i = 0; i < sizeof v2_files / sizeof v2_files[0]; i++)
+      k->fd[v2_files[i].id] = open_in(dir, v2_files[i].name);
+  } else {
+    const char *last = NULL;
+    bool have = false;
+    for (size_t i = 0; i < sizeof v1_files / sizeof v1_files[0]; i++) {
+      const rt_linux_cgfile *f = &v1_files[i];
+      if (!last || strcmp(last, f->ctrl) != 0) {
+        have = rt_linux_cg_resolve(mi, cg, f->ctrl, dir, sizeof dir) == 0;
+        last = f->ctrl;
+        if (!have) CS_DEBUG("counters: pid %d: no %s cgroup", pid, f->ctrl);
+        if (have && !strcmp(f->ctrl, "memory")) snprintf(k->memdir, sizeof k->memdir, "%s", dir);
+        if (have && !strcmp(f->ctrl, "blkio")) {
+          for (size_t a = 0; a < sizeof blkio_alt / sizeof blkio_alt[0] && k->fd[F_BLKIO_BYTES_ALT] < 0; a++) {
+            k->fd[F_BLKIO_BYTES_ALT] = open_in(dir, blkio_alt[a][0]);
+            k->fd[F_BLKIO_OPS_ALT] = open_in(dir, blkio_alt[a][1]);
+            if (k->fd[F_BLKIO_OPS_ALT] < 0 && k->fd[F_BLKIO_BYTES_ALT] >= 0) {
+              close(k->fd[F_BLKIO_BYTES_ALT]);
+              k->fd[F_BLKIO_BYTES_ALT] = -1;
+            }
+          }
+        }
+      }
+      if (have) k->fd[f->id] = open_in(dir, f->name);
+    }
+    if (k->fd[F_CPUACCT_USAGE] < 0 && k->fd[F_MEM_USAGE] < 0) {
+      cs_err_set(err, CS_NOT_FOUND, "cgroup v1 directories of pid %d not found", pid);
+      goto fail;
+    }
+  }
+  cs_err nerr;
+  k->net_fd = net_counters_open(pid, &nerr);
+  if (k->net_fd < 0) CS_DEBUG("counters: pid %d: no network counters: %s", pid, nerr.msg);
+  free(cg);
+  free(mi);
+  return k;
+fail:
+  free(cg);
+  free(mi);
+  rt_linux_counters_close(k);
+  return NULL;
+}
+
+/* One file's content into buf. 1: read; 0: not there; -1: read failed (the cgroup is gone: ENODEV). */
+static int rd(const rt_linux_counters *k, int id, char *buf, size_t cap) {
+  int fd = k->fd[id];
+  if (fd < 0) return 0;
+  size_t got = 0;
+  while (got < cap - 1) {
+    ssize_t n = pread(fd, buf + got, cap - 1 - got, (off_t)got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) break;
+    got += (size_t)n;
+  }
+  buf[got] = '\0';
+  return 1;
+}
+
+static void rd_u64(const rt_linux_counters *k, int id, uint64_t max_value, uint64_t *out) {
+  char buf[64];
+  if (rd(k, id, buf, sizeof buf) == 1) rt_linux_cg_parse_u64(buf, max_value, out);
+}
+
+static void sample_v1(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap) {
+  rd_u64(k, F_CPUACCT_USAGE, 0, &s->cpu.usage_ns);
+  if (rd(k, F_CPUACCT_STAT, buf, cap) == 1) {
+    uint64_t user = 0, sys = 0;
+    const rt_linux_kv kv[] = {{"user", &user}, {"system", &sys}};
+    rt_linux_cg_parse_kv(buf, kv, 2);
+    s->cpu.user_ns = user * k->ns_per_tick;
+    s->cpu.kernel_ns = sys * k->ns_per_tick;
+  }
+  if (rd(k, F_CPUACCT_PERCPU, buf, cap) == 1) s->cpu.ncpu = rt_linux_cg_parse_list(buf, s->cpu.per_cpu_ns, RT_MAX_CPUS);
+  if (rd(k, F_CPU_STAT, buf, cap) == 1) {
+    const rt_linux_kv kv[] = {{"nr_periods", &s->cpu.periods},
+                              {"nr_throttled", &s->cpu.throttled_periods},
+                              {"throttled_time", &s->cpu.throttled_ns}};
+    rt_linux_cg_parse_kv(buf, kv, 3);
+  }
+  __typeof__(s->memory) *m = &s->memory;
+  rd_u64(k, F_MEM_USAGE, 0, &m->usage);
+  rd_u64(k, F_MEM_LIMIT, 0, &m->limit);
+  rd_u64(k, F_MEM_MAX, 0, &m->max_usage);
+  rd_u64(k, F_MEM_FAILCNT, 0, &m->failcnt);
+  rd_u64(k, F_MEMSW_USAGE, 0, &m->swap_usage);
+  rd_u64(k, F_MEMSW_LIMIT, 0, &m->swap_limit);
+  rd_u64(k, F_MEMSW_MAX, 0, &m->swap_max_usage);
+  rd_u64(k, F_MEMSW_FAILCNT, 0, &m->swap_failcnt);
+  rd_u64(k, F_KMEM_USAGE, 0, &m->kernel_usage);
+  rd_u64(k, F_KMEM_LIMIT, 0, &m->kernel_limit);
+  rd_u64(k, F_KMEM_MAX, 0, &m->kernel_max_usage);
+  rd_u64(k, F_KMEM_FAILCNT, 0, &m->kernel_failcnt);
+  if (rd(k, F_MEM_STAT, buf, cap) == 1) {
+    const rt_linux_kv kv[] = {
+        {"cache", &m->cache}, {"rss", &m->rss}, {"rss_huge", &m->rss_huge}, {"mapped_file", &m->mapped_file},
+        {"dirty", &m->dirty}, {"writeback", &m->writeback}, {"pgpgin", &m->pgpgin}, {"pgpgout", &m->pgpgout},
+        {"pgfault", &m->pgfault}, {"pgmajfault", &m->pgmajfault}, {"inactive_anon", &m->inactive_anon},
+        {"active_anon", &m->active_anon}, {"inactive_file", &m->inactive_file},
+        {"active_file", &m->active_file}, {"unevictable", &m->unevictable},
+        {"hierarchical_memory_limit", &m->hierarchical_limit},
+        {"hierarchical_memsw_limit", &m->hierarchical_swap_limit}, {"shmem", &m->shmem},
+        {"total_cache", &m->total_cache}, {"total_rss", &m->total_rss}, {"total_rss_huge", &m->total_rss_huge},
+        {"total_mapped_file", &m->total_mapped_file}, {"total_dirty", &m->total_dirty},
+        {"total_writeback", &m->total_writeback}, {"total_pgpgin", &m->total_pgpgin},
+        {"total_pgpgout", &m->total_pgpgout}, {"total_pgfault", &m->total_pgfault},
+        {"total_pgmajfault", &m->total_pgmajfault}, {"total_inactive_anon", &m->total_inactive_anon},
+        {"total_active_anon", &m->total_active_anon}, {"total_inactive_file", &m->total_inactive_file},
+        {"total_active_file", &m->total_active_file}, {"total_unevictable", &m->total_unevictable},
+    };
+    rt_linux_cg_parse_kv(buf, kv, sizeof kv / sizeof kv[0]);
+  }
+  if (rd(k, F_MEM_OOM, buf, cap) == 1) {
+    const rt_linux_kv kv[] = {{"oom_kill_disable", &m->oom_kill_disable}, {"under_oom", &m->under_oom},
+                              {"oom_kill", &m->oom_kill}};
+    rt_linux_cg_parse_kv(buf, kv, 3);
+  }
+  int bytes = F_BLKIO_BYTES, ops = F_BLKIO_OPS;
+  for (int pass = 0; pass < 2; pass++) {
+    s->blkio.n = 0;
+    if (rd(k, bytes, buf, cap) == 1)
+      rt_linux_cg_parse_blkio(buf, s->blkio.bytes, s->blkio.ops, &s->blkio.n, RT_MAX_BLKIO);
+    if (rd(k, ops, buf, cap) == 1)
+      rt_linux_cg_parse_blkio(buf, s->blkio.ops, s->blkio.bytes, &s->blkio.n, RT_MAX_BLKIO);
+    if (s->blkio.n > 0 || k->fd[F_BLKIO_BYTES_ALT] < 0) break;
+    bytes = F_BLKIO_BYTES_ALT;
+    ops = F_BLKIO_OPS_ALT;
+  }
+  rd_u64(k, F_PIDS_CURRENT, 0, &s->pids.current);
+  rd_u64(k, F_PIDS_MAX, 0, &s->pids.limit);
+}
+
+static void sample_v2(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap) {
+  if (rd(k, F2_CPU_STAT, buf, cap) == 1) {
+    uint64_t usage = 0, user = 0, sys = 0, thr = 0;
+    const rt_linux_kv kv[] = {{"usage_usec", &usage}, {"user_usec", &user}, {"system_usec", &sys},
+                              {"nr_periods", &s->cpu.periods}, {"nr_throttled", &s->cpu.throttled_periods},
+                              {"throttled_usec", &thr}};
+    rt_linux_cg_parse_kv(buf, kv, sizeof kv / sizeof kv[0]);
+    s->cpu.usage_ns = usage * 1000;
+    s->cpu.user_ns = user * 1000;
+    s->cpu.kernel_ns = sys * 1000;
+    s->cpu.throttled_ns = thr * 1000;
+  }
+  __typeof__(s->memory) *m = &s->memory;
+  rd_u64(k, F2_MEM_CURRENT, 0, &m->usage);
+  rd_u64(k, F2_MEM_MAX, UINT64_MAX, &m->limit);
+  rd_u64(k, F2_SWAP_CURRENT, 0, &m->swap_usage);
+  rd_u64(k, F2_SWAP_MAX, UINT64_MAX, &m->swap_limit);
+  if (rd(k, F2_MEM_STAT, buf, cap) == 1) {
+    const rt_linux_kv kv[] = {
+        {"anon", &m->anon}, {"file", &m->file}, {"kernel_stack", &m->kernel_stack}, {"slab", &m->slab},
+        {"sock", &m->sock}, {"shmem", &m->shmem}, {"file_mapped", &m->file_mapped},
+        {"file_dirty", &m->file_dirty}, {"file_writeback", &m->file_writeback},
+        {"inactive_anon", &m->inactive_anon}, {"active_anon", &m->active_anon},
+        {"inactive_file", &m->inactive_file}, {"active_file", &m->active_file},
+        {"unevictable", &m->unevictable}, {"pgfault", &m->pgfault}, {"pgmajfault", &m->pgmajfault},
+    };
+    rt_linux_cg_parse_kv(buf, kv, sizeof kv / sizeof kv[0]);
+  }
+  if (rd(k, F2_MEM_EVENTS, buf, cap) == 1) {
+    const rt_linux_kv kv[] = {{"low", &m->ev_low}, {"high", &m->ev_high}, {"max", &m->ev_max},
+                              {"oom", &m->ev_oom}, {"oom_kill", &m->ev_oom_kill}};
+    rt_linux_cg_parse_kv(buf, kv, sizeof kv / sizeof kv[0]);
+  }
+  if (rd(k, F2_IO_STAT, buf, cap) == 1)
+    s->blkio.n = rt_linux_cg_parse_iostat(buf, s->blkio.bytes, s->blkio.ops, RT_MAX_BLKIO);
+  rd_u64(k, F2_PIDS_CURRENT, 0, &s->pids.current);
+  rd_u64(k, F2_PIDS_MAX, 0, &s->pids.limit);
+}
+
+int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *s, cs_err *err) {
+  memset(s, 0, sizeof *s);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  s->timestamp_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  /* The usage file is the liveness probe: a removed cgroup answers ENODEV. */
+  int probe = k->version == 2 ? F2_MEM_CURRENT : (k->fd[F_CPUACCT_USAGE] >= 0 ? F_CPUACCT_USAGE : F_MEM_USAGE);
+  char small[64];
+  if (k->fd[probe] >= 0 && rd(k, probe, small, sizeof small) < 0)
+    return cs_err_sys(err, errno == ENODEV ? ENOENT : errno, "container cgroup is gone");
+  s->kind = k->version == 2 ? RT_SAMPLE_CGROUP_V2 : RT_SAMPLE_CGROUP_V1;
+  if (k->version == 2)
+    sample_v2(k, s, k->buf, sizeof k->buf);
+  else
+    sample_v1(k, s, k->buf, sizeof k->buf);
+  if (k->net_fd >= 0) {
+    cs_err nerr;
+    if (net_counters_read(k->net_fd, s->net, RT_MAX_IFACES, &s->n_net, &nerr) != 0) s->n_net = 0;
+  }
+  return 0;
+}

@@ -1,0 +1,24 @@
+/* A container's counters: its cgroup files and its netns /proc/<pid>/net/dev, resolved and opened once
+ * (from the init's /proc/<pid>/cgroup) and pread per sample. No path resolution or /proc walk per sample. */
+#ifndef RT_LINUX_COUNTERS_H
+#define RT_LINUX_COUNTERS_H
+
+#include "cs_err.h"
+#include "rt.h"
+
+typedef struct rt_linux_counters rt_linux_counters;
+
+/* Resolve pid's cgroups (v2 if /sys/fs/cgroup is cgroup2, else the v1 controllers) and open the files. */
+rt_linux_counters *rt_linux_counters_open(int pid, cs_err *err);
+
+/* Fill out (memset first). Fails with NotFound once the cgroup has been removed. */
+int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *out, cs_err *err);
+
+/* 1 or 2 */
+int rt_linux_counters_version(const rt_linux_counters *k);
+/* v1: the memory controller's directory; v2: the cgroup's directory. "" if unknown. */
+const char *rt_linux_counters_memory_dir(const rt_linux_counters *k);
+
+void rt_linux_counters_close(rt_linux_counters *k);
+
+#endif

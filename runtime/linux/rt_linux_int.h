@@ -1,0 +1,129 @@
+/* Internals shared by the rt_linux_*.c files of the backend; not for use outside runtime/linux. */
+#ifndef RT_LINUX_INT_H
+#define RT_LINUX_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "rt.h"
+#include "rt_linux.h"
+#include "rt_linux_console.h"
+#include "rt_linux_counters.h"
+#include "rt_linux_oom.h"
+#include "rt_linux_runc.h"
+
+/* Exited execs whose records are kept so a late start(exec_id) still finds the pid. */
+#define RT_LINUX_EXITED_EXECS 32
+
+typedef struct rt_linux rt_linux;
+
+typedef struct rt_linux_exec {
+  struct rt_linux_exec *next;
+  char *exec_id;
+  int pid;
+  bool exited;
+} rt_linux_exec;
+
+typedef struct rt_linux_ctr {
+  struct rt_linux_ctr *next;
+  rt_linux *be;
+  char *id, *bundle;
+  char log_path[PATH_MAX];
+  int pid;
+  bool creating; /* runtime create in flight */
+  bool busy_delete;
+  /* Create from a checkpoint: the restore runs at start with these. */
+  char *checkpoint;
+  int io_fd[3];
+  bool terminal;
+  rt_linux_exec *execs;
+  unsigned n_exited_execs;
+  rt_linux_counters *counters; /* opened once, at create or first stats */
+  rt_linux_oom *oom;
+} rt_linux_ctr;
+
+typedef struct rt_linux_op rt_linux_op;
+typedef void (*rt_linux_op_finish)(rt_linux_op *op, const rt_linux_runc_result *res);
+
+struct rt_linux_op {
+  rt_linux_op *next, *prev; /* in flight, or in the deferred queue */
+  rt_linux *be;
+  char *id, *exec_id;
+  rt_done_cb done;
+  rt_pids_cb pids_done;
+  void *data;
+  rt_linux_runc_call *call;
+  rt_linux_op_finish finish;
+  const char *what; /* "create", for messages */
+  bool console_open;
+  rt_linux_console console;
+  char pidfile[PATH_MAX];
+  char tmpfile[PATH_MAX];
+  char workdir[PATH_MAX];
+  bool rm_workdir, exit_after;
+  /* Deferred completion (result known synchronously, delivered from the loop). */
+  rt_result res;
+  cs_err err;
+  bool failed;
+};
+
+struct rt_linux {
+  rt_backend base; /* first: rt_backend * ⇄ rt_linux * */
+  rt_linux_runc runc;
+  rt_reaper *reaper;
+  rt_linux_ctr *ctrs;
+  rt_linux_op inflight;          /* list sentinel */
+  rt_linux_op *deferred, *deferred_tail;
+  uv_idle_t idle;                /* runs the deferred queue */
+  char console_dir[PATH_MAX];
+  bool no_pivot, no_new_keyring;
+  bool destroyed;
+  int open_handles;              /* idle + OOM watchers closing; freed at 0 after destroy */
+};
+
+extern const rt_ops rt_linux_ops;
+
+/* rt_linux.c: containers, ops, completion. */
+rt_linux_ctr *rt_linux_ctr_find(rt_linux *be, const char *id);
+rt_linux_ctr *rt_linux_ctr_add(rt_linux *be, const char *id, const char *bundle, cs_err *err);
+void rt_linux_ctr_remove(rt_linux *be, rt_linux_ctr *c);
+rt_linux_exec *rt_linux_exec_find(rt_linux_ctr *c, const char *exec_id);
+int rt_linux_check_id(const char *what, const char *id, cs_err *err);
+rt_linux_op *rt_linux_op_new(rt_linux *be, const char *what, const char *id, const char *exec_id,
+                             rt_done_cb done, void *data, cs_err *err);
+void rt_linux_op_free(rt_linux_op *op);
+/* Run the runtime for op; on success op is in flight and op->finish runs at exit. On failure op is freed. */
+int rt_linux_op_run(rt_linux_op *op, rt_linux_ctr *c, const char *const *args, const int *stdio,
+                    const char *input, size_t input_len, rt_linux_op_finish finish, cs_err *err);
+/* Deliver and free op. err NULL: success with res. */
+void rt_linux_op_complete(rt_linux_op *op, const rt_result *res, const cs_err *err);
+/* Complete from the loop later (for results known now). */
+void rt_linux_op_defer(rt_linux_op *op, const rt_result *res, const cs_err *err);
+int rt_linux_read_pidfile(const char *path, int *pid, cs_err *err);
+void rt_linux_rm_rf(const char *path);
+
+void rt_linux_destroy(rt_backend *be);
+
+/* rt_linux_lifecycle.c */
+int rt_linux_create(rt_backend *be, const rt_create_req *req, rt_done_cb cb, void *data, cs_err *err);
+int rt_linux_start(rt_backend *be, const char *id, const char *exec_id, rt_done_cb cb, void *data, cs_err *err);
+int rt_linux_kill(rt_backend *be, const char *id, int pid, int sig, bool all, rt_done_cb cb, void *data, cs_err *err);
+int rt_linux_delete(rt_backend *be, const char *id, bool force, rt_done_cb cb, void *data, cs_err *err);
+
+/* rt_linux_procs.c */
+int rt_linux_exec_op(rt_backend *be, const rt_exec_req *req, rt_done_cb cb, void *data, cs_err *err);
+int rt_linux_pause(rt_backend *be, const char *id, rt_done_cb cb, void *data, cs_err *err);
+int rt_linux_resume(rt_backend *be, const char *id, rt_done_cb cb, void *data, cs_err *err);
+int rt_linux_update(rt_backend *be, const char *id, const char *json, size_t len, rt_done_cb cb, void *data, cs_err *err);
+int rt_linux_pids(rt_backend *be, const char *id, rt_pids_cb cb, void *data, cs_err *err);
+int rt_linux_checkpoint(rt_backend *be, const rt_checkpoint_req *req, rt_done_cb cb, void *data, cs_err *err);
+int rt_linux_resize(rt_backend *be, const char *id, int pid, uint32_t w, uint32_t h, cs_err *err);
+
+/* rt_linux_stats.c */
+int rt_linux_stats(rt_backend *be, const char *id, rt_sample *out, cs_err *err);
+/* Once the init pid is known: open the counters and start the OOM watch (best effort, logged). */
+void rt_linux_watch_ctr(rt_linux_ctr *c);
+/* Close counters and OOM watch. */
+void rt_linux_unwatch_ctr(rt_linux_ctr *c);
+
+#endif

@@ -1,0 +1,41 @@
+/* Counters and OOM watch per container: opened once the init's pid is known, sampled synchronously. */
+#include "rt_linux_int.h"
+
+#include "cs_log.h"
+
+int rt_linux_stats(rt_backend *b, const char *id, rt_sample *out, cs_err *err) {
+  rt_linux *be = (rt_linux *)b;
+  rt_linux_ctr *c = id ? rt_linux_ctr_find(be, id) : NULL;
+  if (!c) return cs_err_set(err, CS_NOT_FOUND, "stats: container %s: not found", id ? id : "(null)");
+  if (!c->counters) {
+    if (c->pid <= 0) return cs_err_set(err, CS_FAILED_PRECONDITION, "stats: container %s: not created", id);
+    if (!(c->counters = rt_linux_counters_open(c->pid, err))) return cs_err_wrap(err, "stats %s", id);
+  }
+  if (rt_linux_counters_sample(c->counters, out, err) != 0) return cs_err_wrap(err, "stats %s", id);
+  return 0;
+}
+
+static void on_oom(void *data) {
+  rt_linux_ctr *c = data;
+  CS_INFO("container %s: OOM", c->id);
+  if (c->be->base.events.oom) c->be->base.events.oom(c->be->base.events.data, c->id);
+}
+
+void rt_linux_watch_ctr(rt_linux_ctr *c) {
+  cs_err err;
+  if (!c->counters && !(c->counters = rt_linux_counters_open(c->pid, &err))) {
+    CS_WARN("container %s: counters: %s", c->id, err.msg);
+    return;
+  }
+  if (c->oom) return;
+  c->oom = rt_linux_oom_start(c->be->base.loop, rt_linux_counters_version(c->counters),
+                              rt_linux_counters_memory_dir(c->counters), on_oom, c, &err);
+  if (!c->oom) CS_WARN("container %s: OOM events: %s", c->id, err.msg);
+}
+
+void rt_linux_unwatch_ctr(rt_linux_ctr *c) {
+  rt_linux_oom_stop(c->oom);
+  c->oom = NULL;
+  rt_linux_counters_close(c->counters);
+  c->counters = NULL;
+}
