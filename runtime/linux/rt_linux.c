@@ -210,15 +210,16 @@ void rt_linux_op_complete(rt_linux_op *op, const rt_result *res, const cs_err *e
 
 static void on_idle(uv_idle_t *h) {
   rt_linux *be = h->data;
-  rt_linux_op *q = be->deferred;
-  be->deferred = be->deferred_tail = NULL;
-  uv_idle_stop(&be->idle);
-  while (q) {
-    rt_linux_op *op = q;
-    q = op->next;
+  /* One at a time from the live queue: a callback may destroy the backend, which then frees the rest
+   * without delivering them. */
+  while (!be->destroyed && be->deferred) {
+    rt_linux_op *op = be->deferred;
+    be->deferred = op->next;
+    if (!be->deferred) be->deferred_tail = NULL;
     op->next = op->prev = NULL;
     rt_linux_op_complete(op, &op->res, op->failed ? &op->err : NULL);
   }
+  if (!be->destroyed) uv_idle_stop(&be->idle);
 }
 
 void rt_linux_op_defer(rt_linux_op *op, const rt_result *res, const cs_err *err) {

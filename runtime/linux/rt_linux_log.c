@@ -64,6 +64,24 @@ bool rt_linux_log_last_line(const char *buf, size_t len, char *out, size_t outle
   return out[0] != '\0';
 }
 
+bool rt_linux_criu_reason(const char *buf, size_t len, char *out, size_t outlen) {
+  for (size_t i = 0; i < len;) {
+    const char *line = buf + i;
+    const char *nl = memchr(line, '\n', len - i);
+    size_t n = nl ? (size_t)(nl - line) : len - i;
+    i += n + 1;
+    /* "(00.013051) Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds" */
+    const char *e = memmem(line, n, "Error (", 7);
+    if (!e) continue;
+    const char *r = memmem(e, n - (size_t)(e - line), "): ", 3);
+    if (!r) continue;
+    r += 3;
+    copy_trimmed(r, n - (size_t)(r - line), out, outlen);
+    return out[0] != '\0';
+  }
+  return false;
+}
+
 off_t rt_linux_log_offset(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 ? st.st_size : 0;

@@ -21,6 +21,9 @@ bool rt_linux_log_read_error(const char *path, off_t from, char *out, size_t out
 /* The last non-empty line of plain text output (runc also prints its fatal error on stderr), trimmed. */
 bool rt_linux_log_last_line(const char *buf, size_t len, char *out, size_t outlen);
 
+/* The first CRIU "Error (file:line): reason" line of a dump/restore log, reduced to its reason. */
+bool rt_linux_criu_reason(const char *buf, size_t len, char *out, size_t outlen);
+
 /* runc-v2's checkKillError: which gRPC code and message a failed kill maps to. */
 int rt_linux_kill_error(const char *runtime_msg, char *out, size_t outlen);
 

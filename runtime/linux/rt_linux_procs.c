@@ -230,23 +230,36 @@ static void checkpoint_finish(rt_linux_op *op, const rt_linux_runc_result *res) 
     rt_linux_op_complete(op, NULL, NULL);
     return;
   }
-  /* Keep CRIU's own account next to the bundle, as runc-v2 does (criu-dump.log). */
-  char dump[PATH_MAX] = "", from[PATH_MAX];
+  /* Keep CRIU's own account next to the bundle, as runc-v2 does (criu-dump.log), and name its first
+   * error: runc itself only says "criu failed: type DUMP errno 0". */
+  char dump[PATH_MAX + 16] = "", from[PATH_MAX + 16], reason[256] = "";
   rt_linux_ctr *c = rt_linux_ctr_find(op->be, op->id);
-  if (c && (size_t)snprintf(from, sizeof from, "%s/dump.log", op->workdir) < sizeof from &&
-      (size_t)snprintf(dump, sizeof dump, "%s/criu-dump.log", c->bundle) < sizeof dump) {
-    int in = open(from, O_RDONLY | O_CLOEXEC), out = -1;
-    if (in >= 0 && (out = open(dump, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0) {
-      char buf[8192];
-      ssize_t n;
-      while ((n = read(in, buf, sizeof buf)) > 0)
-        if (write(out, buf, (size_t)n) != n) break;
-    } else {
-      dump[0] = '\0';
-    }
-    if (in >= 0) close(in);
-    if (out >= 0) close(out);
+  snprintf(from, sizeof from, "%s/dump.log", op->workdir);
+  int in = open(from, O_RDONLY | O_CLOEXEC), out = -1;
+  if (c && in >= 0) {
+    snprintf(dump, sizeof dump, "%s/criu-dump.log", c->bundle);
+    if ((out = open(dump, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) dump[0] = '\0';
   }
+  if (in >= 0) {
+    char buf[65536]; /* the errors are early in the log: the first 64 KiB name them */
+    ssize_t n, total = 0;
+    while ((n = read(in, buf + total, sizeof buf - (size_t)total)) > 0) {
+      if (out >= 0 && write(out, buf + total, (size_t)n) != n) {
+        close(out);
+        out = -1;
+      }
+      total += n;
+      if ((size_t)total == sizeof buf) { /* keep copying the rest, keep the head for the reason */
+        char rest[8192];
+        while ((n = read(in, rest, sizeof rest)) > 0)
+          if (out >= 0 && write(out, rest, (size_t)n) != n) break;
+        break;
+      }
+    }
+    rt_linux_criu_reason(buf, (size_t)total, reason, sizeof reason);
+    close(in);
+  }
+  if (out >= 0) close(out);
   /* runc-v2 keeps only the first line of CRIU's error. A checkpoint that cannot be taken is a precondition
    * of the host or the container, not an unknown failure. */
   char first[CS_ERR_MSG_MAX];
@@ -254,10 +267,8 @@ static void checkpoint_finish(rt_linux_op *op, const rt_linux_runc_result *res) 
   char *nl = strchr(first, '\n');
   if (nl) *nl = '\0';
   cs_err e;
-  if (dump[0])
-    cs_err_set(&e, CS_FAILED_PRECONDITION, "checkpoint failed: %s path= %s", first, dump);
-  else
-    cs_err_set(&e, CS_FAILED_PRECONDITION, "checkpoint failed: %s", first);
+  cs_err_set(&e, CS_FAILED_PRECONDITION, "checkpoint failed: %s%s%s%s%s", first, reason[0] ? ": " : "", reason,
+             dump[0] ? " path= " : "", dump);
   rt_linux_op_complete(op, NULL, &e);
 }
 

@@ -183,6 +183,17 @@ static void test_runc_log(void **state) {
   assert_false(rt_linux_log_last_line(" \n", 2, out, sizeof out));
 }
 
+static void test_criu_reason(void **state) {
+  (void)state;
+  const char *log = "(00.000001) Version: 3.17.1\n"
+                    "(00.013051) Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds\n"
+                    "(00.013053) Error (criu/vdso.c:613): vdso: Failed to fill self vdso symtable\n";
+  char out[256];
+  assert_true(rt_linux_criu_reason(log, strlen(log), out, sizeof out));
+  assert_string_equal(out, "vdso: Unexpected rt vDSO area bounds");
+  assert_false(rt_linux_criu_reason("(0.1) Warn (x.c:1): meh\n", 24, out, sizeof out));
+}
+
 static void test_kill_mapping(void **state) {
   (void)state;
   char m[256];
@@ -202,7 +213,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_kv_memory_stat), cmocka_unit_test(test_u64_and_list), cmocka_unit_test(test_blkio_v1),
       cmocka_unit_test(test_iostat_v2),      cmocka_unit_test(test_resolve),      cmocka_unit_test(test_net_dev),
-      cmocka_unit_test(test_runc_log),       cmocka_unit_test(test_kill_mapping),
+      cmocka_unit_test(test_runc_log),       cmocka_unit_test(test_kill_mapping), cmocka_unit_test(test_criu_reason),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,166 @@
+/* Unit (no root, no runc): the backend's own contract — argument errors, deferred completion from the
+ * loop, no callbacks after destroy (even when destroy runs inside a callback), exit routing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rt_linux.h"
+
+typedef struct ctx {
+  uv_loop_t loop;
+  rt_backend *be;
+  int calls[4];
+  bool destroy_in_cb;
+  int exit_pid, exit_status, exits;
+} ctx;
+
+static void on_exit_ev(void *data, int pid, int status, int64_t at) {
+  ctx *c = data;
+  (void)at;
+  c->exits++;
+  c->exit_pid = pid;
+  c->exit_status = status;
+}
+
+static void done0(void *data, const rt_result *res, const cs_err *err) {
+  ctx *c = data;
+  (void)res;
+  assert_null(err);
+  c->calls[0]++;
+  if (c->destroy_in_cb) {
+    c->be->ops->destroy(c->be);
+    c->be = NULL;
+  }
+}
+
+static void done1(void *data, const rt_result *res, const cs_err *err) {
+  (void)res, (void)err;
+  ((ctx *)data)->calls[1]++;
+}
+
+static ctx *new_ctx(void) {
+  ctx *c = calloc(1, sizeof *c);
+  uv_loop_init(&c->loop);
+  rt_linux_opts o = {.binary = "/bin/true", .root = "/nonexistent-state"};
+  rt_events ev = {.exit = on_exit_ev, .data = c};
+  cs_err err;
+  c->be = rt_linux_new(&c->loop, &o, &ev, &err);
+  assert_non_null(c->be);
+  return c;
+}
+
+static void free_ctx(ctx *c) {
+  if (c->be) c->be->ops->destroy(c->be);
+  uv_run(&c->loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&c->loop), 0);
+  free(c);
+}
+
+static void spin(ctx *c, int ms) {
+  for (int i = 0; i < ms; i++) {
+    uv_run(&c->loop, UV_RUN_NOWAIT);
+    usleep(1000);
+  }
+}
+
+static void test_constructor_errors(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  rt_linux_opts o = {.binary = "no-such-runtime-binary"};
+  cs_err err;
+  assert_null(rt_linux_new(&loop, &o, NULL, &err));
+  assert_int_equal(err.code, CS_NOT_FOUND);
+  assert_non_null(strstr(err.msg, "no-such-runtime-binary"));
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void test_argument_errors(void **state) {
+  (void)state;
+  ctx *c = new_ctx();
+  cs_err err;
+  rt_create_req bad = {.id = "../x", .bundle = "/tmp", .io = {.fd = {-1, -1, -1}}};
+  assert_int_equal(c->be->ops->create(c->be, &bad, done1, c, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  assert_int_equal(c->be->ops->start(c->be, "nope", NULL, done1, c, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+  assert_int_equal(c->be->ops->delete(c->be, "nope", true, done1, c, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+  assert_int_equal(c->be->ops->kill(c->be, "nope", 0, SIGTERM, false, done1, c, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+  assert_int_equal(c->be->ops->pause(c->be, "nope", done1, c, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+  rt_sample s;
+  assert_int_equal(c->be->ops->stats(c->be, "nope", &s, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+  assert_int_equal(c->be->ops->resize(c->be, "nope", 0, 80, 24, &err), -1);
+  assert_int_equal(err.code, CS_UNIMPLEMENTED);
+  assert_int_equal(rt_linux_adopt(c->be, "a", "/tmp/bundle-a", 0, &err), 0);
+  assert_int_equal(rt_linux_adopt(c->be, "a", "/tmp/bundle-a", 0, &err), -1);
+  assert_int_equal(err.code, CS_ALREADY_EXISTS);
+  rt_exec_req ex = {.id = "a", .exec_id = "e", .process_json = "{}", .process_json_len = 2};
+  assert_int_equal(c->be->ops->exec(c->be, &ex, done1, c, &err), -1); /* adopted without a pid */
+  assert_int_equal(err.code, CS_FAILED_PRECONDITION);
+  assert_int_equal(c->be->ops->kill(c->be, "a", 0, 99999, false, done1, c, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  assert_int_equal(c->calls[1], 0);
+  free_ctx(c);
+}
+
+/* kill of a pid completes from the loop, never inside the call; a destroy inside a callback stops the rest. */
+static void test_deferred_and_destroy_in_callback(void **state) {
+  (void)state;
+  ctx *c = new_ctx();
+  pid_t child = fork();
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  cs_err err;
+  assert_int_equal(c->be->ops->kill(c->be, "x", child, 0, false, done0, c, &err), 0);
+  assert_int_equal(c->calls[0], 0); /* not synchronous */
+  spin(c, 20);
+  assert_int_equal(c->calls[0], 1);
+  /* the child's exit comes through the backend's reaper as rt_events.exit */
+  assert_int_equal(c->be->ops->kill(c->be, "x", child, SIGTERM, false, done1, c, &err), 0);
+  for (int i = 0; i < 2000 && c->exits == 0; i++) spin(c, 1);
+  assert_int_equal(c->calls[1], 1);
+  assert_int_equal(c->exits, 1);
+  assert_int_equal(c->exit_pid, child);
+  assert_int_equal(c->exit_status, 128 + SIGTERM);
+  assert_int_equal(c->be->ops->kill(c->be, "x", child, 0, false, done1, c, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+  assert_string_equal(err.msg, "process already finished");
+
+  c->destroy_in_cb = true;
+  int me = getpid();
+  assert_int_equal(c->be->ops->kill(c->be, "x", me, 0, false, done0, c, &err), 0);
+  assert_int_equal(c->be->ops->kill(c->be, "x", me, 0, false, done1, c, &err), 0);
+  spin(c, 20);
+  assert_int_equal(c->calls[0], 2);
+  assert_int_equal(c->calls[1], 1); /* the second was dropped by the destroy */
+  assert_null(c->be);
+  free_ctx(c);
+}
+
+int main(void) {
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_constructor_errors),
+      cmocka_unit_test(test_argument_errors),
+      cmocka_unit_test(test_deferred_and_destroy_in_callback),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
