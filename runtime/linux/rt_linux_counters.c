@@ -148,7 +148,7 @@ static int open_in(const char *dir, const char *name) {
   return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-rt_linux_counters *rt_linux_counters_open(int pid, cs_err *err) {
+static rt_linux_counters *alloc_counters(cs_err *err) {
   rt_linux_counters *k = calloc(1, sizeof *k);
   if (!k) {
     cs_err_sys(err, ENOMEM, "counters");
@@ -158,6 +158,37 @@ rt_linux_counters *rt_linux_counters_open(int pid, cs_err *err) {
   k->net_fd = -1;
   long hz = sysconf(_SC_CLK_TCK);
   k->ns_per_tick = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
+  return k;
+}
+
+static void open_v2_files(rt_linux_counters *k, const char *dir) {
+  k->version = 2;
+  snprintf(k->memdir, sizeof k->memdir, "%s", dir);
+  for (size_t i = 0; i < sizeof v2_files / sizeof v2_files[0]; i++) k->fd[v2_files[i].id] = open_in(dir, v2_files[i].name);
+}
+
+static void open_net(rt_linux_counters *k, int pid) {
+  cs_err nerr;
+  k->net_fd = net_counters_open(pid, &nerr);
+  if (k->net_fd < 0) CS_DEBUG("counters: pid %d: no network counters: %s", pid, nerr.msg);
+}
+
+rt_linux_counters *rt_linux_counters_open_v2(const char *dir, int net_pid, cs_err *err) {
+  rt_linux_counters *k = alloc_counters(err);
+  if (!k) return NULL;
+  open_v2_files(k, dir);
+  if (k->fd[F2_CPU_STAT] < 0 && k->fd[F2_MEM_CURRENT] < 0) {
+    cs_err_set(err, CS_NOT_FOUND, "no cgroup v2 counters in %s", dir);
+    rt_linux_counters_close(k);
+    return NULL;
+  }
+  if (net_pid > 0) open_net(k, net_pid);
+  return k;
+}
+
+rt_linux_counters *rt_linux_counters_open(int pid, cs_err *err) {
+  rt_linux_counters *k = alloc_counters(err);
+  if (!k) return NULL;
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
   char *cg = slurp_path(path, err), *mi = cg ? slurp_path("/proc/self/mountinfo", err) : NULL;
@@ -170,9 +201,7 @@ rt_linux_counters *rt_linux_counters_open(int pid, cs_err *err) {
       cs_err_set(err, CS_NOT_FOUND, "cgroup v2 directory of pid %d not found", pid);
       goto fail;
     }
-    snprintf(k->memdir, sizeof k->memdir, "%s", dir);
-    for (size_t i = 0; i < sizeof v2_files / sizeof v2_files[0]; i++)
-      k->fd[v2_files[i].id] = open_in(dir, v2_files[i].name);
+    open_v2_files(k, dir);
   } else {
     const char *last = NULL;
     bool have = false;
@@ -201,9 +230,7 @@ rt_linux_counters *rt_linux_counters_open(int pid, cs_err *err) {
       goto fail;
     }
   }
-  cs_err nerr;
-  k->net_fd = net_counters_open(pid, &nerr);
-  if (k->net_fd < 0) CS_DEBUG("counters: pid %d: no network counters: %s", pid, nerr.msg);
+  open_net(k, pid);
   free(cg);
   free(mi);
   return k;
@@ -348,7 +375,8 @@ int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *s, cs_err *err) {
   clock_gettime(CLOCK_REALTIME, &ts);
   s->timestamp_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
   /* The usage file is the liveness probe: a removed cgroup answers ENODEV. */
-  int probe = k->version == 2 ? F2_MEM_CURRENT : (k->fd[F_CPUACCT_USAGE] >= 0 ? F_CPUACCT_USAGE : F_MEM_USAGE);
+  int probe = k->version == 2 ? (k->fd[F2_MEM_CURRENT] >= 0 ? F2_MEM_CURRENT : F2_CPU_STAT)
+                              : (k->fd[F_CPUACCT_USAGE] >= 0 ? F_CPUACCT_USAGE : F_MEM_USAGE);
   char small[64];
   if (k->fd[probe] >= 0 && rd(k, probe, small, sizeof small) < 0)
     return cs_err_sys(err, errno == ENODEV ? ENOENT : errno, "container cgroup is gone");

@@ -11,6 +11,9 @@ typedef struct rt_linux_counters rt_linux_counters;
 /* Resolve pid's cgroups (v2 if /sys/fs/cgroup is cgroup2, else the v1 controllers) and open the files. */
 rt_linux_counters *rt_linux_counters_open(int pid, cs_err *err);
 
+/* Cgroup v2 counters of a known directory (fixture files in tests); net_pid 0: no network counters. */
+rt_linux_counters *rt_linux_counters_open_v2(const char *dir, int net_pid, cs_err *err);
+
 /* Fill out (memset first). Fails with NotFound once the cgroup has been removed. */
 int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *out, cs_err *err);
 

@@ -154,7 +154,7 @@ fail:
 static void start_finish(rt_linux_op *op, const rt_linux_runc_result *res) {
   cs_err e;
   if (res->status != 0) {
-    cs_err_set(&e, CS_UNKNOWN, "OCI runtime start failed: %s", res->msg);
+    cs_err_set(&e, rt_linux_msg_code(res->msg), "OCI runtime start failed: %s", res->msg);
     rt_linux_op_complete(op, NULL, &e);
     return;
   }
@@ -282,7 +282,7 @@ static void delete_finish(rt_linux_op *op, const rt_linux_runc_result *res) {
   if (res->status != 0 && !rt_linux_msg_not_exist(res->msg)) {
     if (c) c->busy_delete = false;
     cs_err e;
-    cs_err_set(&e, CS_UNKNOWN, "failed to delete task: %s", res->msg);
+    cs_err_set(&e, rt_linux_msg_code(res->msg), "failed to delete task: %s", res->msg);
     rt_linux_op_complete(op, NULL, &e);
     return;
   }

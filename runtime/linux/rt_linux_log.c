@@ -115,6 +115,15 @@ bool rt_linux_msg_not_exist(const char *msg) {
   return strstr(msg, "does not exist") || strstr(msg, "No such file or directory");
 }
 
+int rt_linux_msg_code(const char *msg) {
+  if (rt_linux_msg_not_exist(msg)) return CS_NOT_FOUND;
+  static const char *const state_words[] = {"not running", "not stopped", "stopped container", "not paused",
+                                            "is paused", "cannot exec", "has stopped", "is not running"};
+  for (size_t i = 0; i < sizeof state_words / sizeof state_words[0]; i++)
+    if (strstr(msg, state_words[i])) return CS_FAILED_PRECONDITION;
+  return CS_UNKNOWN;
+}
+
 int rt_linux_kill_error(const char *m, char *out, size_t outlen) {
   if (strstr(m, "process already finished") || strstr(m, "container not running") ||
       strcasestr(m, "no such process")) {

@@ -27,6 +27,10 @@ bool rt_linux_criu_reason(const char *buf, size_t len, char *out, size_t outlen)
 /* runc-v2's checkKillError: which gRPC code and message a failed kill maps to. */
 int rt_linux_kill_error(const char *runtime_msg, char *out, size_t outlen);
 
+/* A runtime failure message as a gRPC code: NotFound for a missing container, FailedPrecondition for the
+ * wrong state (not running, not stopped, not paused, ...), else Unknown. */
+int rt_linux_msg_code(const char *msg);
+
 /* Messages meaning "the container is not there" (delete treats them as success, like runc-v2). */
 bool rt_linux_msg_not_exist(const char *msg);
 

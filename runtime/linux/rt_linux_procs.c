@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,19 +27,10 @@ static rt_linux_ctr *running_ctr(rt_linux *be, const char *what, const char *id,
   return c;
 }
 
-/* What runc says when the target is gone or in the wrong state, as a code. */
-static int runtime_code(const char *msg) {
-  if (rt_linux_msg_not_exist(msg)) return CS_NOT_FOUND;
-  if (strstr(msg, "not running") || strstr(msg, "stopped container") || strstr(msg, "not paused") ||
-      strstr(msg, "is paused") || strstr(msg, "cannot exec"))
-    return CS_FAILED_PRECONDITION;
-  return CS_UNKNOWN;
-}
-
 static void simple_finish(rt_linux_op *op, const rt_linux_runc_result *res) {
   if (res->status != 0) {
     cs_err e;
-    cs_err_set(&e, runtime_code(res->msg), "OCI runtime %s failed: %s", op->what, res->msg);
+    cs_err_set(&e, rt_linux_msg_code(res->msg), "OCI runtime %s failed: %s", op->what, res->msg);
     rt_linux_op_complete(op, NULL, &e);
     return;
   }
@@ -51,7 +43,7 @@ static void exec_finish(rt_linux_op *op, const rt_linux_runc_result *res) {
   rt_linux *be = op->be;
   cs_err e;
   if (res->status != 0) {
-    cs_err_set(&e, runtime_code(res->msg), "OCI runtime exec failed: %s", res->msg);
+    cs_err_set(&e, rt_linux_msg_code(res->msg), "OCI runtime exec failed: %s", res->msg);
     rt_linux_op_complete(op, NULL, &e);
     return;
   }
@@ -183,7 +175,7 @@ int rt_linux_update(rt_backend *b, const char *id, const char *json, size_t len,
 static void pids_finish(rt_linux_op *op, const rt_linux_runc_result *res) {
   cs_err e;
   if (res->status != 0) {
-    cs_err_set(&e, runtime_code(res->msg), "failed to list processes: %s", res->msg);
+    cs_err_set(&e, rt_linux_msg_code(res->msg), "failed to list processes: %s", res->msg);
     rt_linux_op_complete(op, NULL, &e);
     return;
   }

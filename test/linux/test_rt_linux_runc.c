@@ -433,6 +433,13 @@ static void test_exec_and_friends(void **state) {
     assert_non_null(strstr(cc.err.msg, "criu-dump.log"));
   }
 
+  /* a running container is not deleted without force: runc-v2's "cannot delete a running process" */
+  call dr = {0};
+  assert_int_equal(f->be->ops->delete(f->be, f->id, false, on_done, &dr, &err), 0);
+  WAIT(f, dr.done, 10000);
+  assert_true(dr.failed);
+  assert_int_equal(dr.err.code, CS_FAILED_PRECONDITION);
+
   /* kill everything, exit 137, delete */
   call k = {0};
   assert_int_equal(f->be->ops->kill(f->be, f->id, 0, SIGKILL, true, on_done, &k, &err), 0);
@@ -441,6 +448,37 @@ static void test_exec_and_friends(void **state) {
   assert_int_equal(exit_status(f, cr.res.pid), 137);
   call d = {0};
   assert_int_equal(f->be->ops->delete(f->be, f->id, false, on_done, &d, &err), 0);
+  WAIT(f, d.done, 10000);
+  assert_false(d.failed);
+}
+
+/* ---------------------------------------------------------------- restore */
+
+/* Create from a checkpoint records the request; start runs `runc restore`. With no usable image (and no
+ * working CRIU here) the restore fails with the runtime's message, and the record stays deletable. */
+static void test_restore_path(void **state) {
+  NEED_ROOT();
+  fx *f = *state;
+  const char *args[] = {"sleep", "1000", NULL};
+  tb_spec s = {.args = args};
+  assert_int_equal(tb_bundle(&f->env, "rs", &s, f->bundle, sizeof f->bundle), 0);
+  char img[PATH_MAX + 16];
+  snprintf(img, sizeof img, "%s/no-image", f->env.dir);
+  rt_create_req req = {.id = f->id, .bundle = f->bundle, .io = {.fd = {-1, 1, 2}}, .checkpoint = img};
+  call cr = {0};
+  cs_err err;
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, &cr, &err), 0);
+  WAIT(f, cr.done, 1000);
+  assert_false(cr.failed);
+  assert_int_equal(cr.res.pid, 0);
+  call st = {0};
+  assert_int_equal(f->be->ops->start(f->be, f->id, NULL, on_done, &st, &err), 0);
+  WAIT(f, st.done, 60000);
+  assert_true(st.failed);
+  fprintf(stderr, "restore (expected to fail here): %s\n", st.err.msg);
+  assert_non_null(strstr(st.err.msg, "OCI runtime restore failed: "));
+  call d = {0};
+  assert_int_equal(f->be->ops->delete(f->be, f->id, true, on_done, &d, &err), 0);
   WAIT(f, d.done, 10000);
   assert_false(d.failed);
 }
@@ -532,6 +570,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_terminal, setup_runc, teardown),
       cmocka_unit_test_setup_teardown(test_exec_and_friends, setup_runc, teardown),
       cmocka_unit_test_setup_teardown(test_oom, setup_runc, teardown),
+      cmocka_unit_test_setup_teardown(test_restore_path, setup_runc, teardown),
       cmocka_unit_test_setup_teardown(test_destroy_inflight, setup_runc, teardown),
       cmocka_unit_test_setup_teardown(test_crun_lifecycle, setup_crun, teardown),
   };
