@@ -1,0 +1,571 @@
+#include "fake_hcs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "hcs_wstr.h"
+
+enum { OBJ_SYSTEM = 1, OBJ_PROCESS = 2, OBJ_ENDPOINT = 3 };
+
+typedef struct fake_obj {
+  struct fake_obj *next;
+  int kind;
+  char id[128];
+  struct fake_obj *system;
+  int pid;
+  bool closed, stopped, exited;
+  int exit_code;
+  hcs_event_callback cb;
+  void *ctx;
+} fake_obj;
+
+typedef struct fake_op {
+  struct fake_op *next;
+  bool closed;
+  hcs_hresult hr;
+  char *result;
+  hcs_process_information pi;
+} fake_op;
+
+typedef struct fake_doc {
+  struct fake_doc *next;
+  char call[64];
+  char *doc;
+} fake_doc;
+
+typedef struct fake_fail_t {
+  struct fake_fail_t *next;
+  char call[64];
+  hcs_hresult hr;
+  char msg[256];
+} fake_fail_t;
+
+#define FAKE_MAX_THREADS 64
+
+static struct {
+  uv_mutex_t lock;
+  bool ready;
+  fake_obj *objs;
+  fake_op *ops;
+  fake_doc *docs;
+  fake_fail_t *fails;
+  char *log;
+  size_t log_len;
+  char *stats;
+  int next_pid;
+  bool exit_on_create;
+  int exit_on_create_code;
+  bool no_code;
+  int relay_calls;
+  uv_thread_t threads[FAKE_MAX_THREADS];
+  int n_threads;
+} fk;
+
+static void fk_log(const char *call, const char *arg) {
+  size_t add = strlen(call) + (arg ? strlen(arg) : 0) + 3;
+  fk.log = realloc(fk.log, fk.log_len + add);
+  fk.log_len += (size_t)snprintf(fk.log + fk.log_len, add, "%s%s%s\n", call, arg ? " " : "", arg ? arg : "");
+}
+
+static char *narrow(hcs_pcwstr w) { return w ? hcs_wide_to_utf8(w, NULL) : NULL; }
+
+/* Record a call and its document; returns the injected failure for it, if any (consumed). */
+static bool fk_record(const char *call, const char *arg, hcs_pcwstr doc, fake_fail_t *out) {
+  fk_log(call, arg);
+  fake_doc *d = calloc(1, sizeof *d);
+  snprintf(d->call, sizeof d->call, "%s", call);
+  d->doc = narrow(doc);
+  fake_doc **pp = &fk.docs;
+  while (*pp) pp = &(*pp)->next;
+  *pp = d;
+  for (fake_fail_t **fp = &fk.fails; *fp; fp = &(*fp)->next)
+    if (strcmp((*fp)->call, call) == 0) {
+      fake_fail_t *f = *fp;
+      *fp = f->next;
+      *out = *f;
+      free(f);
+      return true;
+    }
+  return false;
+}
+
+static void op_fail(fake_op *op, const fake_fail_t *f) {
+  op->hr = f->hr;
+  char buf[512];
+  snprintf(buf, sizeof buf, "{\"Error\":%d,\"ErrorMessage\":\"%s\"}", (int)f->hr, f->msg);
+  free(op->result);
+  op->result = strdup(buf);
+}
+
+static fake_obj *obj_new(int kind, const char *id) {
+  fake_obj *o = calloc(1, sizeof *o);
+  o->kind = kind;
+  snprintf(o->id, sizeof o->id, "%s", id ? id : "");
+  o->next = fk.objs;
+  fk.objs = o;
+  return o;
+}
+
+/* ---------------------------------------------------------------- HCS */
+
+static hcs_operation f_create_operation(const void *context, hcs_operation_completion cb) {
+  uv_mutex_lock(&fk.lock);
+  fake_op *op = calloc(1, sizeof *op);
+  op->next = fk.ops;
+  fk.ops = op;
+  uv_mutex_unlock(&fk.lock);
+  return (hcs_operation)op;
+}
+
+static void f_close_operation(hcs_operation o) {
+  uv_mutex_lock(&fk.lock);
+  ((fake_op *)o)->closed = true;
+  uv_mutex_unlock(&fk.lock);
+}
+
+static hcs_pwstr widen(const char *s) { return s ? hcs_utf8_to_wide(s, NULL) : NULL; }
+
+static hcs_hresult f_wait(hcs_operation o, hcs_dword timeout, hcs_pwstr *doc) {
+  uv_mutex_lock(&fk.lock);
+  fake_op *op = (fake_op *)o;
+  *doc = widen(op->result);
+  hcs_hresult hr = op->hr;
+  uv_mutex_unlock(&fk.lock);
+  return hr;
+}
+
+static hcs_hresult f_wait_pi(hcs_operation o, hcs_dword timeout, hcs_process_information *pi, hcs_pwstr *doc) {
+  uv_mutex_lock(&fk.lock);
+  *pi = ((fake_op *)o)->pi;
+  uv_mutex_unlock(&fk.lock);
+  return f_wait(o, timeout, doc);
+}
+
+static hcs_hresult f_create_system(hcs_pcwstr id, hcs_pcwstr cfg, hcs_operation o, const hcs_security_descriptor *sd,
+                                   hcs_system *out) {
+  uv_mutex_lock(&fk.lock);
+  char *sid = narrow(id);
+  fake_fail_t f;
+  bool fail = fk_record("HcsCreateComputeSystem", sid, cfg, &f);
+  for (fake_obj *x = fk.objs; x && !fail; x = x->next)
+    if (x->kind == OBJ_SYSTEM && !x->closed && strcmp(x->id, sid) == 0) {
+      fail = true;
+      f.hr = (hcs_hresult)0x8037010F;
+      snprintf(f.msg, sizeof f.msg, "A compute system with the same id already exists");
+    }
+  *out = (hcs_system)obj_new(OBJ_SYSTEM, sid);
+  if (fail) op_fail((fake_op *)o, &f);
+  free(sid);
+  uv_mutex_unlock(&fk.lock);
+  return 0;
+}
+
+static void f_close_system(hcs_system s) {
+  uv_mutex_lock(&fk.lock);
+  fk_log("HcsCloseComputeSystem", ((fake_obj *)s)->id);
+  ((fake_obj *)s)->closed = true;
+  uv_mutex_unlock(&fk.lock);
+}
+
+typedef struct fire_arg {
+  fake_obj *obj;
+  int type;
+  char data[128];
+} fire_arg;
+
+static void fire_thread(void *arg) {
+  fire_arg *a = arg;
+  uv_mutex_lock(&fk.lock);
+  /* Held across the callback: Close waits for it, as HCS guarantees no callback after Close returns. */
+  if (!a->obj->closed && a->obj->cb) {
+    hcs_pwstr w = a->data[0] ? widen(a->data) : NULL;
+    hcs_event ev = {.Type = a->type, .EventData = w, .Operation = NULL};
+    a->obj->cb(&ev, a->obj->ctx);
+    free(w);
+  }
+  uv_mutex_unlock(&fk.lock);
+  free(a);
+}
+
+/* Caller holds the lock. */
+static void fire_locked(fake_obj *o, int type, const char *data) {
+  fire_arg *a = calloc(1, sizeof *a);
+  a->obj = o;
+  a->type = type;
+  snprintf(a->data, sizeof a->data, "%s", data ? data : "");
+  if (fk.n_threads < FAKE_MAX_THREADS) uv_thread_create(&fk.threads[fk.n_threads++], fire_thread, a);
+  else free(a);
+}
+
+static void process_exit_locked(fake_obj *p, int code) {
+  if (p->exited) return;
+  p->exited = true;
+  p->exit_code = code;
+  char data[96] = "";
+  if (!fk.no_code) snprintf(data, sizeof data, "{\"ProcessId\":%d,\"Exited\":true,\"ExitCode\":%d}", p->pid, code);
+  fire_locked(p, HCS_EVENT_PROCESS_EXITED, data);
+}
+
+static hcs_hresult system_op(const char *call, hcs_system s, hcs_operation o, hcs_pcwstr options) {
+  uv_mutex_lock(&fk.lock);
+  fake_obj *sys = (fake_obj *)s;
+  fake_fail_t f;
+  if (fk_record(call, sys->id, options, &f)) {
+    op_fail((fake_op *)o, &f);
+  } else if (strcmp(call, "HcsTerminateComputeSystem") == 0) {
+    if (sys->stopped) {
+      fake_fail_t st = {.hr = (hcs_hresult)0xC0370110};
+      snprintf(st.msg, sizeof st.msg, "already stopped");
+      op_fail((fake_op *)o, &st);
+    } else {
+      sys->stopped = true;
+      /* Its processes die silently; the system exit tells the backend to ask each of them. */
+      for (fake_obj *p = fk.objs; p; p = p->next)
+        if (p->kind == OBJ_PROCESS && p->system == sys && !p->exited) {
+          p->exited = true;
+          p->exit_code = 1;
+        }
+      fire_locked(sys, HCS_EVENT_SYSTEM_EXITED, NULL);
+    }
+  }
+  uv_mutex_unlock(&fk.lock);
+  return 0;
+}
+
+static hcs_hresult f_start(hcs_system s, hcs_operation o, hcs_pcwstr opt) { return system_op("HcsStartComputeSystem", s, o, opt); }
+static hcs_hresult f_shutdown(hcs_system s, hcs_operation o, hcs_pcwstr opt) { return system_op("HcsShutDownComputeSystem", s, o, opt); }
+static hcs_hresult f_terminate(hcs_system s, hcs_operation o, hcs_pcwstr opt) { return system_op("HcsTerminateComputeSystem", s, o, opt); }
+static hcs_hresult f_pause(hcs_system s, hcs_operation o, hcs_pcwstr opt) { return system_op("HcsPauseComputeSystem", s, o, opt); }
+static hcs_hresult f_resume(hcs_system s, hcs_operation o, hcs_pcwstr opt) { return system_op("HcsResumeComputeSystem", s, o, opt); }
+
+static hcs_hresult f_properties(hcs_system s, hcs_operation o, hcs_pcwstr query) {
+  uv_mutex_lock(&fk.lock);
+  fake_fail_t f;
+  if (fk_record("HcsGetComputeSystemProperties", ((fake_obj *)s)->id, query, &f)) op_fail((fake_op *)o, &f);
+  else ((fake_op *)o)->result = fk.stats ? strdup(fk.stats) : NULL;
+  uv_mutex_unlock(&fk.lock);
+  return 0;
+}
+
+static hcs_hresult f_modify(hcs_system s, hcs_operation o, hcs_pcwstr cfg, hcs_handle identity) {
+  uv_mutex_lock(&fk.lock);
+  fake_fail_t f;
+  if (fk_record("HcsModifyComputeSystem", ((fake_obj *)s)->id, cfg, &f)) op_fail((fake_op *)o, &f);
+  uv_mutex_unlock(&fk.lock);
+  return 0;
+}
+
+static hcs_hresult f_set_system_cb(hcs_system s, hcs_event_options opt, const void *ctx, hcs_event_callback cb) {
+  uv_mutex_lock(&fk.lock);
+  fake_obj *o = (fake_obj *)s;
+  fk_log("HcsSetComputeSystemCallback", o->id);
+  o->cb = cb;
+  o->ctx = (void *)ctx;
+  uv_mutex_unlock(&fk.lock);
+  return 0;
+}
+
+static hcs_hresult f_create_process(hcs_system s, hcs_pcwstr params, hcs_operation o, const hcs_security_descriptor *sd,
+                                    hcs_process *out) {
+  uv_mutex_lock(&fk.lock);
+  fake_obj *sys = (fake_obj *)s;
+  fake_fail_t f;
+  bool fail = fk_record("HcsCreateProcess", sys->id, params, &f);
+  fake_obj *p = obj_new(OBJ_PROCESS, sys->id);
+  p->system = sys;
+  p->pid = fk.next_pid++;
+  *out = (hcs_process)p;
+  fake_op *op = (fake_op *)o;
+  if (fail) {
+    op_fail(op, &f);
+  } else {
+    op->pi.ProcessId = (uint32_t)p->pid;
+    op->pi.StdInput = (hcs_handle)(uintptr_t)0x10;
+    op->pi.StdOutput = (hcs_handle)(uintptr_t)0x11;
+    op->pi.StdError = NULL;
+    if (fk.exit_on_create) {
+      fk.exit_on_create = false;
+      p->exited = true; /* before any callback exists: no event will ever say so */
+      p->exit_code = fk.exit_on_create_code;
+    }
+  }
+  uv_mutex_unlock(&fk.lock);
+  return 0;
+}
+
+static void f_close_process(hcs_process p) {
+  uv_mutex_lock(&fk.lock);
+  ((fake_obj *)p)->closed = true;
+  fk_log("HcsCloseProcess", NULL);
+  uv_mutex_unlock(&fk.lock);
+}
+
+static hcs_hresult process_op(const char *call, hcs_process h, hcs_operation o, hcs_pcwstr doc) {
+  uv_mutex_lock(&fk.lock);
+  fake_obj *p = (fake_obj *)h;
+  char pid[16];
+  snprintf(pid, sizeof pid, "%d", p->pid);
+  fake_fail_t f;
+  fake_op *op = (fake_op *)o;
+  if (fk_record(call, pid, doc, &f)) {
+    op_fail(op, &f);
+  } else if (strcmp(call, "HcsGetProcessProperties") == 0) {
+    char buf[128];
+    snprintf(buf, sizeof buf, "{\"ProcessId\":%d,\"Exited\":%s,\"ExitCode\":%d}", p->pid, p->exited ? "true" : "false",
+             p->exited ? p->exit_code : 0);
+    op->result = strdup(buf);
+  } else if (strcmp(call, "HcsTerminateProcess") == 0 || strcmp(call, "HcsSignalProcess") == 0) {
+    if (p->exited) {
+      fake_fail_t st = {.hr = (hcs_hresult)0x8037011F};
+      snprintf(st.msg, sizeof st.msg, "The process has already exited");
+      op_fail(op, &st);
+    } else {
+      process_exit_locked(p, strcmp(call, "HcsTerminateProcess") == 0 ? 1 : 0xC000013A);
+    }
+  }
+  uv_mutex_unlock(&fk.lock);
+  return 0;
+}
+
+static hcs_hresult f_terminate_process(hcs_process p, hcs_operation o, hcs_pcwstr d) { return process_op("HcsTerminateProcess", p, o, d); }
+static hcs_hresult f_signal_process(hcs_process p, hcs_operation o, hcs_pcwstr d) { return process_op("HcsSignalProcess", p, o, d); }
+static hcs_hresult f_process_props(hcs_process p, hcs_operation o, hcs_pcwstr d) { return process_op("HcsGetProcessProperties", p, o, d); }
+static hcs_hresult f_modify_process(hcs_process p, hcs_operation o, hcs_pcwstr d) { return process_op("HcsModifyProcess", p, o, d); }
+static hcs_hresult f_process_info(hcs_process p, hcs_operation o) { return process_op("HcsGetProcessInfo", p, o, NULL); }
+
+static hcs_hresult f_set_process_cb(hcs_process h, hcs_event_options opt, void *ctx, hcs_event_callback cb) {
+  uv_mutex_lock(&fk.lock);
+  fake_obj *p = (fake_obj *)h;
+  fk_log("HcsSetProcessCallback", NULL);
+  p->cb = cb;
+  p->ctx = ctx;
+  uv_mutex_unlock(&fk.lock);
+  return 0;
+}
+
+/* A stand-in for vmcompute's NameToGuid: deterministic, distinct per name. */
+static hcs_hresult f_name_to_guid(hcs_pcwstr name, hcs_guid *g) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; name[i]; i++) h = (h ^ (uint16_t)name[i]) * 16777619u;
+  memset(g, 0, sizeof *g);
+  g->Data1 = h;
+  g->Data2 = 0x1234;
+  g->Data3 = 0x5678;
+  g->Data4[7] = 0x9a;
+  return 0;
+}
+
+static void f_free_document(hcs_pwstr d) { free(d); }
+
+static int f_relay(void *ctx, hcs_handle h[3], const char *const paths[3]) {
+  uv_mutex_lock(&fk.lock);
+  fk.relay_calls++;
+  uv_mutex_unlock(&fk.lock);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- HNS */
+
+static hcs_hresult n_open(const hcs_guid *id, net_hcn_endpoint *ep, hcs_pwstr *rec) {
+  uv_mutex_lock(&fk.lock);
+  char s[HCS_GUID_STR_LEN];
+  hcs_guid_format(id, s);
+  fk_log("HcnOpenEndpoint", s);
+  *ep = (net_hcn_endpoint)obj_new(OBJ_ENDPOINT, s);
+  *rec = NULL;
+  uv_mutex_unlock(&fk.lock);
+  return 0;
+}
+
+static hcs_hresult n_query(net_hcn_endpoint ep, hcs_pcwstr q, hcs_pwstr *props, hcs_pwstr *rec) {
+  uv_mutex_lock(&fk.lock);
+  fake_obj *o = (fake_obj *)ep;
+  fk_log("HcnQueryEndpointProperties", o->id);
+  char buf[256];
+  snprintf(buf, sizeof buf, "{\"ID\":\"%s\",\"Name\":\"ep-%.8s\",\"MacAddress\":\"00-15-5D-%.2s-%.2s-01\"}", o->id, o->id,
+           o->id, o->id + 2);
+  *props = widen(buf);
+  *rec = NULL;
+  uv_mutex_unlock(&fk.lock);
+  return 0;
+}
+
+static hcs_hresult n_close(net_hcn_endpoint ep) {
+  uv_mutex_lock(&fk.lock);
+  ((fake_obj *)ep)->closed = true;
+  uv_mutex_unlock(&fk.lock);
+  return 0;
+}
+
+/* Counters derived from the first hex digit of the id, so each endpoint's figures are recognisable. */
+static hcs_hresult n_hns_call(hcs_pcwstr method, hcs_pcwstr path, hcs_pcwstr req, hcs_pwstr *resp) {
+  uv_mutex_lock(&fk.lock);
+  char *m = narrow(method), *p = narrow(path);
+  fk_log("HNSCall", p);
+  const char *id = strrchr(p, '/') ? strrchr(p, '/') + 1 : "";
+  unsigned k = (unsigned)strtoul((char[]){id[0], 0}, NULL, 16) + 1;
+  char buf[512];
+  snprintf(buf, sizeof buf,
+           "{\"Success\":true,\"Output\":{\"BytesReceived\":%u,\"BytesSent\":%u,\"PacketsReceived\":%u,"
+           "\"PacketsSent\":%u,\"DroppedPacketsIncoming\":%u,\"DroppedPacketsOutgoing\":%u,\"EndpointId\":\"%s\"}}",
+           k * 1000, k * 2000, k * 10, k * 20, k, k * 2, id);
+  *resp = widen(buf);
+  free(m);
+  free(p);
+  uv_mutex_unlock(&fk.lock);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- control */
+
+void fake_hcs_init(hcs_api *api, net_hns_api *hns) {
+  if (!fk.ready) {
+    uv_mutex_init(&fk.lock);
+    fk.ready = true;
+  }
+  fk.next_pid = 1000;
+  memset(api, 0, sizeof *api);
+  api->HcsCreateOperation = f_create_operation;
+  api->HcsCloseOperation = f_close_operation;
+  api->HcsWaitForOperationResult = f_wait;
+  api->HcsWaitForOperationResultAndProcessInfo = f_wait_pi;
+  api->HcsCreateComputeSystem = f_create_system;
+  api->HcsCloseComputeSystem = f_close_system;
+  api->HcsStartComputeSystem = f_start;
+  api->HcsShutDownComputeSystem = f_shutdown;
+  api->HcsTerminateComputeSystem = f_terminate;
+  api->HcsPauseComputeSystem = f_pause;
+  api->HcsResumeComputeSystem = f_resume;
+  api->HcsGetComputeSystemProperties = f_properties;
+  api->HcsModifyComputeSystem = f_modify;
+  api->HcsSetComputeSystemCallback = f_set_system_cb;
+  api->HcsCreateProcess = f_create_process;
+  api->HcsCloseProcess = f_close_process;
+  api->HcsTerminateProcess = f_terminate_process;
+  api->HcsSignalProcess = f_signal_process;
+  api->HcsGetProcessInfo = f_process_info;
+  api->HcsGetProcessProperties = f_process_props;
+  api->HcsModifyProcess = f_modify_process;
+  api->HcsSetProcessCallback = f_set_process_cb;
+  api->NameToGuid = f_name_to_guid;
+  api->free_document = f_free_document;
+  api->relay_stdio = f_relay;
+  if (hns) {
+    memset(hns, 0, sizeof *hns);
+    hns->HcnOpenEndpoint = n_open;
+    hns->HcnQueryEndpointProperties = n_query;
+    hns->HcnCloseEndpoint = n_close;
+    hns->HNSCall = n_hns_call;
+    hns->free_string = f_free_document;
+  }
+}
+
+void fake_hcs_join(void) {
+  /* Pop and join from the end; threads started meanwhile are appended and joined in turn. */
+  for (;;) {
+    uv_mutex_lock(&fk.lock);
+    if (fk.n_threads == 0) {
+      uv_mutex_unlock(&fk.lock);
+      return;
+    }
+    uv_thread_t t = fk.threads[--fk.n_threads];
+    uv_mutex_unlock(&fk.lock);
+    uv_thread_join(&t);
+  }
+}
+
+void fake_hcs_reset(void) {
+  fake_hcs_join();
+  while (fk.objs) { fake_obj *n = fk.objs->next; free(fk.objs); fk.objs = n; }
+  while (fk.ops) { fake_op *n = fk.ops->next; free(fk.ops->result); free(fk.ops); fk.ops = n; }
+  while (fk.docs) { fake_doc *n = fk.docs->next; free(fk.docs->doc); free(fk.docs); fk.docs = n; }
+  while (fk.fails) { fake_fail_t *n = fk.fails->next; free(fk.fails); fk.fails = n; }
+  free(fk.log);
+  free(fk.stats);
+  fk.log = NULL;
+  fk.log_len = 0;
+  fk.stats = NULL;
+  fk.exit_on_create = false;
+  fk.no_code = false;
+  fk.relay_calls = 0;
+}
+
+void fake_hcs_fail(const char *call, hcs_hresult hr, const char *msg) {
+  fake_fail_t *f = calloc(1, sizeof *f);
+  snprintf(f->call, sizeof f->call, "%s", call);
+  f->hr = hr;
+  snprintf(f->msg, sizeof f->msg, "%s", msg ? msg : "");
+  uv_mutex_lock(&fk.lock);
+  f->next = fk.fails;
+  fk.fails = f;
+  uv_mutex_unlock(&fk.lock);
+}
+
+void fake_hcs_exit_on_create(int code) {
+  fk.exit_on_create = true;
+  fk.exit_on_create_code = code;
+}
+
+void fake_hcs_events_without_code(bool on) { fk.no_code = on; }
+
+void fake_hcs_set_stats(const char *json) {
+  free(fk.stats);
+  fk.stats = strdup(json);
+}
+
+int fake_hcs_count(const char *call) {
+  int n = 0;
+  uv_mutex_lock(&fk.lock);
+  for (fake_doc *d = fk.docs; d; d = d->next) n += strcmp(d->call, call) == 0;
+  uv_mutex_unlock(&fk.lock);
+  return n;
+}
+
+const char *fake_hcs_doc(const char *call, int nth) {
+  const char *r = NULL;
+  uv_mutex_lock(&fk.lock);
+  for (fake_doc *d = fk.docs; d; d = d->next)
+    if (strcmp(d->call, call) == 0 && nth-- == 0) {
+      r = d->doc;
+      break;
+    }
+  uv_mutex_unlock(&fk.lock);
+  return r;
+}
+
+const char *fake_hcs_log(void) { return fk.log ? fk.log : ""; }
+
+int fake_hcs_open_handles(void) {
+  int n = 0;
+  uv_mutex_lock(&fk.lock);
+  for (fake_obj *o = fk.objs; o; o = o->next) n += !o->closed;
+  for (fake_op *o = fk.ops; o; o = o->next) n += !o->closed;
+  uv_mutex_unlock(&fk.lock);
+  return n;
+}
+
+int fake_hcs_relay_calls(void) { return fk.relay_calls; }
+
+void fake_hcs_fire_process_exit(int pid, int code) {
+  uv_mutex_lock(&fk.lock);
+  for (fake_obj *o = fk.objs; o; o = o->next)
+    if (o->kind == OBJ_PROCESS && o->pid == pid) process_exit_locked(o, code);
+  uv_mutex_unlock(&fk.lock);
+}
+
+void fake_hcs_fire_system_exit(const char *id) {
+  uv_mutex_lock(&fk.lock);
+  for (fake_obj *o = fk.objs; o; o = o->next)
+    if (o->kind == OBJ_SYSTEM && strcmp(o->id, id) == 0 && !o->closed) {
+      o->stopped = true;
+      for (fake_obj *p = fk.objs; p; p = p->next)
+        if (p->kind == OBJ_PROCESS && p->system == o && !p->exited) {
+          p->exited = true;
+          p->exit_code = 3;
+        }
+      fire_locked(o, HCS_EVENT_SYSTEM_EXITED, NULL);
+    }
+  uv_mutex_unlock(&fk.lock);
+}

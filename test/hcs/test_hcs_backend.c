@@ -1,0 +1,424 @@
+/* The HCS backend through rt_ops against the fake HCS: lifecycle, exits from HCS threads, errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fake_hcs.h"
+#include "rt_hcs.h"
+
+#define EP "7a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+
+static const char spec_text[] =
+    "{\"process\":{\"args\":[\"cmd\",\"/c\",\"ping -t localhost\"],\"env\":[\"K=a=b\"],\"cwd\":\"C:\\\\\"},"
+    "\"root\":{\"path\":\"\\\\\\\\?\\\\Volume{aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee}\\\\\"},"
+    "\"windows\":{\"layerFolders\":[\"C:\\\\layers\\\\base\",\"C:\\\\scratch\\\\c1\"],"
+    "\"network\":{\"endpointList\":[\"" EP "\"]}}}";
+
+static const char stats_json[] =
+    "{\"Id\":\"c1\",\"Statistics\":{\"Timestamp\":\"2024-02-29T12:34:56Z\",\"ContainerStartTime\":\"2024-02-29T12:00:00Z\","
+    "\"Uptime100ns\":100,\"Processor\":{\"TotalRuntime100ns\":30,\"RuntimeUser100ns\":20,\"RuntimeKernel100ns\":10},"
+    "\"Memory\":{\"MemoryUsageCommitBytes\":1,\"MemoryUsageCommitPeakBytes\":2,\"MemoryUsagePrivateWorkingSetBytes\":3},"
+    "\"Storage\":{\"ReadCountNormalized\":4,\"ReadSizeBytes\":5,\"WriteCountNormalized\":6,\"WriteSizeBytes\":7}}}";
+
+typedef struct fixture {
+  uv_loop_t loop;
+  hcs_api api;
+  net_hns_api hns;
+  rt_backend *be;
+  char bundle[64];
+  /* what came back */
+  int done;
+  int last_pid;
+  cs_err last_err;
+  bool failed;
+  char order[512];
+  int n_exits;
+  int exit_pid[8], exit_status[8];
+  int pids[8];
+  size_t n_pids;
+} fixture;
+
+static void note(fixture *f, const char *s) {
+  size_t n = strlen(f->order);
+  snprintf(f->order + n, sizeof f->order - n, "%s%s", n ? "," : "", s);
+}
+
+static void on_exit_ev(void *data, int pid, int status, int64_t at) {
+  fixture *f = data;
+  f->exit_pid[f->n_exits] = pid;
+  f->exit_status[f->n_exits++] = status;
+  char s[48];
+  snprintf(s, sizeof s, "exit:%d:%d", pid, status);
+  note(f, s);
+  assert_true(at > 0);
+}
+
+static void on_done(void *data, const rt_result *res, const cs_err *err) {
+  fixture *f = data;
+  f->done++;
+  f->failed = err != NULL;
+  if (err) f->last_err = *err;
+  f->last_pid = res ? res->pid : -1;
+  note(f, err ? "fail" : "done");
+}
+
+static void on_pids(void *data, const int *pids, size_t n, const cs_err *err) {
+  fixture *f = data;
+  f->done++;
+  f->n_pids = n;
+  memcpy(f->pids, pids, n * sizeof *pids);
+}
+
+/* Run the loop until `count` of something reached `want` (the loop wakes on worker completions and on the
+ * backend's async handle, so this never spins). */
+static void run_until(fixture *f, int *count, int want) {
+  for (int i = 0; *count < want && i < 100000; i++) uv_run(&f->loop, UV_RUN_ONCE);
+  assert_int_equal(*count, want);
+}
+
+static void wait_done(fixture *f) {
+  int want = f->done + 1;
+  run_until(f, &f->done, want);
+}
+
+static void write_bundle(fixture *f, const char *spec) {
+  snprintf(f->bundle, sizeof f->bundle, "/tmp/hcs-be-XXXXXX");
+  assert_non_null(mkdtemp(f->bundle));
+  char path[128];
+  snprintf(path, sizeof path, "%s/config.json", f->bundle);
+  FILE *fp = fopen(path, "w");
+  fputs(spec, fp);
+  fclose(fp);
+}
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  assert_int_equal(uv_loop_init(&f->loop), 0);
+  fake_hcs_init(&f->api, &f->hns);
+  fake_hcs_set_stats(stats_json);
+  rt_hcs_config cfg = {.hcs = &f->api, .hns = &f->hns, .host = {.ncpu = 4, .build = 20348},
+                       .default_isolation = WIN_ISOLATION_PROCESS, .owner = "cshim-test"};
+  rt_events ev = {.exit = on_exit_ev, .data = f};
+  cs_err err;
+  assert_int_equal(rt_hcs_new(&f->loop, &cfg, &ev, &f->be, &err), 0);
+  write_bundle(f, spec_text);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  f->be->ops->destroy(f->be);
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+  fake_hcs_join();
+  assert_int_equal(uv_loop_close(&f->loop), 0);
+  assert_int_equal(fake_hcs_open_handles(), 0); /* every system, process and operation closed */
+  fake_hcs_reset();
+  char path[128];
+  snprintf(path, sizeof path, "%s/config.json", f->bundle);
+  unlink(path);
+  rmdir(f->bundle);
+  free(f);
+  return 0;
+}
+
+static void create_start(fixture *f) {
+  cs_err err;
+  rt_create_req req = {.id = "c1", .bundle = f->bundle, .io = {.path = {"\\\\.\\pipe\\in", "\\\\.\\pipe\\out", NULL}}};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(f->last_pid, 0);
+  assert_int_equal(f->be->ops->start(f->be, "c1", NULL, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(f->last_pid, 1000);
+}
+
+static void test_lifecycle(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  create_start(f);
+  /* Create builds the document, creates, registers the exit callback, then starts. */
+  const char *log = fake_hcs_log();
+  const char *c = strstr(log, "HcsCreateComputeSystem c1"), *cb = strstr(log, "HcsSetComputeSystemCallback c1"),
+             *st = strstr(log, "HcsStartComputeSystem c1");
+  assert_true(c && cb && st && c < cb && cb < st);
+  const char *doc = fake_hcs_doc("HcsCreateComputeSystem", 0);
+  assert_non_null(strstr(doc, "\"Owner\":\"cshim-test\""));
+  assert_non_null(strstr(doc, "\"Container\":{"));
+  const char *params = fake_hcs_doc("HcsCreateProcess", 0);
+  assert_non_null(strstr(params, "\"CommandLine\":\"cmd /c \\\"ping -t localhost\\\"\""));
+  assert_non_null(strstr(params, "\"K\":\"a=b\""));
+  assert_non_null(strstr(params, "\"CreateStdInPipe\":true"));
+  assert_non_null(strstr(params, "\"CreateStdErrPipe\":false"));
+  assert_int_equal(fake_hcs_relay_calls(), 1);
+
+  /* Stats: HCS figures plus the endpoint's HNS counters. */
+  rt_sample s;
+  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), 0);
+  assert_string_equal(fake_hcs_doc("HcsGetComputeSystemProperties", 0), "{\"PropertyTypes\":[\"Statistics\"]}");
+  assert_int_equal(s.kind, RT_SAMPLE_WINDOWS);
+  assert_int_equal(s.cpu.usage_ns, 3000);
+  assert_int_equal(s.cpu.user_ns, 2000);
+  assert_int_equal(s.cpu.kernel_ns, 1000);
+  assert_int_equal(s.windows.uptime_ns, 10000);
+  assert_int_equal(s.windows.write_size_bytes, 7);
+  assert_int_equal(s.n_net, 1);
+  assert_string_equal(s.net[0].endpoint_id, EP);
+  assert_int_equal(s.net[0].rx_bytes, 8000); /* the fake derives counters from the id's first digit (7) */
+  assert_int_equal(s.net[0].tx_bytes, 16000);
+  assert_int_equal(s.net[0].rx_packets, 80);
+  assert_int_equal(s.net[0].tx_packets, 160);
+  assert_int_equal(s.net[0].rx_dropped, 8);
+  assert_int_equal(s.net[0].tx_dropped, 16);
+
+  /* A running container refuses a plain delete. */
+  assert_int_equal(f->be->ops->delete(f->be, "c1", false, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_FAILED_PRECONDITION);
+
+  /* SIGKILL terminates the process; the exit arrives from an HCS thread. */
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 0, 9, false, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  run_until(f, &f->n_exits, 1);
+  assert_int_equal(f->exit_pid[0], 1000);
+  assert_int_equal(f->exit_status[0], 1);
+  assert_int_equal(fake_hcs_count("HcsTerminateProcess"), 1);
+  /* Killing it again: already finished. */
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 1000, 9, false, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+
+  assert_int_equal(f->be->ops->delete(f->be, "c1", false, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(f->last_pid, 1000);
+  assert_int_equal(fake_hcs_count("HcsTerminateComputeSystem"), 1);
+  assert_non_null(strstr(fake_hcs_log(), "HcsCloseComputeSystem c1"));
+  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+  assert_int_equal(f->n_exits, 1); /* reported once */
+  /* The exit may overtake kill's reply (different threads), but never follows delete's. */
+  assert_true(strncmp(f->order, "done,done,", 10) == 0);
+  assert_non_null(strstr(f->order, "exit:1000:1"));
+  assert_string_equal(f->order + strlen(f->order) - 5, ",done");
+}
+
+static void test_create_failure_maps_hresult(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  fake_hcs_fail("HcsStartComputeSystem", (hcs_hresult)0xC037010E, "The compute system was not found");
+  rt_create_req req = {.id = "c1", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_true(f->failed);
+  assert_int_equal(f->last_err.code, CS_NOT_FOUND);
+  assert_non_null(strstr(f->last_err.msg,
+                         "HcsStartComputeSystem: 0x8037010E: system not found: The compute system was not found"));
+  assert_non_null(strstr(f->last_err.msg, "create c1"));
+  /* What was created is terminated and closed, and the id is free again. */
+  assert_non_null(strstr(fake_hcs_log(), "HcsTerminateComputeSystem c1"));
+  rt_sample s;
+  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+}
+
+static void test_access_denied(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  fake_hcs_fail("HcsCreateComputeSystem", (hcs_hresult)0x80070005, "Access is denied.");
+  rt_create_req req = {.id = "c1", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_int_equal(f->last_err.code, CS_PERMISSION_DENIED);
+  assert_non_null(strstr(f->last_err.msg, "HcsCreateComputeSystem: 0x80070005: access denied: Access is denied."));
+}
+
+static void test_exit_before_start_returns(void **state) {
+  fixture *f = *state;
+  fake_hcs_exit_on_create(7);
+  create_start(f);
+  /* Exited before any callback could exist: the backend asked, and reported after start's reply. */
+  run_until(f, &f->n_exits, 1);
+  assert_int_equal(f->exit_status[0], 7);
+  assert_string_equal(f->order, "done,done,exit:1000:7");
+  assert_int_equal(fake_hcs_count("HcsGetProcessProperties"), 1);
+}
+
+static void test_system_exit_reports_each_process(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  create_start(f);
+  rt_exec_req ex = {.id = "c1", .exec_id = "e1", .process_json = "{\"args\":[\"whoami\"]}",
+                    .process_json_len = strlen("{\"args\":[\"whoami\"]}")};
+  assert_int_equal(f->be->ops->exec(f->be, &ex, on_done, f, &err), 0);
+  wait_done(f);
+  assert_int_equal(f->last_pid, 0);
+  assert_int_equal(f->be->ops->start(f->be, "c1", "e1", on_done, f, &err), 0);
+  wait_done(f);
+  assert_int_equal(f->last_pid, 1001);
+  /* The container dies; its processes' real codes come from HcsGetProcessProperties. */
+  fake_hcs_fire_system_exit("c1");
+  run_until(f, &f->n_exits, 2);
+  assert_int_equal(f->exit_status[0], 3);
+  assert_int_equal(f->exit_status[1], 3);
+  assert_int_equal(f->exit_pid[0] + f->exit_pid[1], 2001);
+  /* A stopped container may be deleted without force; the terminate finds it stopped and carries on. */
+  assert_int_equal(f->be->ops->delete(f->be, "c1", false, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+}
+
+static void test_exit_event_without_code(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  fake_hcs_events_without_code(true);
+  create_start(f);
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 1000, 15, false, on_done, f, &err), 0);
+  wait_done(f);
+  assert_string_equal(fake_hcs_doc("HcsSignalProcess", 0), "{\"Signal\":\"CtrlShutdown\"}");
+  run_until(f, &f->n_exits, 1);
+  assert_int_equal((uint32_t)f->exit_status[0], 0xC000013Au);
+}
+
+static void test_exec_pids_and_signals(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  create_start(f);
+  const char *pj = "{\"args\":[\"ping\",\"-t\",\"localhost\"],\"env\":[\"X=1=2\"]}";
+  rt_exec_req ex = {.id = "c1", .exec_id = "e1", .process_json = pj, .process_json_len = strlen(pj)};
+  assert_int_equal(f->be->ops->exec(f->be, &ex, on_done, f, &err), 0);
+  wait_done(f);
+  assert_int_equal(f->be->ops->exec(f->be, &ex, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_ALREADY_EXISTS);
+  assert_int_equal(f->be->ops->start(f->be, "c1", "e1", on_done, f, &err), 0);
+  wait_done(f);
+  assert_non_null(strstr(fake_hcs_doc("HcsCreateProcess", 1), "\"X\":\"1=2\""));
+  assert_int_equal(f->be->ops->start(f->be, "c1", "e1", on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_FAILED_PRECONDITION);
+
+  assert_int_equal(f->be->ops->pids(f->be, "c1", on_pids, f, &err), 0);
+  wait_done(f);
+  assert_int_equal(f->n_pids, 2);
+  assert_int_equal(f->pids[0] + f->pids[1], 2001);
+
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 1001, 2, false, on_done, f, &err), 0);
+  wait_done(f);
+  assert_string_equal(fake_hcs_doc("HcsSignalProcess", 0), "{\"Signal\":\"CtrlC\"}");
+  run_until(f, &f->n_exits, 1);
+  assert_int_equal(f->exit_pid[0], 1001);
+
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 0, 10, false, on_done, f, &err), -1); /* SIGUSR1 */
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 4242, 9, false, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+
+  assert_int_equal(f->be->ops->resize(f->be, "c1", 1000, 100, 30, &err), 0);
+  fake_hcs_join();
+  for (int i = 0; i < 100 && fake_hcs_count("HcsModifyProcess") == 0; i++) uv_run(&f->loop, UV_RUN_ONCE);
+  assert_string_equal(fake_hcs_doc("HcsModifyProcess", 0),
+                      "{\"Operation\":\"ConsoleSize\",\"ConsoleSize\":{\"Height\":30,\"Width\":100}}");
+
+  /* Force delete of a running container: the init's exit is reported before delete answers. */
+  assert_int_equal(f->be->ops->delete(f->be, "c1", true, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(f->n_exits, 2);
+  assert_int_equal(f->exit_pid[1], 1000);
+}
+
+static void test_pause_resume_update(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  create_start(f);
+  assert_int_equal(f->be->ops->resume(f->be, "c1", on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_FAILED_PRECONDITION);
+  assert_int_equal(f->be->ops->pause(f->be, "c1", on_done, f, &err), 0);
+  wait_done(f);
+  assert_int_equal(fake_hcs_count("HcsPauseComputeSystem"), 1);
+  assert_int_equal(f->be->ops->pause(f->be, "c1", on_done, f, &err), -1);
+  assert_int_equal(f->be->ops->resume(f->be, "c1", on_done, f, &err), 0);
+  wait_done(f);
+  assert_int_equal(fake_hcs_count("HcsResumeComputeSystem"), 1);
+
+  const char *res = "{\"memory\":{\"limit\":268435456},\"cpu\":{\"count\":1}}";
+  assert_int_equal(f->be->ops->update(f->be, "c1", res, strlen(res), on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(fake_hcs_count("HcsModifyComputeSystem"), 2);
+  assert_non_null(strstr(fake_hcs_doc("HcsModifyComputeSystem", 0), "\"Settings\":256"));
+  fake_hcs_fail("HcsModifyComputeSystem", (hcs_hresult)0x8037010D, "bad json");
+  assert_int_equal(f->be->ops->update(f->be, "c1", res, strlen(res), on_done, f, &err), 0);
+  wait_done(f);
+  assert_true(f->failed);
+  assert_int_equal(f->last_err.code, CS_INVALID_ARGUMENT);
+}
+
+static void test_request_errors(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  rt_create_req bad = {.id = "../x", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &bad, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  rt_create_req nob = {.id = "c2", .bundle = "/nonexistent"};
+  assert_int_equal(f->be->ops->create(f->be, &nob, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  assert_int_equal(f->be->ops->start(f->be, "nope", NULL, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+  assert_int_equal(f->be->ops->start(f->be, "c1", NULL, on_done, f, &err), -1);
+  create_start(f);
+  rt_create_req dup = {.id = "c1", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &dup, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_ALREADY_EXISTS);
+  rt_checkpoint_req ck = {.id = "c1"};
+  assert_int_equal(f->be->ops->checkpoint(f->be, &ck, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_UNIMPLEMENTED);
+  assert_int_equal(f->be->ops->start(f->be, "c1", "missing", on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+  /* Stats failing in HCS: the call and the code are named. */
+  fake_hcs_fail("HcsGetComputeSystemProperties", (hcs_hresult)0x80070006, NULL);
+  rt_sample s;
+  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), -1);
+  assert_non_null(strstr(err.msg, "HcsGetComputeSystemProperties: 0x80070006"));
+  /* Destroy with a live container: handles are closed (checked in teardown), no callback afterwards. */
+}
+
+static void test_kill_before_start_terminates_system(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  rt_create_req req = {.id = "c1", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 0, 15, false, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_FAILED_PRECONDITION);
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 0, 9, false, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(fake_hcs_count("HcsTerminateComputeSystem"), 1);
+  assert_int_equal(f->n_exits, 0); /* no process ever existed */
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_create_failure_maps_hresult, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_access_denied, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_exit_before_start_returns, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_system_exit_reports_each_process, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_exit_event_without_code, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_exec_pids_and_signals, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_pause_resume_update, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_request_errors, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_kill_before_start_terminates_system, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
