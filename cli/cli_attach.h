@@ -1,0 +1,49 @@
+/* Being attached to a running process (run's init, or an exec): stdio copied, our terminal in raw mode
+ * with its size passed on (at start and on SIGWINCH), signals sent to us forwarded to the process, and
+ * Wait for its exit status. One loop drives all of it; calls made from its callbacks are asynchronous
+ * (libuv does not allow a loop to run inside its own callback).
+ *
+ *   cli_attach_open   before Create/Exec   opens the output FIFOs
+ *   cli_attach_begin  after Create/Exec    starts copying (the shim holds its FIFO ends now), raw mode
+ *   cli_attach_wait   after Start          until the process exited and its output is drained */
+#ifndef CLI_ATTACH_H
+#define CLI_ATTACH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "cli_client.h"
+#include "cli_stdio.h"
+
+/* After the exit, how long output may still trickle in (a process outside the pid namespace holding the
+ * FIFO open must not keep us here forever). */
+#define CLI_DRAIN_MS 3000
+
+#define CLI_FORWARD_SIGNALS 6
+
+typedef struct cli_attach {
+  uv_loop_t *loop;
+  cli_conn *conn;
+  const char *id, *exec_id;
+  bool terminal;
+  cli_stdio *stdio;
+  cli_term term;
+  uv_signal_t sig[CLI_FORWARD_SIGNALS];
+  uv_signal_t winch;
+  uv_timer_t drain;
+  bool handles;        /* signals and timer initialised */
+  bool exited, finished, wait_failed;
+  uint32_t status;
+  cs_err wait_err;
+} cli_attach;
+
+int cli_attach_open(cli_attach *a, uv_loop_t *loop, cli_conn *conn, const char *id, const char *exec_id,
+                    const cli_fifos *fifos, bool terminal, cs_err *err);
+int cli_attach_begin(cli_attach *a, cs_err *err);
+/* Runs until the process exited (*status = its exit status) and output is drained. */
+int cli_attach_wait(cli_attach *a, uint32_t *status, cs_err *err);
+/* Restore the terminal, stop copying, close handles. Idempotent. */
+void cli_attach_close(cli_attach *a);
+
+#endif
