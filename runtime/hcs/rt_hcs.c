@@ -395,7 +395,7 @@ static int hcs_kill(rt_backend *b, const char *id, int pid, int sig, bool all, r
   j->data = data;
   rt_hcs_proc *target = pid ? rt_hcs_find_pid(c, pid) : rt_hcs_init_proc(c);
   if (all) {
-    for (rt_hcs_proc *p = c->procs; p && j->n_handles < RT_MAX_IFACES; p = p->next)
+    for (rt_hcs_proc *p = c->procs; p && j->n_handles < RT_HCS_MAX_KILL; p = p->next)
       if (p->state == PROC_RUNNING) j->handles[j->n_handles++] = p->handle;
   } else if (target && target->state == PROC_RUNNING) {
     j->handles[j->n_handles++] = target->handle;
@@ -476,7 +476,7 @@ static int hcs_delete(rt_backend *b, const char *id, bool force, rt_done_cb cb, 
 
 static int system_op_run(rt_hcs_job *j) {
   const hcs_api *api = j->be->cfg.hcs;
-  bool pause = j->terminate; /* reused as "pause" for this job kind */
+  bool pause = j->pause;
   return hcs_call_system_op(api, pause ? api->HcsPauseComputeSystem : api->HcsResumeComputeSystem,
                             pause ? "HcsPauseComputeSystem" : "HcsResumeComputeSystem", j->system, NULL,
                             j->be->cfg.op_timeout_ms, &j->err);
@@ -485,7 +485,7 @@ static int system_op_run(rt_hcs_job *j) {
 static void pause_done(rt_hcs_job *j) {
   if (j->rc < 0 || j->ctr->state == CTR_DELETED) return;
   rt_hcs_proc *init = rt_hcs_init_proc(j->ctr);
-  j->ctr->state = j->terminate ? CTR_PAUSED : (init && init->state == PROC_RUNNING ? CTR_RUNNING : CTR_CREATED);
+  j->ctr->state = j->pause ? CTR_PAUSED : (init && init->state == PROC_RUNNING ? CTR_RUNNING : CTR_CREATED);
 }
 
 static int pause_resume(rt_backend *b, const char *id, bool pause, rt_done_cb cb, void *data, cs_err *err) {
@@ -498,7 +498,7 @@ static int pause_resume(rt_backend *b, const char *id, bool pause, rt_done_cb cb
   rt_hcs_job *j = rt_hcs_job_new(be, c, NULL, err);
   if (!j) return -1;
   j->system = c->system;
-  j->terminate = pause;
+  j->pause = pause;
   j->run = system_op_run;
   j->done = pause_done;
   j->cb = cb;

@@ -13,6 +13,9 @@ enum rt_hcs_proc_state { PROC_NEW, PROC_STARTING, PROC_RUNNING, PROC_EXITED };
 
 typedef struct rt_hcs rt_hcs;
 
+/* Processes one kill --all signals (a Windows container rarely has more than a handful). */
+#define RT_HCS_MAX_KILL 64
+
 /* What HCS hands back to our callbacks, on its own threads: enough to find the object on the loop by key,
  * never a pointer to loop-owned state. Freed only after the handle it was registered on is closed. */
 typedef struct rt_hcs_src {
@@ -101,9 +104,10 @@ struct rt_hcs_job {
   hcs_system system, uvm;
   hcs_process process;
   hcs_process_information pi;
-  hcs_process handles[RT_MAX_IFACES]; /* kill --all: the processes to signal */
+  hcs_process handles[RT_HCS_MAX_KILL]; /* kill: the processes to signal */
   size_t n_handles;
-  bool terminate;
+  bool terminate;           /* kill: SIGKILL */
+  bool pause;               /* pause (true) or resume */
   bool exited;
   int exit_code;
   int *pids;
