@@ -149,8 +149,8 @@ static int start_call(ttrpc_client *c, ttrpc_pending *p, const char *service, co
   size_t max = ttrpc_request_max_size(service, method, len, md, md ? nmd : 0), n = 0;
   if (max > TTRPC_MAX_MESSAGE) {
     free(p);
-    return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "ttrpc: %s/%s: request of %zu bytes exceeds maximum message size",
-                      service, method, len);
+    return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "ttrpc: %s/%s: request of %lu bytes exceeds maximum message size",
+                      service, method, (unsigned long)len);
   }
   uint8_t *buf = ttrpc_conn_reserve(&c->conn, max);
   if (!buf) {

@@ -2,10 +2,13 @@
 #include "ttrpc_server_int.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include "cs_log.h"
 #include "ttrpc_sock.h"
@@ -89,7 +92,7 @@ static void on_connection(uv_stream_t *l, int status) {
   }
   if (s->accept_fn) {
     uv_os_fd_t fd;
-    if (uv_fileno((uv_handle_t *)&sc->conn.pipe, &fd) < 0 || s->accept_fn((int)fd, s->accept_data) != 0) {
+    if (uv_fileno((uv_handle_t *)&sc->conn.pipe, &fd) < 0 || s->accept_fn((int)(intptr_t)fd, s->accept_data) != 0) {
       CS_WARN("ttrpc: connection refused by the accept check");
       sconn_close(sc);
       return;
@@ -149,10 +152,12 @@ int ttrpc_server_listen(ttrpc_server *s, const char *addr, cs_err *err) {
   const char *path;
   if (s->listening) return cs_err_set(err, CS_FAILED_PRECONDITION, "ttrpc: server already listening");
   if (ttrpc_sock_path(addr, &path, err) < 0) return -1;
+#ifndef _WIN32
   /* A socket left by a previous process that died would make bind fail; anything else is not ours. */
   struct stat st;
   if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) < 0 && errno != ENOENT)
     return cs_err_sys(err, errno, "ttrpc: remove stale socket %s", path);
+#endif
   int r = uv_pipe_bind(&s->listener, path);
   if (r < 0) return cs_err_sys(err, -r, "ttrpc: bind %s", path);
   return start_listening(s, path, err);

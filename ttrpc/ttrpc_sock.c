@@ -18,8 +18,8 @@ int ttrpc_sock_path(const char *addr, const char **path, cs_err *err) {
   size_t n = strlen(addr);
   if (n == 0) return cs_err_set(err, CS_INVALID_ARGUMENT, "ttrpc: empty socket address");
   if (n > SOCK_PATH_MAX)
-    return cs_err_set(err, CS_INVALID_ARGUMENT, "ttrpc: socket path too long (%zu > %zu): %s", n,
-                      (size_t)SOCK_PATH_MAX, addr);
+    return cs_err_set(err, CS_INVALID_ARGUMENT, "ttrpc: socket path too long (%lu > %lu): %s",
+                      (unsigned long)n, (unsigned long)SOCK_PATH_MAX, addr);
   *path = addr;
   return 0;
 }

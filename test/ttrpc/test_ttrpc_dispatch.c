@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +181,23 @@ static void test_status_codes(void **state) {
   assert_int_equal(r.code, CS_UNKNOWN);
 }
 
+static void test_errno_mapping(void **state) {
+  fx *f = *state;
+  const struct { int e, code; } cases[] = {{ENOENT, CS_NOT_FOUND}, {EEXIST, CS_ALREADY_EXISTS}, {EINVAL, CS_INVALID_ARGUMENT},
+                                           {EAGAIN, CS_UNAVAILABLE}, {ETIMEDOUT, CS_DEADLINE_EXCEEDED}, {EIO, CS_UNKNOWN}};
+  uint32_t id = 1;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++, id += 2) {
+    char num[16], want[256];
+    uint8_t p[256];
+    snprintf(num, sizeof num, "%d", cases[i].e);
+    snprintf(want, sizeof want, "open thing: %s", strerror(cases[i].e));
+    tt_resp r;
+    call(f, id, TT_SERVICE, "Errno", p, any(num, "", p), &r);
+    assert_int_equal(r.code, cases[i].code);
+    assert_string_equal(r.msg, want);
+  }
+}
+
 static void test_out_of_order(void **state) {
   fx *f = *state;
   uint8_t p[256];
@@ -207,9 +225,20 @@ static void test_deadline(void **state) {
   assert_int_equal(tt_recv_response(f->fd, &f->loop, &r), 0);
   assert_int_equal(r.code, CS_DEADLINE_EXCEEDED);
   assert_int_equal(f->svc.cancelled, 2);
+  /* The handler sees the absolute deadline. */
+  assert_int_equal(tt_send_request(f->fd, 5, 0, TT_SERVICE, "Deadline", NULL, 0, 10ll * 1000 * 1000 * 1000, NULL, 0), 0);
+  assert_int_equal(tt_recv_response(f->fd, &f->loop, &r), 0);
+  char set[16], left[32];
+  assert_int_equal(tt_any_unpack(r.payload, r.len, set, sizeof set, left, sizeof left), 0);
+  assert_string_equal(set, "set");
+  assert_true(atoll(left) > 0 && atoll(left) <= 10ll * 1000 * 1000 * 1000);
+  assert_int_equal(tt_send_request(f->fd, 7, 0, TT_SERVICE, "Deadline", NULL, 0, 0, NULL, 0), 0);
+  assert_int_equal(tt_recv_response(f->fd, &f->loop, &r), 0);
+  assert_int_equal(tt_any_unpack(r.payload, r.len, set, sizeof set, NULL, 0), 0);
+  assert_string_equal(set, "none");
   /* A handler answering before its deadline wins; the timer is released. */
   tt_resp ok;
-  assert_int_equal(tt_send_request(f->fd, 5, 0, TT_SERVICE, "Echo", "a", 1, 60ll * 1000 * 1000 * 1000, NULL, 0), 0);
+  assert_int_equal(tt_send_request(f->fd, 9, 0, TT_SERVICE, "Echo", "a", 1, 60ll * 1000 * 1000 * 1000, NULL, 0), 0);
   assert_int_equal(tt_recv_response(f->fd, &f->loop, &ok), 0);
   assert_int_equal(ok.code, CS_OK);
 }
@@ -288,6 +317,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_stream_id_rules, setup, teardown),
       cmocka_unit_test_setup_teardown(test_garbage_envelope_and_payload, setup, teardown),
       cmocka_unit_test_setup_teardown(test_status_codes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_errno_mapping, setup, teardown),
       cmocka_unit_test_setup_teardown(test_out_of_order, setup, teardown),
       cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
       cmocka_unit_test_setup_teardown(test_server_stream, setup, teardown),

@@ -25,6 +25,26 @@ static void fail(ttrpc_call *c, const uint8_t *p, size_t n, void *data) {
   ttrpc_call_reply_error(c, atoi(code), "%s", msg);
 }
 
+static void errno_(ttrpc_call *c, const uint8_t *p, size_t n, void *data) {
+  char num[32];
+  cs_err err;
+  if (tt_any_unpack(p, n, num, sizeof num, NULL, 0) < 0) {
+    ttrpc_call_reply_error(c, CS_INVALID_ARGUMENT, "errno: payload is not an Any");
+    return;
+  }
+  cs_err_sys(&err, atoi(num), "open thing");
+  ttrpc_call_reply_err(c, &err);
+}
+
+static void deadline(ttrpc_call *c, const uint8_t *p, size_t n, void *data) {
+  uint64_t d = ttrpc_call_deadline(c), now = uv_hrtime();
+  char left[32];
+  snprintf(left, sizeof left, "%lld", d ? (long long)(d - now) : -1ll);
+  uint8_t out[128];
+  size_t len = tt_any_pack(d ? "set" : "none", left, strlen(left), out, sizeof out);
+  ttrpc_call_reply(c, out, len);
+}
+
 static void decode(ttrpc_call *c, const uint8_t *p, size_t n, void *data) {
   if (tt_any_unpack(p, n, NULL, 0, NULL, 0) < 0) ttrpc_call_reply_error(c, CS_INVALID_ARGUMENT, "decode: bad payload");
   else ttrpc_call_reply(c, p, n);
@@ -183,7 +203,8 @@ static const ttrpc_method methods[] = {
     {"Echo", echo, false},    {"Empty", empty, false},          {"Fail", fail, false},
     {"Decode", decode, false}, {"Meta", meta, false},           {"Hold", hold, false},
     {"Sleep", sleep_, false}, {"Stats", stats, false},          {"Count", count, true},
-    {"Forever", forever_start, true}, {"Flood", flood, true},
+    {"Forever", forever_start, true}, {"Flood", flood, true}, {"Errno", errno_, false},
+    {"Deadline", deadline, false},
 };
 
 int tt_service_register(tt_service *t, uv_loop_t *loop, ttrpc_server *srv, cs_err *err) {

@@ -9,7 +9,9 @@
  *   Stats    reply Any{type_url="stats", value="conns=C cancelled=X bp=B held=H"}
  *   Count    stream: Any{type_url=N[:code]} → N data frames "0".."N-1", then close (or error code)
  *   Forever  stream: one frame per millisecond until cancelled
- *   Flood    stream: 64 KiB frames until ttrpc_stream_send says 1 (counted in bp), then close */
+ *   Flood    stream: 64 KiB frames until ttrpc_stream_send says 1 (counted in bp), then close
+ *   Errno    Any{type_url=errno} → ttrpc_call_reply_err of cs_err_sys(errno)
+ *   Deadline reply Any{type_url="set"|"none", value=ns left before the deadline} */
 #ifndef TT_SERVICE_H
 #define TT_SERVICE_H
 
