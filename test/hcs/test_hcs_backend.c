@@ -407,6 +407,23 @@ static void test_kill_before_start_terminates_system(void **state) {
   assert_int_equal(f->n_exits, 0); /* no process ever existed */
 }
 
+/* Destroy while a create is on a worker thread: no callback afterwards, and the compute system the job
+ * created is still closed once the job completes. */
+static void test_destroy_with_job_in_flight(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  rt_create_req req = {.id = "c1", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  f->be->ops->destroy(f->be);
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+  assert_int_equal(f->done, 0);
+  assert_int_equal(fake_hcs_count("HcsCreateComputeSystem"), 1);
+  assert_non_null(strstr(fake_hcs_log(), "HcsCloseComputeSystem c1"));
+  /* teardown's destroy must not run twice: give it a fresh backend. */
+  rt_hcs_config cfg = {.hcs = &f->api};
+  assert_int_equal(rt_hcs_new(&f->loop, &cfg, NULL, &f->be, &err), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
@@ -419,6 +436,7 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_pause_resume_update, setup, teardown),
     cmocka_unit_test_setup_teardown(test_request_errors, setup, teardown),
     cmocka_unit_test_setup_teardown(test_kill_before_start_terminates_system, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_destroy_with_job_in_flight, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
