@@ -64,7 +64,8 @@ static int listen_unix(const char *path, cs_err *err) {
 
 static bool can_connect(const char *path) {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+  if (strlen(path) >= sizeof sa.sun_path) return false;
+  memcpy(sa.sun_path, path, strlen(path) + 1);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   bool ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;

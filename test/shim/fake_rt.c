@@ -1,11 +1,17 @@
 #include "fake_rt.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void record(fake_rt *f, const char *fmt, const char *a, const char *b) {
-  if (f->n_calls < 64) snprintf(f->calls[f->n_calls++], sizeof f->calls[0], fmt, a, b ? b : "");
+static void record(fake_rt *f, const char *fmt, ...) CS_PRINTF(2, 3);
+static void record(fake_rt *f, const char *fmt, ...) {
+  if (f->n_calls >= 64) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(f->calls[f->n_calls++], sizeof f->calls[0], fmt, ap);
+  va_end(ap);
 }
 
 static int pend(fake_rt *f, const char *op, rt_done_cb cb, void *data, int pid, cs_err *err) {
@@ -42,26 +48,22 @@ bool fake_rt_called(const fake_rt *f, const char *call) {
 
 static int f_create(rt_backend *be, const rt_create_req *r, rt_done_cb cb, void *d, cs_err *e) {
   fake_rt *f = (fake_rt *)be;
-  record(f, "create %s%s", r->id, NULL);
+  record(f, "create %s", r->id);
   return pend(f, "create", cb, d, f->next_pid++, e);
 }
 static int f_start(rt_backend *be, const char *id, const char *exec_id, rt_done_cb cb, void *d, cs_err *e) {
   fake_rt *f = (fake_rt *)be;
-  record(f, "start %s%s", id, NULL);
+  record(f, "start %s", id);
   return pend(f, "start", cb, d, 0, e);
 }
 static int f_exec(rt_backend *be, const rt_exec_req *r, rt_done_cb cb, void *d, cs_err *e) {
   fake_rt *f = (fake_rt *)be;
-  char buf[48];
-  snprintf(buf, sizeof buf, "%s/%s", r->id, r->exec_id);
-  record(f, "exec %s%s", buf, NULL);
+  record(f, "exec %s/%s", r->id, r->exec_id);
   return pend(f, "exec", cb, d, f->next_pid++, e);
 }
 static int f_kill(rt_backend *be, const char *id, int pid, int sig, bool all, rt_done_cb cb, void *d, cs_err *e) {
   fake_rt *f = (fake_rt *)be;
-  char buf[48];
-  snprintf(buf, sizeof buf, "%s %d %d", id, sig, pid);
-  record(f, "kill %s%s", buf, NULL);
+  record(f, "kill %s %d %d", id, sig, pid);
   return pend(f, "kill", cb, d, 0, e);
 }
 static int f_delete(rt_backend *be, const char *id, bool force, rt_done_cb cb, void *d, cs_err *e) {
@@ -71,22 +73,22 @@ static int f_delete(rt_backend *be, const char *id, bool force, rt_done_cb cb, v
 }
 static int f_pause(rt_backend *be, const char *id, rt_done_cb cb, void *d, cs_err *e) {
   fake_rt *f = (fake_rt *)be;
-  record(f, "pause %s%s", id, NULL);
+  record(f, "pause %s", id);
   return pend(f, "pause", cb, d, 0, e);
 }
 static int f_resume(rt_backend *be, const char *id, rt_done_cb cb, void *d, cs_err *e) {
   fake_rt *f = (fake_rt *)be;
-  record(f, "resume %s%s", id, NULL);
+  record(f, "resume %s", id);
   return pend(f, "resume", cb, d, 0, e);
 }
 static int f_update(rt_backend *be, const char *id, const char *json, size_t len, rt_done_cb cb, void *d, cs_err *e) {
   fake_rt *f = (fake_rt *)be;
-  record(f, "update %s%s", id, NULL);
+  record(f, "update %s", id);
   return pend(f, "update", cb, d, 0, e);
 }
 static int f_pids(rt_backend *be, const char *id, rt_pids_cb cb, void *d, cs_err *e) {
   fake_rt *f = (fake_rt *)be;
-  record(f, "pids %s%s", id, NULL);
+  record(f, "pids %s", id);
   int pids[2] = {f->next_pid - 1, 1};
   cb(d, pids, 2, NULL);
   return 0;
