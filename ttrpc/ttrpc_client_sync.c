@@ -6,11 +6,11 @@
 
 #include "ttrpc_client_int.h"
 
-/* Runs the loop until *done. If the loop runs dry first (nothing could ever finish the operation), the
- * client is closed, which completes everything pending on it. */
+/* Runs the loop until *done, or until it runs dry: that cannot happen while a connect or a call is
+ * pending (the connect request, or the connection's read, keeps the loop alive), but a caller must not
+ * spin forever if it does. */
 static void run_until(ttrpc_client *c, const bool *done) {
-  while (!*done) {
-    if (uv_run(c->loop, UV_RUN_ONCE) == 0 && !*done) ttrpc_client_close(c);
+  while (!*done && uv_run(c->loop, UV_RUN_ONCE) != 0) {
   }
 }
 
@@ -29,6 +29,7 @@ int ttrpc_client_connect_sync(ttrpc_client *c, const char *path, cs_err *err) {
   sync_connect s = {false, 0};
   if (ttrpc_client_connect(c, path, connect_done, &s, err) < 0) return -1;
   run_until(c, &s.done);
+  if (!s.done) return cs_err_set(err, CS_INTERNAL, "ttrpc: connect %s: event loop stopped", path);
   if (s.status < 0) return cs_err_sys(err, -s.status, "ttrpc: connect %s", path);
   return 0;
 }
@@ -63,8 +64,11 @@ int ttrpc_client_call_sync(ttrpc_client *c, const char *service, const char *met
                            size_t *out_len, cs_err *err) {
   sync_call s;
   memset(&s, 0, sizeof s);
+  uint32_t id = c->next_id;
   if (ttrpc_client_call(c, service, method, payload, len, md, nmd, timeout_ns, call_done, &s, err) < 0) return -1;
   run_until(c, &s.done);
+  ttrpc_pending *p = s.done ? NULL : ttrpc_pending_find(c, id);
+  if (p) ttrpc_pending_complete(p, CS_INTERNAL, "ttrpc: event loop stopped", NULL, 0);
   if (s.code != CS_OK) {
     free(s.out);
     return cs_err_set(err, s.code, "%s", s.msg);

@@ -392,6 +392,31 @@ static void test_idle_half_open(void **state) {
   await_stats(f, "conns=1 ");
 }
 
+/* Random frames with plausible headers and junk bodies (fixed seed): every connection gets answers or is
+ * closed, and the server keeps serving. */
+static void test_random_frames(void **state) {
+  fx *f = *state;
+  unsigned seed = 12345;
+  for (int conn = 0; conn < 40; conn++) {
+    int fd = tt_raw_connect(f->path);
+    assert_true(fd >= 0);
+    for (int i = 0; i < 50; i++) {
+      uint8_t body[512];
+      size_t n = (size_t)(rand_r(&seed) % (int)sizeof body);
+      for (size_t k = 0; k < n; k++) body[k] = (uint8_t)rand_r(&seed);
+      if (rand_r(&seed) % 3 == 0 && n > 2) body[0] = 0x0a; /* looks like a service field */
+      uint8_t type = (uint8_t)(rand_r(&seed) % 5), flags = (uint8_t)rand_r(&seed);
+      if (tt_send_frame(fd, (uint32_t)rand_r(&seed), type, flags, body, n) < 0) break;
+    }
+    if (conn % 2) {
+      const uint8_t cut[] = {0, 0, 1, 0, 0, 0};
+      tt_write_all(fd, cut, sizeof cut);
+    }
+    close(fd);
+  }
+  await_stats(f, "conns=1 ");
+}
+
 /* ---------------------------------------------------------------- streams */
 
 typedef struct stream_rec {
@@ -568,6 +593,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
       cmocka_unit_test_setup_teardown(test_disconnect_mid_frame, setup, teardown),
       cmocka_unit_test_setup_teardown(test_idle_half_open, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_random_frames, setup, teardown),
       cmocka_unit_test_setup_teardown(test_server_stream, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stream_cancel_early, setup, teardown),
       cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
