@@ -66,7 +66,10 @@ int cs_code_from_errno(int errnum) {
   case EEXIST: return CS_ALREADY_EXISTS;
   case EINVAL: case ENAMETOOLONG: case E2BIG: return CS_INVALID_ARGUMENT;
   case EPERM: case EACCES: return CS_PERMISSION_DENIED;
-  case ENOMEM: case ENOSPC: case EMFILE: case ENFILE: case EDQUOT: return CS_RESOURCE_EXHAUSTED;
+  case ENOMEM: case ENOSPC: case EMFILE: case ENFILE: return CS_RESOURCE_EXHAUSTED;
+#ifdef EDQUOT
+  case EDQUOT: return CS_RESOURCE_EXHAUSTED;
+#endif
   case ETIMEDOUT: return CS_DEADLINE_EXCEEDED;
   case ECANCELED: return CS_CANCELLED;
   case ENOSYS: case EOPNOTSUPP: return CS_UNIMPLEMENTED;
