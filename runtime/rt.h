@@ -151,6 +151,7 @@ typedef struct rt_ops {
   /* resources: OCI LinuxResources (or WindowsResources) JSON. */
   int (*update)(rt_backend *be, const char *id, const char *resources_json, size_t len, rt_done_cb cb,
                 void *data, cs_err *err);
+  /* May answer before it returns (Linux reads cgroup.procs directly). */
   int (*pids)(rt_backend *be, const char *id, rt_pids_cb cb, void *data, cs_err *err);
   int (*checkpoint)(rt_backend *be, const rt_checkpoint_req *req, rt_done_cb cb, void *data, cs_err *err);
   /* Windows consoles are resized through the backend; on Linux the service resizes the pty master. */

@@ -2,6 +2,7 @@
 #include "rt_linux_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <jansson.h>
@@ -204,10 +205,55 @@ static void pids_finish(rt_linux_op *op, const rt_linux_runc_result *res) {
   rt_linux_op_complete(op, NULL, NULL); /* pids_done already ran: complete only frees */
 }
 
+/* `runc ps` only lists the container cgroup's cgroup.procs: reading it here answers Pids in microseconds
+ * instead of a runtime invocation (containerd calls Pids on every reconnect, CRI and monitors poll it). */
+static int pids_from_cgroup(rt_linux_ctr *c, rt_pids_cb cb, void *data) {
+  const char *dir = c->counters ? rt_linux_counters_memory_dir(c->counters) : NULL;
+  if (!dir || !*dir) return -1;
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof path, "%s/cgroup.procs", dir) >= (int)sizeof path) return -1;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t cap = 4096, len = 0;
+  char *buf = malloc(cap + 1);
+  ssize_t r = 0;
+  while (buf && (r = read(fd, buf + len, cap - len)) > 0) {
+    len += (size_t)r;
+    if (len == cap) {
+      char *nb = realloc(buf, cap * 2 + 1);
+      if (!nb) break;
+      buf = nb;
+      cap *= 2;
+    }
+  }
+  close(fd);
+  if (!buf || r < 0) {
+    free(buf);
+    return -1;
+  }
+  buf[len] = '\0';
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++) n += buf[i] == '\n';
+  int *pids = calloc(n ? n : 1, sizeof *pids);
+  size_t k = 0;
+  for (char *p = buf, *end; pids && *p && k < n; p = end) {
+    long v = strtol(p, &end, 10);
+    if (end == p) break;
+    if (v > 0) pids[k++] = (int)v;
+    while (*end == '\n') end++;
+  }
+  free(buf);
+  if (!pids) return -1;
+  cb(data, pids, k, NULL);
+  free(pids);
+  return 0;
+}
+
 int rt_linux_pids(rt_backend *b, const char *id, rt_pids_cb cb, void *data, cs_err *err) {
   rt_linux *be = (rt_linux *)b;
   rt_linux_ctr *c = running_ctr(be, "pids", id, err);
   if (!c) return -1;
+  if (pids_from_cgroup(c, cb, data) == 0) return 0;
   rt_linux_op *op = rt_linux_op_new(be, "ps", id, NULL, NULL, data, err);
   if (!op) return -1;
   op->pids_done = cb;
