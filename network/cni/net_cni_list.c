@@ -111,7 +111,15 @@ int net_cni_list_add(const json_t *conflist, const net_cni_rt *rt, json_t **resu
   if (undo_failed) *undo_failed = false;
   if (list_ok(conflist, err) != 0) return -1;
   json_t *last = NULL;
-  size_t n = json_array_size(json_object_get(conflist, "plugins"));
+  const json_t *plugins = json_object_get(conflist, "plugins");
+  size_t n = json_array_size(plugins);
+  /* Every plugin must exist before any runs: DEL stops at the first plugin it cannot run, so a missing
+   * one would leave the earlier plugins' work in place for good. */
+  for (size_t i = 0; i < n; i++) {
+    char exe[4096];
+    const char *type = json_string_value(json_object_get(json_array_get(plugins, i), "type"));
+    if (net_cni_plugin_find(type, rt->plugin_path, exe, sizeof exe, err) != 0) return -1;
+  }
   for (size_t i = 0; i < n; i++) {
     json_t *r = NULL;
     if (run_plugin("ADD", conflist, i, last, rt, &r, err) != 0) {

@@ -21,7 +21,8 @@ typedef struct net_cni_rt {
   void *exec_ctx;
 } net_cni_rt;
 
-/* ADD each plugin in order, each after the first with prevResult = its predecessor's result. *result gets
+/* ADD each plugin in order (NotFound before anything runs if one is missing from the plugin path), each
+ * after the first with prevResult = its predecessor's result. *result gets
  * the last result (a new reference). If a plugin fails, DEL runs for the whole list in reverse (no
  * prevResult: there is no final result), as the spec asks; err keeps the ADD failure, with the DEL
  * failure appended and *undo_failed set if that clean-up failed too. */
