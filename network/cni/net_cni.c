@@ -46,6 +46,9 @@ static int ctx_open(ctx *c, const char *id, const net_cni_opts *in, cs_err *err)
   c->id = id;
   c->lock_fd = -1;
   char dir[4096], lock[4096];
+  if (!net_cni_ifname_ok(c->o.ifname))
+    return cs_err_set(err, CS_INVALID_ARGUMENT, "interface name %.32s: want 1..15 characters, no '/', ':' or space",
+                      c->o.ifname);
   if (net_cni_netns_path(id, &c->o, c->netns, sizeof c->netns, err) != 0 ||
       net_cni_path(dir, sizeof dir, err, "%s/attachments", c->o.state_dir) != 0 ||
       net_cni_path(c->cache, sizeof c->cache, err, "%s/%s.json", dir, id) != 0 ||

@@ -37,7 +37,7 @@ bool net_cni_name_ok(const char *s, size_t max) {
   return true;
 }
 
-static bool ifname_ok(const char *s) {
+bool net_cni_ifname_ok(const char *s) {
   size_t n = strlen(s);
   if (n == 0 || n > 15 || !strcmp(s, ".") || !strcmp(s, "..")) return false;
   for (size_t i = 0; i < n; i++)
@@ -85,7 +85,7 @@ json_t *net_cni_conf_default(const net_cni_opts *in, cs_err *err) {
     cs_err_set(err, CS_INVALID_ARGUMENT, "network name %s: want [A-Za-z0-9][A-Za-z0-9_.-]*, at most 63", o.network);
     return NULL;
   }
-  if (!ifname_ok(o.bridge)) {
+  if (!net_cni_ifname_ok(o.bridge)) {
     cs_err_set(err, CS_INVALID_ARGUMENT, "bridge name %s: want 1..15 characters, no '/', ':' or space", o.bridge);
     return NULL;
   }

@@ -16,6 +16,8 @@ json_t *net_cni_conf_load(const net_cni_opts *o, cs_err *err);
 
 /* Name rules shared by container ids and network names (CNI spec). */
 bool net_cni_name_ok(const char *s, size_t max);
+/* A Linux interface name: 1..15 characters, no '/', ':' or white space, not "." or "..". */
+bool net_cni_ifname_ok(const char *s);
 
 /* The bridge a conflist's "bridge" plugin uses ("cni0" when it names none, as the plugin does); NULL if
  * the list has no bridge plugin. */

@@ -182,6 +182,20 @@ static void test_ids(void **state) {
   assert_int_equal(net_cni_netns_path("c1", &o, p, sizeof p, &err), 0);
   assert_string_equal(p, "/tmp/ns/cshim-c1");
   assert_int_equal(net_cni_netns_path("../c1", &o, p, sizeof p, &err), -1);
+
+  /* attach / detach refuse a bad id or interface name before touching anything (no root needed). */
+  net_cni_opts badopts = {.state_dir = "/nonexistent/state", .ifname = "eth0/x"};
+  net_cni_result r;
+  assert_int_equal(net_cni_attach("c1", &badopts, &r, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  assert_non_null(strstr(err.msg, "interface name eth0/x"));
+  badopts.ifname = "a-name-longer-than-15";
+  assert_int_equal(net_cni_detach("c1", &badopts, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  badopts.ifname = NULL;
+  assert_int_equal(net_cni_attach("../c1", &badopts, &r, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  assert_non_null(strstr(err.msg, "network attach ../c1: id ../c1"));
 }
 
 static void test_spec_netns(void **state) {
