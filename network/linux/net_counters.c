@@ -61,11 +61,12 @@ int net_counters_read(int fd, rt_net_iface *out, uint32_t max, uint32_t *n, cs_e
   char buf[16384];
   size_t got = 0;
   while (got < sizeof buf - 1) {
-    ssize_t r = pread(fd, buf + got, sizeof buf - 1 - got, (off_t)got);
+    size_t want = sizeof buf - 1 - got;
+    ssize_t r = pread(fd, buf + got, want, (off_t)got);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return cs_err_sys(err, errno, "read net/dev");
-    if (r == 0) break;
     got += (size_t)r;
+    if ((size_t)r < want) break; /* a seq_file: a short read is the end */
   }
   buf[got] = '\0';
   *n = net_counters_parse(buf, out, max);

@@ -247,11 +247,14 @@ static int rd(const rt_linux_counters *k, int id, char *buf, size_t cap) {
   if (fd < 0) return 0;
   size_t got = 0;
   while (got < cap - 1) {
-    ssize_t n = pread(fd, buf + got, cap - 1 - got, (off_t)got);
+    size_t want = cap - 1 - got;
+    ssize_t n = pread(fd, buf + got, want, (off_t)got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return -1;
-    if (n == 0) break;
     got += (size_t)n;
+    /* cgroup and proc files are seq_files: a read shorter than asked for is the end of the file, so the
+     * usual extra read that returns 0 would only double the syscalls of every sample. */
+    if ((size_t)n < want) break;
   }
   buf[got] = '\0';
   return 1;

@@ -24,7 +24,9 @@ static void on_oom(void *data) {
 void rt_linux_watch_ctr(rt_linux_ctr *c) {
   cs_err err;
   if (!c->counters && !(c->counters = rt_linux_counters_open(c->pid, &err))) {
-    CS_WARN("container %s: counters: %s", c->id, err.msg);
+    /* A process already gone (the dead-shim cleanup adopts containers whose init exited) is no news. */
+    if (err.code == CS_NOT_FOUND) CS_DEBUG("container %s: counters: %s", c->id, err.msg);
+    else CS_WARN("container %s: counters: %s", c->id, err.msg);
     return;
   }
   if (c->oom) return;
