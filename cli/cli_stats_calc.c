@@ -113,7 +113,7 @@ static void pair(uint64_t a, uint64_t b, bool have, char *out, size_t len) {
     snprintf(out, len, "--");
     return;
   }
-  char x[32], y[32];
+  char x[20], y[20]; /* "1023.9 GiB" at most */
   cli_format_bytes(a, x, sizeof x);
   cli_format_bytes(b, y, sizeof y);
   snprintf(out, len, "%s / %s", x, y);
