@@ -102,8 +102,11 @@ static int parse_option(const cli_cmd_spec *spec, void *opts, cli_globals *g, in
       return 0;
     }
     opt_ref ref;
-    if (!find_long(spec, opts, g, name, len, &ref))
+    if (!find_long(spec, opts, g, name, len, &ref)) {
+      if (len == 7 && strncmp(name, "address", 7) == 0)
+        return cs_err_set(err, CS_INVALID_ARGUMENT, "%s: --address is not supported by this command", cmd);
       return cs_err_set(err, CS_INVALID_ARGUMENT, "%s: unknown option --%.*s (see --help)", cmd, (int)len, name);
+    }
     if (ref.opt->kind == CLI_OPT_FLAG) {
       if (eq) return cs_err_set(err, CS_INVALID_ARGUMENT, "%s: option --%s takes no value", cmd, ref.opt->name);
       return store(&ref, NULL, err);

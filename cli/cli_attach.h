@@ -4,8 +4,8 @@
  * (libuv does not allow a loop to run inside its own callback).
  *
  *   cli_attach_open   before Create/Exec   opens the output FIFOs
- *   cli_attach_begin  after Create/Exec    starts copying (the shim holds its FIFO ends now), raw mode
- *   cli_attach_wait   after Start          until the process exited and its output is drained */
+ *   cli_attach_begin  after Start          starts copying (every shim holds its FIFO ends now), raw mode
+ *   cli_attach_wait   then                 until the process exited and its output is drained */
 #ifndef CLI_ATTACH_H
 #define CLI_ATTACH_H
 

@@ -1,6 +1,7 @@
 /* cshimctl exec: a new process in a running container (Exec with an OCI Process in an Any), attached
  * like run's, deleted once it exits; its exit status is ours. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ typedef struct exec_state {
   cli_meta m;
   char exec_id[CLI_ID_MAX + 1];
   cli_fifos fifos;
-  bool fifos_made, exec_made, attached;
+  bool fifos_made, exec_made, started, attached;
   cli_conn conn;
   cli_attach att;
 } exec_state;
@@ -109,14 +110,23 @@ static int exec_setup(exec_state *x, cli_parsed *p, cs_err *err) {
   if (rc == 0) x->attached = true;
   if (rc == 0) rc = exec_create(x, process, err);
   free(process);
-  if (rc == 0) rc = cli_attach_begin(&x->att, err);
   if (rc == 0 && cli_task_start(&x->conn, x->m.id, x->exec_id, NULL, err) < 0) rc = cs_err_wrap(err, "start");
+  if (rc == 0) x->started = true;
+  if (rc == 0) rc = cli_attach_begin(&x->att, err);
   return rc;
 }
 
-static void exec_cleanup(exec_state *x) {
+/* failed: we stop attending the process before it ended; it must not outlive us unnoticed. */
+static void exec_cleanup(exec_state *x, bool failed) {
   if (x->attached) cli_attach_close(&x->att);
   cs_err err;
+  if (x->exec_made && failed && x->started) {
+    Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+    wr.id = x->m.id;
+    wr.exec_id = x->exec_id;
+    if (cli_task_kill(&x->conn, x->m.id, x->exec_id, SIGKILL, false, &err) == 0)
+      cli_task_call(&x->conn, "Wait", &wr.base, NULL, NULL, CLI_RPC_TIMEOUT_NS, &err);
+  }
   if (x->exec_made && cli_task_delete(&x->conn, x->m.id, x->exec_id, NULL, &err) < 0 && err.code != CS_NOT_FOUND)
     cli_report("exec: delete", &err);
   cli_conn_close(&x->conn);
@@ -135,7 +145,8 @@ static int exec_cmd(cli_env *e, int argc, char **argv) {
   cs_err err;
   cs_err_clear(&err);
   uint32_t exit_status = 0;
-  if (exec_setup(&x, &p, &err) < 0 || cli_attach_wait(&x.att, &exit_status, &err) < 0) {
+  bool failed = exec_setup(&x, &p, &err) < 0 || cli_attach_wait(&x.att, &exit_status, &err) < 0;
+  if (failed) {
     if (x.attached) cli_attach_close(&x.att);
     x.attached = false;
     cli_report("exec", &err);
@@ -143,7 +154,7 @@ static int exec_cmd(cli_env *e, int argc, char **argv) {
   } else {
     status = exit_status > 255 ? 255 : (int)exit_status;
   }
-  exec_cleanup(&x);
+  exec_cleanup(&x, failed);
   cli_args_free(&exec_spec, &o, &p);
   return status;
 }

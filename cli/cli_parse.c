@@ -13,27 +13,34 @@
 static bool is_alnum(char c) { return isascii((unsigned char)c) && isalnum((unsigned char)c); }
 static bool is_sep(char c) { return c == '.' || c == '_' || c == '-'; }
 
+/* The id as it may appear in a one-line message: control characters shown as '?', long ones cut. */
+static void printable(const char *id, char *out, size_t len) {
+  size_t i = 0;
+  for (; id[i] && i + 4 < len; i++) out[i] = (unsigned char)id[i] < 0x20 || id[i] == 0x7f ? '?' : id[i];
+  if (id[i]) {
+    memcpy(out + i, "...", 3);
+    i += 3;
+  }
+  out[i] = '\0';
+}
+
 int cli_validate_id(const char *what, const char *id, cs_err *err) {
   if (!id || !*id) return cs_err_set(err, CS_INVALID_ARGUMENT, "%s must not be empty", what);
+  char shown[CLI_ID_MAX + 8];
+  printable(id, shown, sizeof shown);
   size_t len = strlen(id);
   if (len > CLI_ID_MAX)
-    return cs_err_set(err, CS_INVALID_ARGUMENT, "%s \"%.80s...\" is longer than %d characters", what, id, CLI_ID_MAX);
+    return cs_err_set(err, CS_INVALID_ARGUMENT, "%s \"%s\" is longer than %d characters", what, shown, CLI_ID_MAX);
   /* alnum (sep alnum)*: starts and ends alphanumeric, never two separators in a row. */
   bool prev_sep = true;
   for (size_t i = 0; i < len; i++) {
-    if (is_alnum(id[i])) {
-      prev_sep = false;
-    } else if (is_sep(id[i]) && !prev_sep) {
-      prev_sep = true;
-    } else {
-      return cs_err_set(err, CS_INVALID_ARGUMENT,
-                        "%s \"%s\" is invalid: use letters and digits separated by single '.', '_' or '-'", what, id);
-    }
+    if (is_alnum(id[i])) prev_sep = false;
+    else if (is_sep(id[i]) && !prev_sep) prev_sep = true;
+    else break;
+    if (i + 1 == len && !prev_sep) return 0;
   }
-  if (prev_sep)
-    return cs_err_set(err, CS_INVALID_ARGUMENT,
-                      "%s \"%s\" is invalid: use letters and digits separated by single '.', '_' or '-'", what, id);
-  return 0;
+  return cs_err_set(err, CS_INVALID_ARGUMENT,
+                    "%s \"%s\" is invalid: use letters and digits separated by single '.', '_' or '-'", what, shown);
 }
 
 /* A non-negative decimal number ("1", "1.5", ".5") followed by a suffix; strtod would also take hex,

@@ -296,8 +296,8 @@ static int run_container(run_state *r, cli_parsed *p, cs_err *err) {
     r->attached = true;
   }
   if (create_task(r, err) < 0) return -1;
-  if (r->attached && cli_attach_begin(&r->att, err) < 0) return -1;
   if (cli_task_start(&r->conn, m->id, NULL, NULL, err) < 0) return cs_err_wrap(err, "start");
+  if (r->attached && cli_attach_begin(&r->att, err) < 0) return -1;
   return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #define COPY_BUF 65536
+#define CLI_STDIN_OPEN_RETRY_MS 10
+#define CLI_STDIN_OPEN_TRIES 1000 /* 10 s */
 
 /* ---------------------------------------------------------------- FIFOs */
 
@@ -67,6 +69,9 @@ struct cli_stdio {
   out_copy out[2];
   in_copy in;
   bool in_used;
+  uv_timer_t in_timer; /* retries the stdin FIFO open */
+  bool in_timer_used;
+  int in_tries;
   uv_pipe_t in_pipe;   /* our write side of the stdin FIFO */
   bool in_open;
   uv_write_t in_wreq;
@@ -307,26 +312,54 @@ cli_stdio *cli_stdio_open(const cli_stdio_cfg *cfg, cs_err *err) {
   return s;
 }
 
+/* Our end of the stdin FIFO, write-only, once the shim holds the read side: were we its only opener when
+ * we close it at EOF, the kernel would throw away what is still in it. runc-v2 opens the read side in a
+ * goroutine during Start, so it may not be there yet: retry (our stdin is not read meanwhile, nothing is
+ * lost). Returns 1 when open, 0 to retry, -1 on error. */
+static int in_open_fifo(cli_stdio *s, cs_err *err) {
+  int fd = open(s->cfg.fifos->in, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 && errno == ENXIO) return 0;
+  if (fd < 0) return cs_err_sys(err, errno, "open %s", s->cfg.fifos->in);
+  if (open_pipe(s, &s->in_pipe, fd, err) < 0) return -1;
+  s->in_open = true;
+  uv_handle_type t = uv_guess_handle(s->cfg.in_fd);
+  if (t == UV_TTY || t == UV_NAMED_PIPE) {
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", s->cfg.in_fd);
+    int rfd = open(self, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    /* A socket cannot be reopened: it is read through the pool like a file. */
+    if (rfd >= 0) {
+      if (open_pipe(s, &s->in.src, rfd, err) < 0) return -1;
+      s->in.stream = s->in.src_open = true;
+    }
+  }
+  in_read_next(s);
+  return 1;
+}
+
+static void in_retry(uv_timer_t *t) {
+  cli_stdio *s = t->data;
+  cs_err err;
+  int rc = in_open_fifo(s, &err);
+  if (rc == 0 && ++s->in_tries < CLI_STDIN_OPEN_TRIES) return;
+  uv_timer_stop(t);
+  if (rc < 0) fprintf(stderr, "cshimctl: stdin: %s\r\n", err.msg);
+  else if (rc == 0) fprintf(stderr, "cshimctl: stdin: the shim never opened %s\r\n", s->cfg.fifos->in);
+  if (rc <= 0) in_eof(s);
+}
+
 int cli_stdio_start(cli_stdio *s, cs_err *err) {
   if (s->cfg.fifos->in[0]) {
-    /* The shim holds the read side since Create, so a non-blocking write open succeeds. */
-    int fd = open(s->cfg.fifos->in, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return cs_err_sys(err, errno, "open %s", s->cfg.fifos->in);
-    if (open_pipe(s, &s->in_pipe, fd, err) < 0) return -1;
-    s->in_open = true;
     s->in_used = true;
-    uv_handle_type t = uv_guess_handle(s->cfg.in_fd);
-    if (t == UV_TTY || t == UV_NAMED_PIPE) {
-      char self[64];
-      snprintf(self, sizeof self, "/proc/self/fd/%d", s->cfg.in_fd);
-      int rfd = open(self, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-      /* A socket cannot be reopened: it is read through the pool like a file. */
-      if (rfd >= 0) {
-        if (open_pipe(s, &s->in.src, rfd, err) < 0) return -1;
-        s->in.stream = s->in.src_open = true;
-      }
+    int rc = in_open_fifo(s, err);
+    if (rc < 0) return -1;
+    if (rc == 0) {
+      uv_timer_init(s->cfg.loop, &s->in_timer);
+      s->in_timer.data = s;
+      s->in_timer_used = true;
+      s->pending++;
+      uv_timer_start(&s->in_timer, in_retry, CLI_STDIN_OPEN_RETRY_MS, CLI_STDIN_OPEN_RETRY_MS);
     }
-    in_read_next(s);
   }
   for (int i = 0; i < 2; i++) {
     out_copy *o = &s->out[i];
@@ -339,6 +372,10 @@ int cli_stdio_start(cli_stdio *s, cs_err *err) {
 void cli_stdio_close(cli_stdio *s) {
   if (!s) return;
   s->closing = true;
+  if (s->in_timer_used) {
+    s->in_timer_used = false;
+    uv_close((uv_handle_t *)&s->in_timer, handle_closed);
+  }
   for (int i = 0; i < 2; i++) out_close(&s->out[i]);
   if (s->in_open) {
     s->in_open = false;

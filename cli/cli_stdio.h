@@ -5,12 +5,14 @@
  *   1. cli_fifos_create makes the FIFOs;
  *   2. cli_stdio_open opens the read sides of stdout/stderr non-blocking, before Create, so the shim's
  *      write opens succeed at once;
- *   3. after Create, cli_stdio_start opens our write side of stdin (the shim now holds the read side)
- *      and starts copying. Output is read only from here on: a FIFO with no writer yet reads as EOF.
+ *   3. after Start, cli_stdio_start opens our write side of stdin and starts copying: by then every shim
+ *      holds the read side (runc-v2 opens an exec's only at Start). Output is read only from here on
+ *      (a FIFO with no writer yet reads as EOF); what the process printed meanwhile waits in the FIFO.
+ * Output ends when every writer of the FIFO is gone (the container's processes exited); stdin EOF is
+ * reported so the caller can send CloseIO.
  * Our own fds can be anything (tty, pipe, regular file, /dev/null) and their file descriptions are shared
  * with the shell that started us, so they are never switched to non-blocking: output is written through
- * libuv's thread pool; stdin is reopened as a description of our own (see in_copy in the .c). Output ends when every writer of the FIFO is gone (the container's
- * processes exited); stdin EOF is reported so the caller can send CloseIO. */
+ * libuv's thread pool; stdin is reopened as a description of our own (see in_copy in the .c). */
 #ifndef CLI_STDIO_H
 #define CLI_STDIO_H
 
