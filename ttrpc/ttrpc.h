@@ -72,7 +72,8 @@ ttrpc_server *ttrpc_server_new(uv_loop_t *loop);
 int ttrpc_server_register(ttrpc_server *s, const char *service, const ttrpc_method *methods, size_t n,
                           void *data, cs_err *err);
 void ttrpc_server_set_accept_check(ttrpc_server *s, ttrpc_accept_fn fn, void *data);
-/* Listen on a unix socket path (named pipe name on Windows). Unlinks a stale socket file first. */
+/* Listen on a unix socket path (named pipe name on Windows; an optional "unix://" prefix is stripped).
+ * Unlinks a stale socket file first; fails with AlreadyExists if a live server still accepts there. */
 int ttrpc_server_listen(ttrpc_server *s, const char *path, cs_err *err);
 /* Serve an already-listening socket fd (inherited from `start`). */
 int ttrpc_server_listen_fd(ttrpc_server *s, int fd, cs_err *err);

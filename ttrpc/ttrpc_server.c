@@ -1,14 +1,9 @@
 /* Server: service registry, listener, accepted connections and orderly shutdown. */
 #include "ttrpc_server_int.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#ifndef _WIN32
-#include <sys/stat.h>
-#include <unistd.h>
-#endif
 
 #include "cs_log.h"
 #include "ttrpc_sock.h"
@@ -152,12 +147,7 @@ int ttrpc_server_listen(ttrpc_server *s, const char *addr, cs_err *err) {
   const char *path;
   if (s->listening) return cs_err_set(err, CS_FAILED_PRECONDITION, "ttrpc: server already listening");
   if (ttrpc_sock_path(addr, &path, err) < 0) return -1;
-#ifndef _WIN32
-  /* A socket left by a previous process that died would make bind fail; anything else is not ours. */
-  struct stat st;
-  if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) < 0 && errno != ENOENT)
-    return cs_err_sys(err, errno, "ttrpc: remove stale socket %s", path);
-#endif
+  if (ttrpc_sock_remove_stale(path, err) < 0) return -1;
   int r = uv_pipe_bind(&s->listener, path);
   if (r < 0) return cs_err_sys(err, -r, "ttrpc: bind %s", path);
   return start_listening(s, path, err);

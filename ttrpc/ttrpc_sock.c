@@ -5,8 +5,12 @@
 #include "cs_log.h"
 
 #ifndef _WIN32
+#include <errno.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 #define SOCK_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #else
 #define SOCK_PATH_MAX 256
@@ -21,6 +25,29 @@ int ttrpc_sock_path(const char *addr, const char **path, cs_err *err) {
     return cs_err_set(err, CS_INVALID_ARGUMENT, "ttrpc: socket path too long (%lu > %lu): %s",
                       (unsigned long)n, (unsigned long)SOCK_PATH_MAX, addr);
   *path = addr;
+  return 0;
+}
+
+int ttrpc_sock_remove_stale(const char *path, cs_err *err) {
+#ifndef _WIN32
+  struct stat st;
+  if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) return 0;
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  size_t n = strlen(path);
+  if (n >= sizeof sa.sun_path) return 0;
+  memcpy(sa.sun_path, path, n + 1);
+  /* Non-blocking, so a live server with a full backlog answers EAGAIN instead of stalling us. */
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return cs_err_sys(err, errno, "ttrpc: probe %s", path);
+  int r = connect(fd, (struct sockaddr *)&sa, sizeof sa), e = errno;
+  close(fd);
+  if (r == 0 || e == EAGAIN)
+    return cs_err_set(err, CS_ALREADY_EXISTS, "ttrpc: %s: a server is already listening there", path);
+  if (unlink(path) < 0 && errno != ENOENT) return cs_err_sys(err, errno, "ttrpc: remove stale socket %s", path);
+#else
+  (void)path;
+  (void)err;
+#endif
   return 0;
 }
 

@@ -22,7 +22,8 @@ typedef struct fx {
   char dir[256];
   char path[300];
   tt_server_thread srv;
-  uv_loop_t loop; /* the test's own loop, for clients */
+  uv_loop_t loop;       /* the test's own loop, for clients */
+  ttrpc_server *local;  /* a server a test runs on its own loop; closed here if the test failed */
 } fx;
 
 static int setup(void **state) {
@@ -37,6 +38,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fx *f = *state;
+  if (f->local) ttrpc_server_close(f->local, NULL, NULL);
   tt_server_stop(&f->srv);
   uv_run(&f->loop, UV_RUN_DEFAULT);
   int rc = uv_loop_close(&f->loop);
@@ -546,7 +548,7 @@ static void test_accept_check(void **state) {
   assert_int_equal(bind(stale, (struct sockaddr *)&sa, sizeof sa), 0);
   close(stale);
 
-  ttrpc_server *srv = ttrpc_server_new(&f->loop);
+  ttrpc_server *srv = f->local = ttrpc_server_new(&f->loop);
   tt_service svc;
   cs_err err;
   accept_ctx a = {0, 0};
@@ -555,6 +557,17 @@ static void test_accept_check(void **state) {
   assert_int_equal(err.code, CS_ALREADY_EXISTS);
   ttrpc_server_set_accept_check(srv, accept_check, &a);
   assert_int_equal(ttrpc_server_listen(srv, path, &err), 0);
+  /* The address of a live server is not taken over (the server thread's socket is live too). */
+  ttrpc_server *other = ttrpc_server_new(&f->loop);
+  assert_int_equal(ttrpc_server_listen(other, path, &err), -1);
+  assert_int_equal(err.code, CS_ALREADY_EXISTS);
+  assert_int_equal(ttrpc_server_listen(other, f->path, &err), -1);
+  assert_int_equal(err.code, CS_ALREADY_EXISTS);
+  ttrpc_server_close(other, NULL, NULL);
+  /* That probe was a connection too: let it be accepted (and checked) before counting. */
+  for (int i = 0; i < 1000 && a.calls < 1; i++) uv_run(&f->loop, UV_RUN_NOWAIT);
+  assert_int_equal(a.calls, 1);
+  a.calls = 0;
 
   ttrpc_client *c = ttrpc_client_new(&f->loop);
   assert_int_equal(ttrpc_client_connect_sync(c, path, &err), 0);
@@ -574,6 +587,7 @@ static void test_accept_check(void **state) {
   assert_int_equal(a.calls, 2);
 
   int closed = 0;
+  f->local = NULL;
   ttrpc_server_close(srv, on_closed_flag, &closed);
   run_until(&f->loop, &closed, 1);
   assert_int_equal(closed, 1);
