@@ -39,7 +39,7 @@ got=$(cat "$cg/memory.limit_in_bytes" 2>/dev/null || cat "$cg/memory.max" 2>/dev
 if [ "$got" = "$limit" ]; then ok "Update: memory limit $limit reaches the cgroup"; else not_ok "Update: memory limit $limit reaches the cgroup" "$out" "cgroup $cg: '$got'"; fi
 
 # Wait blocks until the exit, then reports it.
-api wait "$id" >"$CTD_DIR/wait.out" 2>&1 &
+timeout -k 5 60 "$tc" -bundle "$(ctd_bundle "$id")" -namespace "$CTD_NS" wait "$id" >"$CTD_DIR/wait.out" 2>&1 &
 wpid=$!
 ctd_ctr task kill -s KILL "$id" >/dev/null 2>&1 || true
 rc=0

@@ -25,6 +25,7 @@ ctd_log() { echo "containerd.sh: $*" >&2; }
 
 # ctr against our instance only, bounded so a hung shim fails a test instead of hanging the run.
 ctd_ctr() {
+  : "${CTD_SOCK:?ctd_ctr: no private containerd (ctd_start first)}"   # never fall back to the host's socket
   timeout -k 5 "${CTD_CTR_TIMEOUT:-60}" ctr --address "$CTD_SOCK" --namespace "$CTD_NS" "$@"
 }
 
@@ -59,7 +60,8 @@ EOF
 # Start containerd on an existing CTD_DIR (first start or restart).
 ctd__launch() {
   local path=$PATH
-  [ -n "${SHIM_DIR:-}" ] && path=$SHIM_DIR:$PATH
+  # Absolute: containerd resolves the shim binary through PATH from its own working directory.
+  [ -n "${SHIM_DIR:-}" ] && path=$(cd "$SHIM_DIR" 2>/dev/null && pwd || echo "$SHIM_DIR"):$PATH
   echo "=== containerd start $(date +%T.%N)" >> "$CTD_LOG"
   PATH=$path containerd --config "$CTD_DIR/config.toml" >> "$CTD_LOG" 2>&1 &
   CTD_PID=$!
