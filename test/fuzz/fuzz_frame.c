@@ -1,7 +1,9 @@
 /* fuzz_frame: the frame header codec and a connection's frame reassembly, on both ends of a connection.
  *
  * Input: byte 0 = mode (bit 0: which end is fuzzed; bits 1-2: how the stream is cut into writes),
- *        byte 1 = options (client end: what the callbacks do; both: the chunk-size PRNG seed),
+ *        byte 1 = options (client end: bits 0-4, what the callbacks do; both ends: bit 6, the peer stops
+ *                 reading after a few chunks so the fuzzed end's writes fail mid-stream; both bytes seed
+ *                 the chunk-size PRNG),
  *        the rest = the raw byte stream the fuzzed end receives.
  *
  * Server end: a real ttrpc_server adopts one end of a socketpair; the target writes the stream from the
@@ -9,7 +11,7 @@
  * A small service (below) offers every reply shape: immediate, error, held and answered later or cancelled,
  * server streams, a reply at the size limit. Checked: the server only ever sends well-formed frames
  * (RESPONSE frames decode); when the input ended on a frame boundary the connection still works (an Echo on
- * a fresh stream id is answered); closing frees every call, handle and fd.
+ * a fresh stream id is answered, unless its peer stopped reading); closing frees every call, handle and fd.
  *
  * Client end: a real ttrpc_client connected over a unix socket with calls and streams in flight; the stream
  * is what "the server" sends it. Callbacks may start calls, cancel streams or close the client, as a real
@@ -257,25 +259,37 @@ static void turn(uv_loop_t *loop, int n) {
   for (int i = 0; i < n; i++) uv_run(loop, UV_RUN_NOWAIT);
 }
 
-/* Write the stream from `fd` in chunks, turning the loop so the fuzzed end reads as it arrives. */
+/* The target's end stops reading (shutdown SHUT_RD): the fuzzed end's next writes fail with EPIPE, and it
+ * must tear the connection down cleanly from inside whatever callback was writing. */
+#define OPT_PEER_SHUT 0x40
+
+/* Write the stream from `fd` in chunks, turning the loop so the fuzzed end reads as it arrives. With
+ * shut_after >= 0 the target stops reading after that many chunks. */
 static void feed(uv_loop_t *loop, int fd, const uint8_t *p, size_t n, int mode, fuzz_rng *rng, rx *r,
-                 bool from_server, const bool *stop) {
+                 bool from_server, const bool *stop, int shut_after) {
   size_t pos = 0;
-  int stalled = 0;
+  int stalled = 0, chunks = 0;
+  bool shut = false;
   while (pos < n && !r->eof && !(stop && *stop)) {
-    size_t w = fuzz_write_some(fd, p + pos, next_chunk(rng, mode, n - pos));
-    pos += w;
+    if (shut_after >= 0 && chunks++ == shut_after) {
+      shutdown(fd, SHUT_RD);
+      shut = true;
+    }
+    long w = fuzz_write_some(fd, p + pos, next_chunk(rng, mode, n - pos));
+    if (w < 0) break; /* the fuzzed end closed the connection */
+    pos += (size_t)w;
     turn(loop, 2);
-    rx_pump(r, fd, from_server);
+    if (!shut) rx_pump(r, fd, from_server);
     /* A full socket buffer drains as the loop reads; only a reader that stopped for good stalls. */
     stalled = w ? 0 : stalled + 1;
     FUZZ_CHECK(stalled < 100000);
   }
+  if (shut) r->eof = true;
 }
 
 static void on_server_closed(void *data) { *(bool *)data = true; }
 
-static void fuzz_server(const uint8_t *p, size_t n, int mode, fuzz_rng *rng) {
+static void fuzz_server(const uint8_t *p, size_t n, int mode, int opts, fuzz_rng *rng) {
   uv_loop_t loop;
   FUZZ_CHECK(uv_loop_init(&loop) == 0);
   srv_env env = {0};
@@ -290,14 +304,15 @@ static void fuzz_server(const uint8_t *p, size_t n, int mode, fuzz_rng *rng) {
   FUZZ_CHECK(ttrpc_server_adopt_fd(s, sv[0], &err) == 0);
 
   rx r = {0};
-  feed(&loop, sv[1], p, n, mode, rng, &r, true, NULL);
+  int shut_after = (opts & OPT_PEER_SHUT) ? (int)(fuzz_rng_next(rng) % 8) : -1;
+  feed(&loop, sv[1], p, n, mode, rng, &r, true, NULL, shut_after);
   turn(&loop, 4);
-  rx_pump(&r, sv[1], true);
+  if (!r.eof) rx_pump(&r, sv[1], true);
 
   /* Still sane: after whole frames, a new request on a fresh id is answered. (After a partial frame the
    * ping would be read as the rest of it, so there is nothing to expect.) */
   uint32_t last_id;
-  if (stream_ends_on_boundary(p, n, &last_id) && last_id < PING_ID) {
+  if (!(opts & OPT_PEER_SHUT) && stream_ends_on_boundary(p, n, &last_id) && last_id < PING_ID) {
     FUZZ_CHECK(!r.eof && ttrpc_server_connections(s) == 1);
     size_t max = ttrpc_request_max_size(SVC, "Echo", 4, NULL, 0), len = 0;
     uint8_t frame[TTRPC_HEADER_SIZE + 64];
@@ -306,7 +321,7 @@ static void fuzz_server(const uint8_t *p, size_t n, int mode, fuzz_rng *rng) {
                                     0, NULL, 0, &err) == 0);
     ttrpc_frame_header h = {(uint32_t)len, PING_ID, TTRPC_REQUEST, 0};
     ttrpc_header_encode(&h, frame);
-    feed(&loop, sv[1], frame, TTRPC_HEADER_SIZE + len, 3, rng, &r, true, NULL);
+    feed(&loop, sv[1], frame, TTRPC_HEADER_SIZE + len, 3, rng, &r, true, NULL, -1);
     for (int i = 0; i < 1000 && !r.got_ping && !r.eof; i++) {
       turn(&loop, 1);
       rx_pump(&r, sv[1], true);
@@ -473,9 +488,10 @@ static void fuzz_client(const uint8_t *p, size_t n, int mode, int opts, fuzz_rng
   FUZZ_CHECK(e->ncalls == 6);
 
   rx r = {0};
-  feed(&loop, fd, p, n, mode, rng, &r, false, &e->closed);
+  int shut_after = (opts & OPT_PEER_SHUT) ? (int)(fuzz_rng_next(rng) % 8) : -1;
+  feed(&loop, fd, p, n, mode, rng, &r, false, &e->closed, shut_after);
   turn(&loop, 4);
-  rx_pump(&r, fd, false);
+  if (!r.eof) rx_pump(&r, fd, false);
 
   cl_close(e);
   e->close_returned = true;
@@ -516,7 +532,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_rng_seed(&rng, (uint32_t)data[0] << 8 | data[1]);
   int mode = (data[0] >> 1) & 3;
   if (data[0] & 1) fuzz_client(p, n, mode, data[1], &rng);
-  else fuzz_server(p, n, mode, &rng);
+  else fuzz_server(p, n, mode, data[1], &rng);
 
   FUZZ_CHECK(fuzz_count_fds() == fds_before);
   return 0;

@@ -21,8 +21,9 @@ int fuzz_count_fds(void);
 /* Read and discard everything readable on a non-blocking fd; returns bytes read, -1 on EOF/error. */
 long fuzz_drain_fd(int fd);
 
-/* Write as much of p[0..n) as the fd takes without blocking; returns bytes written (0 if none). */
-size_t fuzz_write_some(int fd, const uint8_t *p, size_t n);
+/* Write as much of p[0..n) as the fd takes without blocking; returns bytes written (0 if none fit), or -1
+ * once the peer is gone (EPIPE, ECONNRESET). */
+long fuzz_write_some(int fd, const uint8_t *p, size_t n);
 
 /* A tiny deterministic PRNG (xorshift32) seeded from the input, for chunk sizes and choices: the same
  * input must always replay the same way. */
