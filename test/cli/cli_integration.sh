@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# cli_integration.sh CSHIMCTL SHIM — cshimctl end to end against a real shim, as root (ctest label
+# integration). TAP output; exits non-zero if any check fails. A missing shim is a failure, never a skip.
+#
+# Everything lives under a fresh temp dir and a namespace of its own (cgroups /<ns>/<id>); the EXIT trap
+# removes containers, shim processes (by pid), mounts, sockets, cgroups, the tmux server and the temp dir.
+set -uo pipefail
+
+CSHIMCTL=${1:?usage: cli_integration.sh CSHIMCTL SHIM}
+SHIM=${2:?usage: cli_integration.sh CSHIMCTL SHIM}
+
+PASS=0
+FAIL=0
+ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
+not_ok() {
+  echo "not ok - $1"
+  shift
+  local l
+  for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
+  FAIL=$((FAIL + 1))
+}
+finish() {
+  echo "1..$((PASS + FAIL))"
+  echo "# pass $PASS fail $FAIL"
+  [ "$FAIL" = 0 ]
+}
+
+if [ ! -x "$SHIM" ]; then
+  not_ok "shim binary $SHIM exists (build target containerd-shim-cshim-v2)"
+  finish
+  exit 1
+fi
+if [ ! -x "$CSHIMCTL" ]; then
+  not_ok "cshimctl binary $CSHIMCTL exists"
+  finish
+  exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+  not_ok "running as root (containers need it)"
+  finish
+  exit 1
+fi
+BUSYBOX=/bin/busybox
+if ! file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
+  not_ok "busybox-static installed ($BUSYBOX statically linked)"
+  finish
+  exit 1
+fi
+
+WORK=$(mktemp -d /tmp/cli-it.XXXXXX)
+STATE=$WORK/state
+NS=cli-it-$$
+TMUX_SOCK=cli-it-$$
+ROOTFS=$WORK/rootfs
+CTL=("$CSHIMCTL" --state-dir "$STATE" --namespace "$NS")
+
+# Shim processes of this run: their command line names our state dir (-address $STATE/cshimctl.sock).
+our_shims() { pgrep -f -- "-address $STATE/cshimctl.sock" || true; }
+
+cleanup() {
+  local id pid
+  for id in $(ls "$STATE" 2>/dev/null); do
+    [ -d "$STATE/$id" ] && timeout 30 "${CTL[@]}" rm -f "$id" >/dev/null 2>&1
+  done
+  for pid in $(our_shims); do kill -9 "$pid" 2>/dev/null; done
+  # Mounts under the work dir (a rootfs a dead shim left), deepest first.
+  awk -v w="$WORK" '$5 ~ "^"w {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+  # Sockets that were ours: listed when containers started.
+  for s in $(cat "$WORK/sockets" 2>/dev/null); do [ -S "$s" ] && rm -f "$s"; done
+  local d
+  for d in /sys/fs/cgroup/*/"$NS" /sys/fs/cgroup/"$NS" /sys/fs/cgroup/unified/"$NS"; do
+    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# The busybox rootfs: the static binary and one symlink per applet.
+mkdir -p "$ROOTFS"/{bin,dev,proc,sys,etc,tmp,root,run}
+cp "$BUSYBOX" "$ROOTFS/bin/busybox"
+for a in $("$ROOTFS/bin/busybox" --list); do
+  [ "$a" = busybox ] || ln -sf busybox "$ROOTFS/bin/$a"
+done
+printf 'root:x:0:0:root:/root:/bin/sh\n' > "$ROOTFS/etc/passwd"
+
+# wait_for SECONDS CMD...: poll until CMD succeeds (a liveness bound, not a speed assertion).
+wait_for() {
+  local limit=$1 i
+  shift
+  for ((i = 0; i < limit * 10; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  "$@" >/dev/null 2>&1
+}
+
+pid_gone() {
+  local st
+  st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+  [ -z "$st" ] || [ "$st" = Z ]
+}
+
+# The socket a shim serves for ID: sha256 of "<address>/<namespace>/<id>" (containerd's naming).
+socket_of() {
+  echo "/run/containerd/s/$(printf '%s' "$STATE/cshimctl.sock/$NS/$1" | sha256sum | cut -d' ' -f1)"
+}
+
+remember_socket() {
+  local a
+  a=$(cat "$STATE/$1/address" 2>/dev/null) && echo "${a#unix://}" >> "$WORK/sockets"
+}
+
+# Snapshot of what exists, to prove a failed command created nothing.
+snapshot() {
+  {
+    ls -A "$STATE" 2>/dev/null | sed 's/^/state: /'
+    our_shims | sed 's/^/shim: /'
+    grep -c "$WORK" /proc/self/mountinfo | sed 's/^/mounts: /'
+    local id
+    for id in miss nf dup x; do [ -e "$(socket_of "$id")" ] && echo "socket: $id"; done
+  } | sort
+}
+
+# bad_input NAME WANT_SUBSTRING CMD...: non-zero status, exactly one line on stderr containing WANT, nothing
+# new on stdout, nothing created.
+bad_input() {
+  local name=$1 want=$2 before after out err rc=0
+  shift 2
+  before=$(snapshot)
+  out=$("$@" 2>"$WORK/err") || rc=$?
+  err=$(cat "$WORK/err")
+  after=$(snapshot)
+  if [ "$rc" = 0 ]; then
+    not_ok "$name: non-zero status" "stdout: $out" "stderr: $err"
+  elif [ "$(printf '%s\n' "$err" | wc -l)" != 1 ] || [ -z "$err" ]; then
+    not_ok "$name: one line on stderr" "$err"
+  elif ! grep -qF -- "$want" <<<"$err"; then
+    not_ok "$name: error names the problem ($want)" "$err"
+  elif [ "$before" != "$after" ]; then
+    not_ok "$name: nothing half-created" "before: $before" "after: $after"
+  else
+    ok "$name (exit $rc: $err)"
+  fi
+}
+
+# ---------------------------------------------------------------- run --rm: output and exit status
+out=$("${CTL[@]}" run --rm --id rm1 --rootfs "$ROOTFS" -- sh -c 'echo hi; exit 3' 2>"$WORK/err")
+rc=$?
+if [ "$rc" = 3 ] && [ "$out" = hi ]; then ok "run --rm prints hi and exits 3"
+else not_ok "run --rm prints hi and exits 3" "exit $rc, stdout '$out'" "$(cat "$WORK/err")"; fi
+if [ ! -e "$STATE/rm1" ] && wait_for 20 test -z "$(our_shims)"; then ok "run --rm leaves no bundle and no shim"
+else not_ok "run --rm leaves no bundle and no shim" "$(ls -la "$STATE" 2>&1)" "$(our_shims)"; fi
+
+out=$("${CTL[@]}" run --rm --rootfs "$ROOTFS" -- sh -c 'echo out; echo err >&2' 2>"$WORK/err")
+if [ "$out" = out ] && [ "$(cat "$WORK/err")" = err ]; then ok "stdout and stderr kept apart"
+else not_ok "stdout and stderr kept apart" "stdout '$out'" "stderr '$(cat "$WORK/err")'"; fi
+
+out=$(printf 'one\ntwo\n' | "${CTL[@]}" run --rm -i --rootfs "$ROOTFS" -- sh -c 'cat; echo eof' 2>&1)
+if [ "$out" = "$(printf 'one\ntwo\neof')" ]; then ok "run -i: stdin copied, EOF delivered"
+else not_ok "run -i: stdin copied, EOF delivered" "$out"; fi
+
+# ---------------------------------------------------------------- run -d, stats, ps, exec, rm -f
+busy_id=$("${CTL[@]}" run -d --id busy --cpus 1 --memory 64m --rootfs "$ROOTFS" -- sh -c 'while :; do :; done' 2>"$WORK/err")
+rc=$?
+if [ "$rc" = 0 ] && [ "$busy_id" = busy ]; then ok "run -d prints the id"
+else not_ok "run -d prints the id" "exit $rc, stdout '$busy_id'" "$(cat "$WORK/err")"; fi
+remember_socket busy
+
+ps_out=$("${CTL[@]}" ps 2>&1)
+shim_pid=$(awk '$1 == "busy" {print $4}' <<<"$ps_out")
+if awk '$1 == "busy" && $3 == "RUNNING" && $4 ~ /^[0-9]+$/ && $5 ~ /B$/ {f=1} END {exit !f}' <<<"$ps_out"; then
+  ok "ps lists it RUNNING with its shim pid and RSS"
+else not_ok "ps lists it RUNNING with its shim pid and RSS" "$ps_out"; fi
+
+stats_out=$("${CTL[@]}" stats busy 2>&1)
+cpu=$(awk '$1 == "busy" {sub("%", "", $2); print $2}' <<<"$stats_out")
+if [ -n "$cpu" ] && awk -v c="$cpu" 'BEGIN {exit !(c > 1)}'; then ok "stats shows the busy loop's CPU ($cpu%)"
+else not_ok "stats shows the busy loop's CPU" "$stats_out"; fi
+if grep -q '64MiB' <<<"$stats_out"; then ok "stats shows the memory limit"
+else not_ok "stats shows the memory limit" "$stats_out"; fi
+json=$("${CTL[@]}" stats --json --watch --count 2 --interval 300ms busy 2>&1)
+if [ "$(wc -l <<<"$json")" = 2 ] && grep -q '"id":"busy"' <<<"$json" && grep -q '"cpu_percent":[0-9]' <<<"$json"; then
+  ok "stats --json --watch: one object per sample"
+else not_ok "stats --json --watch: one object per sample" "$json"; fi
+
+state=$("${CTL[@]}" state busy 2>&1)
+if grep -q '"status": "RUNNING"' <<<"$state"; then ok "state"; else not_ok "state" "$state"; fi
+addr=$(cat "$STATE/busy/address" 2>/dev/null)
+state=$("$CSHIMCTL" state --address "$addr" --namespace "$NS" busy 2>&1)
+if grep -q '"status": "RUNNING"' <<<"$state"; then ok "state --address talks to the shim directly"
+else not_ok "state --address talks to the shim directly" "$state"; fi
+
+out=$("${CTL[@]}" exec busy sh -c 'echo in-exec; exit 5' 2>&1)
+rc=$?
+if [ "$rc" = 5 ] && [ "$out" = in-exec ]; then ok "exec: output and exit status"
+else not_ok "exec: output and exit status" "exit $rc: $out"; fi
+
+if "${CTL[@]}" pause busy && "${CTL[@]}" state busy | grep -q PAUSED && "${CTL[@]}" resume busy &&
+  "${CTL[@]}" state busy | grep -q RUNNING; then ok "pause and resume"
+else not_ok "pause and resume" "$("${CTL[@]}" state busy 2>&1)"; fi
+
+if "${CTL[@]}" update busy --memory 96m 2>"$WORK/err" && "${CTL[@]}" stats busy | grep -q 96MiB; then ok "update --memory"
+else not_ok "update --memory" "$(cat "$WORK/err")"; fi
+
+bad_input "rm of a running container without -f" "use rm -f" "${CTL[@]}" rm busy
+
+sock=${addr#unix://}
+out=$("${CTL[@]}" rm -f busy 2>&1)
+rc=$?
+if [ "$rc" = 0 ]; then ok "rm -f"; else not_ok "rm -f" "exit $rc: $out"; fi
+if [ -n "$shim_pid" ] && wait_for 20 pid_gone "$shim_pid"; then ok "rm -f: no shim process"
+else not_ok "rm -f: no shim process" "pid '$shim_pid': $(ps -o pid,stat,args -p "$shim_pid" 2>&1)"; fi
+if [ ! -e "$STATE/busy" ]; then ok "rm -f: no bundle, no FIFOs"; else not_ok "rm -f: no bundle" "$(ls -laR "$STATE/busy")"; fi
+if [ -n "$sock" ] && [ ! -e "$sock" ]; then ok "rm -f: no socket"; else not_ok "rm -f: no socket" "'$sock'"; fi
+if ! grep -q "$WORK" /proc/self/mountinfo; then ok "rm -f: no mount"
+else not_ok "rm -f: no mount" "$(grep "$WORK" /proc/self/mountinfo)"; fi
+if ! ls -d /sys/fs/cgroup/*/"$NS"/busy >/dev/null 2>&1; then ok "rm -f: no cgroup"
+else not_ok "rm -f: no cgroup" "$(ls -d /sys/fs/cgroup/*/"$NS"/busy)"; fi
+
+# ---------------------------------------------------------------- run -t in tmux
+tmux -L "$TMUX_SOCK" new-session -d -s t -x 100 -y 30 \
+  "${CTL[*]} run --rm -t --id tty1 --rootfs $ROOTFS -- sh; echo EXIT=\$?; sleep 600"
+pane() { tmux -L "$TMUX_SOCK" capture-pane -t t -p; }
+if wait_for 20 bash -c "tmux -L $TMUX_SOCK capture-pane -t t -p | grep -q '^/ #'"; then ok "run -t gives a shell prompt"
+else not_ok "run -t gives a shell prompt" "$(pane)"; fi
+remember_socket tty1
+tmux -L "$TMUX_SOCK" send-keys -t t 'echo o""k; stty size' Enter
+if wait_for 10 bash -c "tmux -L $TMUX_SOCK capture-pane -t t -p | grep -qx 'ok'"; then ok "run -t: typed echo ok answers"
+else not_ok "run -t: typed echo ok answers" "$(pane)"; fi
+if wait_for 5 bash -c "tmux -L $TMUX_SOCK capture-pane -t t -p | grep -qx '30 100'"; then ok "run -t: the terminal size is passed on"
+else not_ok "run -t: the terminal size is passed on" "$(pane)"; fi
+tmux -L "$TMUX_SOCK" resize-window -t t -x 90 -y 20 2>/dev/null
+sleep 0.3
+tmux -L "$TMUX_SOCK" send-keys -t t 'stty size' Enter
+if wait_for 5 bash -c "tmux -L $TMUX_SOCK capture-pane -t t -p | grep -qx '20 90'"; then ok "run -t: SIGWINCH resizes"
+else not_ok "run -t: SIGWINCH resizes" "$(pane)"; fi
+tmux -L "$TMUX_SOCK" send-keys -t t 'exit 4' Enter
+if wait_for 30 bash -c "tmux -L $TMUX_SOCK capture-pane -t t -p | grep -qx 'EXIT=4'"; then ok "run -t: the shell's exit status is ours"
+else not_ok "run -t: the shell's exit status is ours" "$(pane)"; fi
+tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+
+# ---------------------------------------------------------------- bad input
+bad_input "unknown subcommand" 'unknown command "frobnicate"' "${CTL[@]}" frobnicate
+bad_input "missing rootfs" "$WORK/nope" "${CTL[@]}" run --rm --id miss --rootfs "$WORK/nope" -- true
+bad_input "id with ../" 'container id "../x" is invalid' "${CTL[@]}" run --rm --id ../x --rootfs "$ROOTFS" -- true
+bad_input "rm of an id with ../" 'is invalid' "${CTL[@]}" rm -f ../x
+bad_input "no command" "missing command" "${CTL[@]}" run --rm --rootfs "$ROOTFS"
+bad_input "bad --memory" "invalid size" "${CTL[@]}" run --rm --memory 12q --rootfs "$ROOTFS" -- true
+bad_input "--net (not yet)" "--net is not supported yet" "${CTL[@]}" run --rm --net --rootfs "$ROOTFS" -- true
+bad_input "command not found in the container" "executable file not found" "${CTL[@]}" run --rm --id nf --rootfs "$ROOTFS" -- nosuchcmd
+bad_input "state of an unknown container" "container nobody not found" "${CTL[@]}" state nobody
+
+"${CTL[@]}" run -d --id dup --rootfs "$ROOTFS" -- sleep 600 >/dev/null 2>"$WORK/err" || not_ok "run -d dup" "$(cat "$WORK/err")"
+remember_socket dup
+bad_input "duplicate id" "container dup already exists" "${CTL[@]}" run --rm --id dup --rootfs "$ROOTFS" -- true
+if "${CTL[@]}" state dup 2>/dev/null | grep -q RUNNING; then ok "duplicate id: the first container is untouched"
+else not_ok "duplicate id: the first container is untouched" "$("${CTL[@]}" state dup 2>&1)"; fi
+"${CTL[@]}" rm -f dup >/dev/null 2>&1
+
+# ---------------------------------------------------------------- nothing left
+if wait_for 20 test -z "$(our_shims)"; then ok "no shim process left"; else not_ok "no shim process left" "$(our_shims)"; fi
+left=$(ls -A "$STATE" 2>/dev/null | grep -v '^cshimctl.sock$')
+if [ -z "$left" ]; then ok "state dir empty"; else not_ok "state dir empty" "$left"; fi
+
+finish
