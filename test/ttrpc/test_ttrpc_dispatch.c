@@ -45,9 +45,8 @@ static int teardown(void **state) {
   fx *f = *state;
   if (f->fd >= 0) close(f->fd);
   ttrpc_server_close(f->srv, on_server_closed, f);
-  while (!f->closed) uv_run(&f->loop, UV_RUN_ONCE);
-  uv_run(&f->loop, UV_RUN_DEFAULT);
-  int rc = uv_loop_close(&f->loop);
+  int left = tt_loop_drain(&f->loop);
+  int rc = uv_loop_close(&f->loop) || left || !f->closed;
   free(f);
   return rc == 0 ? 0 : -1;
 }

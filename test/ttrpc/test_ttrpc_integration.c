@@ -40,8 +40,8 @@ static int teardown(void **state) {
   fx *f = *state;
   if (f->local) ttrpc_server_close(f->local, NULL, NULL);
   tt_server_stop(&f->srv);
-  uv_run(&f->loop, UV_RUN_DEFAULT);
-  int rc = uv_loop_close(&f->loop);
+  int left = tt_loop_drain(&f->loop);
+  int rc = uv_loop_close(&f->loop) || left;
   int server_rc = f->srv.loop_close_rc;
   tt_rmdir(f->dir);
   free(f);

@@ -165,6 +165,20 @@ int tt_wait_eof(int fd, uv_loop_t *loop) {
   }
 }
 
+static void close_left(uv_handle_t *h, void *arg) {
+  if (uv_is_closing(h)) return;
+  uv_close(h, NULL);
+  (*(int *)arg)++;
+}
+
+int tt_loop_drain(uv_loop_t *loop) {
+  int left = 0;
+  for (int i = 0; i < 100 && uv_loop_alive(loop); i++) uv_run(loop, UV_RUN_NOWAIT);
+  uv_walk(loop, close_left, &left);
+  uv_run(loop, UV_RUN_DEFAULT);
+  return left;
+}
+
 size_t tt_any_pack(const char *type_url, const void *value, size_t n, uint8_t *out, size_t cap) {
   Google__Protobuf__Any a = GOOGLE__PROTOBUF__ANY__INIT;
   a.type_url = (char *)type_url;

@@ -43,6 +43,11 @@ int tt_recv_response(int fd, uv_loop_t *loop, tt_resp *r);
 /* True once fd reads EOF (the server closed it), turning loop meanwhile. */
 int tt_wait_eof(int fd, uv_loop_t *loop);
 
+/* End of a test: let pending closes finish, then close whatever a failed test left open so the loop
+ * always ends (a listening handle would otherwise block teardown forever). Returns how many handles had
+ * to be closed that way: 0 for a test that cleaned up after itself. */
+int tt_loop_drain(uv_loop_t *loop);
+
 /* A google.protobuf.Any packed with protobuf-c, the tests' message type (Go has it as a well-known type). */
 size_t tt_any_pack(const char *type_url, const void *value, size_t n, uint8_t *out, size_t cap);
 int tt_any_unpack(const uint8_t *p, size_t n, char *type_url, size_t tsz, char *value, size_t vsz);
