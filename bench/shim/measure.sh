@@ -10,6 +10,7 @@ bench_log() { echo "bench: $*" >&2; }
 # Start a detached long-running task; waits until containerd lists it RUNNING.
 bench_start_task() {
   local rt=$1 id=$2 i
+  ctd_track "$id"
   ctd_ctr run -d --null-io --runtime "$rt" "$BENCH_IMAGE" "$id" sleep 1000000 >/dev/null
   for i in $(seq 1 200); do
     [ "$(ctd_ctr task ls 2>/dev/null | awk -v id="$id" '$1 == id {print $3}')" = RUNNING ] && return 0
@@ -59,6 +60,7 @@ bench_rpc() {
 # One `ctr run --rm IMG true`, wall time in ms (the whole ctr command, as a user sees it).
 bench_run_rm_once() {
   local rt=$1 id=$2 t0 t1
+  ctd_track "$id"
   t0=$(date +%s%N)
   ctd_ctr run --rm --null-io --runtime "$rt" "$BENCH_IMAGE" "$id" true >/dev/null 2>&1 || return 1
   t1=$(date +%s%N)

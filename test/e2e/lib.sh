@@ -59,7 +59,12 @@ e2e_shim_binary() {
 }
 
 # ctr run with the runtime under test; FIFOs in our temp dir so nothing is left in /run/containerd/fifo.
-e2e_run() { ctd_ctr run --runtime "$RUNTIME" --fifo-dir "$CTD_FIFO" "$@"; }
+# The container id is the argument after the image (every test passes "$E2E_IMAGE" ID ...).
+e2e_run() {
+  local prev= a
+  for a in "$@"; do [ "$prev" = "$E2E_IMAGE" ] && ctd_track "$a"; prev=$a; done
+  ctd_ctr run --runtime "$RUNTIME" --fifo-dir "$CTD_FIFO" "$@"
+}
 e2e_exec() { ctd_ctr task exec --fifo-dir "$CTD_FIFO" "$@"; }
 
 task_field() { ctd_ctr task ls 2>/dev/null | awk -v id="$1" -v f="$2" '$1 == id {print $f}'; }

@@ -171,10 +171,17 @@ ctd_cgroups() {
   find /sys/fs/cgroup -maxdepth 2 -type d -name "$CTD_NS" 2>/dev/null || true
 }
 
-# "ns/id" pairs this instance ever ran: from the bundles left and from containerd's log (it logs each
-# shim's bundle path), so sockets of already-deleted tasks are found too.
+# Record container ids a caller runs, so their shim sockets are found even after the bundle is gone and
+# whatever the shim logs (containerd's log names bundles only when the shim logs them).
+ctd_track() {
+  local id
+  for id in "$@"; do echo "$CTD_NS/$id" >> "$CTD_DIR/task-keys"; done
+}
+
+# "ns/id" pairs this instance ever ran: tracked ids, bundles left, bundle paths in containerd's log.
 ctd__task_keys() {
   {
+    cat "$CTD_DIR/task-keys" 2>/dev/null || true
     ls -d "$CTD_STATE"/io.containerd.runtime.v2.task/*/* 2>/dev/null | awk -F/ '{print $(NF-1) "/" $NF}'
     grep -oE 'io\.containerd\.runtime\.v2\.task/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+' "$CTD_LOG" 2>/dev/null \
       | cut -d/ -f2-
