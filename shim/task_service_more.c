@@ -120,17 +120,7 @@ void task_h_pause(ttrpc_call *call, const uint8_t *p, size_t n, void *data) { pa
 void task_h_resume(ttrpc_call *call, const uint8_t *p, size_t n, void *data) { pause_resume(call, p, n, data, false); }
 
 /* ------------------------------------------------------------------ Checkpoint */
-
-static void checkpoint_done(void *data, const rt_result *res, const cs_err *rerr) {
-  task_op *op = data;
-  if (!rerr) {
-    Containerd__Events__TaskCheckpointed ev = CONTAINERD__EVENTS__TASK_CHECKPOINTED__INIT;
-    ev.container_id = op->proc->ct->id;
-    ev.checkpoint = "";
-    task_publish(op->svc, "/tasks/checkpointed", "containerd.events.TaskCheckpointed", &ev.base);
-  }
-  simple_done(data, res, rerr);
-}
+/* No TaskCheckpointed event: runc-v2 sends none and containerd does not expect one from a v2 shim. */
 
 void task_h_checkpoint(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
   task_service *svc = data;
@@ -164,7 +154,7 @@ void task_h_checkpoint(ttrpc_call *call, const uint8_t *payload, size_t n, void 
   };
   task_op *op = task_op_new(svc, call, p, OP_PLAIN);
   cs_err err;
-  if (op && svc->rt->ops->checkpoint(svc->rt, &req, checkpoint_done, op, &err) < 0) {
+  if (op && svc->rt->ops->checkpoint(svc->rt, &req, simple_done, op, &err) < 0) {
     task_op_free(op);
     ttrpc_call_reply_err(call, &err);
   }
