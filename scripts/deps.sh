@@ -10,7 +10,7 @@ PKGS=(
   gcc-mingw-w64-x86-64
   runc crun containerd criu busybox-static
   golang-go golang-github-containerd-ttrpc-dev golang-github-containerd-containerd-dev
-  iproute2 iptables procps psmisc tmux util-linux containernetworking-plugins
+  iproute2 iptables procps psmisc tmux util-linux file containernetworking-plugins
 )
 missing=()
 for p in "${PKGS[@]}"; do
