@@ -171,8 +171,8 @@ typedef struct rx {
   uint8_t *buf;
   size_t len, cap;
   bool eof;
+  bool ping_sent; /* only then is a response on PING_ID ours (the input may use that id too) */
   bool got_ping;
-  int ping_code;
 } rx;
 
 /* Read what is there and check every complete frame. Requests (client end) are only counted; responses
@@ -208,11 +208,11 @@ static void rx_pump(rx *r, int fd, bool from_server) {
         ttrpc_response_view v;
         cs_err err;
         FUZZ_CHECK(ttrpc_response_decode(payload, h.length, &v, &err) == 0);
-        if (h.stream_id == PING_ID) {
+        /* Frames of the input may have drawn answers on PING_ID too (data on a dead stream, ...): only
+         * the echo of our ping counts. */
+        if (h.stream_id == PING_ID && r->ping_sent && v.code == CS_OK && v.payload.n == 4 &&
+            memcmp(v.payload.p, "ping", 4) == 0)
           r->got_ping = true;
-          r->ping_code = v.code;
-          FUZZ_CHECK(v.code != CS_OK || (v.payload.n == 4 && memcmp(v.payload.p, "ping", 4) == 0));
-        }
       }
     } else {
       FUZZ_CHECK(h.type == TTRPC_REQUEST);
@@ -321,12 +321,13 @@ static void fuzz_server(const uint8_t *p, size_t n, int mode, int opts, fuzz_rng
                                     0, NULL, 0, &err) == 0);
     ttrpc_frame_header h = {(uint32_t)len, PING_ID, TTRPC_REQUEST, 0};
     ttrpc_header_encode(&h, frame);
+    r.ping_sent = true;
     feed(&loop, sv[1], frame, TTRPC_HEADER_SIZE + len, 3, rng, &r, true, NULL, -1);
     for (int i = 0; i < 1000 && !r.got_ping && !r.eof; i++) {
       turn(&loop, 1);
       rx_pump(&r, sv[1], true);
     }
-    FUZZ_CHECK(r.got_ping && r.ping_code == CS_OK);
+    FUZZ_CHECK(r.got_ping);
   }
 
   /* Shutdown: every held call is cancelled (and finished by held_cancel), then the server frees itself. */
