@@ -63,21 +63,21 @@ command -v clang >/dev/null || { echo "fuzz.sh: clang not found (scripts/deps.sh
 jobs=$(nproc)
 build=build-fuzz
 
-# One fuzz build at a time (ctest and a person may both start one).
-mkdir -p "$build"
-exec 9>"$build/.fuzz.lock"
-flock 9
-
 # The libraries are compiled with coverage instrumentation but without libFuzzer's main (fuzzer-no-link);
 # the targets add -fsanitize=fuzzer themselves (test/fuzz/CMakeLists.txt). UBSan findings abort, so
-# libFuzzer records them like crashes.
+# libFuzzer records them like crashes. One configure + build at a time (ctest and a person may both start
+# one); runs may overlap.
 flags="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
 echo "== configure + build ($build, clang, ASan+UBSan+libFuzzer)"
-cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCSHIM_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
-  "-DCMAKE_C_FLAGS=$flags" >"$build/fuzz-configure.log" 2>&1 ||
-  { tail -50 "$build/fuzz-configure.log" >&2; echo "fuzz.sh: configure failed" >&2; exit 1; }
-cmake --build "$build" -j"$jobs" --target "${targets[@]}" >"$build/fuzz-build.log" 2>&1 ||
-  { tail -50 "$build/fuzz-build.log" >&2; echo "fuzz.sh: build failed" >&2; exit 1; }
+mkdir -p "$build"
+(
+  flock 9
+  cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCSHIM_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
+    "-DCMAKE_C_FLAGS=$flags" >"$build/fuzz-configure.log" 2>&1 ||
+    { tail -50 "$build/fuzz-configure.log" >&2; echo "fuzz.sh: configure failed" >&2; exit 1; }
+  cmake --build "$build" -j"$jobs" --target "${targets[@]}" >"$build/fuzz-build.log" 2>&1 ||
+    { tail -50 "$build/fuzz-build.log" >&2; echo "fuzz.sh: build failed" >&2; exit 1; }
+) 9>"$build/.fuzz.lock"
 
 out=${FUZZ_OUT:-$(mktemp -d /tmp/cshim-fuzz.XXXXXX)}
 mkdir -p "$out"
