@@ -46,15 +46,18 @@ bench_idle_shim() {
     "pss1=$(bench_kb "/proc/$shim/smaps_rollup" Pss) privdirty1=$(bench_kb "/proc/$shim/smaps_rollup" Private_Dirty)"
 }
 
-# State and Stats round trips straight to the shim socket (the bundle's address file names it).
+# State and Stats round trips straight to the shim socket (the bundle's address file names it): with
+# containerd's Go ttrpc client (what containerd sees), and as raw synchronous frames (the shim plus the socket,
+# without the Go client's own goroutine hand-offs).
 bench_rpc() {
-  local id=$1 n=$2 tc=$3 out_state out_stats
+  local id=$1 n=$2 tc=$3 m out line=
   local args=(-bundle "$(ctd_bundle "$id")" -namespace "$CTD_NS")
-  out_state=$("$tc" "${args[@]}" bench-state "$id" "$n") || return 1
-  out_stats=$("$tc" "${args[@]}" bench-stats "$id" "$n") || return 1
-  # "n=N p50_us=X p99_us=Y" → state_p50=X state_p99=Y stats_p50=.. stats_p99=..
-  echo "$(sed -E 's/^n=[0-9]+ p50_us=([^ ]+) p99_us=([^ ]+)$/state_p50=\1 state_p99=\2/' <<<"$out_state")" \
-    "$(sed -E 's/^n=[0-9]+ p50_us=([^ ]+) p99_us=([^ ]+)$/stats_p50=\1 stats_p99=\2/' <<<"$out_stats")"
+  for m in state stats state-raw stats-raw; do
+    out=$("$tc" "${args[@]}" "bench-$m" "$id" "$n") || return 1
+    # "n=N p50_us=X p99_us=Y" → state_p50=X state_p99=Y (state-raw → stateraw_...)
+    line+=$(sed -E "s/^n=[0-9]+ p50_us=([^ ]+) p99_us=([^ ]+)$/${m/-/}_p50=\1 ${m/-/}_p99=\2 /" <<<"$out")
+  done
+  echo "$line"
 }
 
 # One `ctr run --rm IMG true`, wall time in ms (the whole ctr command, as a user sees it).

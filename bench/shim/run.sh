@@ -74,8 +74,9 @@ for i in $(seq 1 "$rounds"); do
 $(bench_rpc "idle-$name" "$((rpc / rounds))" "$tc")"
   done
 done
+floor=$("$tc" bench-floor "$rpc" | sed -E 's/.*p50_us=([^ ]+).*/\1/')
 for name in "${active[@]}"; do
-  for k in state_p50 state_p99 stats_p50 stats_p99; do
+  for k in state_p50 state_p99 stats_p50 stats_p99 stateraw_p50 stateraw_p99 statsraw_p50 statsraw_p99; do
     R[$name.$k]=$(grep -oE "$k=[0-9.]+" <<<"${rpcs[$name]}" | cut -d= -f2 | median)
   done
   bench_remove_tasks "idle-$name"
@@ -114,6 +115,10 @@ rows=(
   "state_p99|State p99 (us)"
   "stats_p50|Stats p50 (us)"
   "stats_p99|Stats p99 (us)"
+  "stateraw_p50|State p50, raw frames (us)"
+  "stateraw_p99|State p99, raw frames (us)"
+  "statsraw_p50|Stats p50, raw frames (us)"
+  "statsraw_p99|Stats p99, raw frames (us)"
   "runrm|ctr run --rm true, median (ms)"
 )
 for n in "${counts[@]}"; do
@@ -130,6 +135,7 @@ ratio() {
 {
   echo "cshim shim benchmark — $(date -u +%FT%TZ), $(uname -r), $(nproc) CPUs, containerd $(containerd --version | awk '{print $3}')"
   echo "runc-v2: $(command -v containerd-shim-runc-v2); cshim: $([ ${#active[@]} -gt 1 ] && echo "$SHIM_DIR/containerd-shim-cshim-v2" || echo "n/a (not built)")"
+  echo "Go client floor: State p50 ${floor} us against an in-process Go ttrpc server that answers at once"
   echo "State/Stats: $rpc sequential round trips each in $rounds alternating rounds (median of the rounds);" \
     "ctr run --rm: median of $runs alternating runs each"
   echo

@@ -4,9 +4,13 @@
 #   source test/lib/containerd.sh
 #   ctd_start                  # temp dir, config, containerd on its own socket; waits until it answers
 #   ctd_ctr run ...            # ctr against the private socket and namespace
-#   ctd_kill_restart           # SIGKILL containerd, start it again on the same dirs (shims keep running)
+#   ctd_track ID...            # remember ids run, so their shim sockets are found at cleanup
+#   ctd_kill; ctd_relaunch     # SIGKILL containerd (shims keep running); start it again on the same dirs
+#   ctd_kill_restart           # both
 #   ctd_stop                   # SIGTERM, then SIGKILL after CTD_STOP_TIMEOUT seconds
 #   ctd_cleanup                # stop, remove tasks/containers/shims/mounts/cgroups/sockets/temp dir, verify
+#   ctd_shim_pids [ID], ctd_bundle ID, ctd_mounts, ctd_cgroups, ctd_leftovers   # for assertions
+# ctd_start first reaps instances whose owner died without cleaning up (a test killed by a timeout).
 #
 # Inputs (environment):
 #   SHIM_DIR     directory put first on containerd's PATH, so it finds containerd-shim-<name>-v2 there
@@ -81,7 +85,26 @@ ctd__launch() {
   return 1
 }
 
+# Instances under CTD_TMPBASE whose owner process is gone: clean each up in a subshell as its owner would
+# have. An instance whose owner lives (another test running now) is never touched.
+ctd_reap_stale() {
+  local d owner
+  for d in "${CTD_TMPBASE:-/tmp}"/cshim-ctd.*; do
+    [ -f "$d/owner.pid" ] && [ -f "$d/ns" ] || continue
+    owner=$(cat "$d/owner.pid")
+    [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
+    ctd_log "reaping stale instance $d (owner $owner gone)"
+    (
+      CTD_DIR=$d CTD_ROOT=$d/root CTD_STATE=$d/state CTD_SOCK=$d/containerd.sock CTD_LOG=$d/containerd.log
+      CTD_FIFO=$d/fifo CTD_NS=$(cat "$d/ns") CTD_PID=$(cat "$d/containerd.pid" 2>/dev/null || true)
+      CTD__SOCKETS=
+      ctd_cleanup
+    ) || true
+  done
+}
+
 ctd_start() {
+  ctd_reap_stale
   command -v containerd >/dev/null && command -v ctr >/dev/null || { ctd_log "containerd/ctr not installed"; return 1; }
   CTD_DIR=$(mktemp -d "${CTD_TMPBASE:-/tmp}/cshim-ctd.XXXXXX")
   CTD_ROOT=$CTD_DIR/root
@@ -96,6 +119,9 @@ ctd_start() {
   fi
   CTD__SOCKETS=
   mkdir -p "$CTD_ROOT" "$CTD_STATE" "$CTD_FIFO"
+  # The owner (this shell) and namespace, so a later ctd_start can reap this instance if we die uncleanly.
+  echo "$$" > "$CTD_DIR/owner.pid"
+  echo "$CTD_NS" > "$CTD_DIR/ns"
   export CTD_DIR CTD_ROOT CTD_STATE CTD_SOCK CTD_LOG CTD_FIFO CTD_NS
   ctd__write_config
   ctd__launch

@@ -12,15 +12,21 @@
 //	wait ID [EXEC]         exit_status, exited_at (blocks until the process exits)
 //	bench-state ID N       N sequential State round trips: "n=N p50_us=X p99_us=Y"
 //	bench-stats ID N       the same with Stats
+//	bench-state-raw ID N   State round trips as hand-built ttrpc frames, written and read synchronously on one
+//	bench-stats-raw ID N   connection: no client goroutines, so the figure is the socket plus the shim
+//	bench-floor N          State round trips against an in-process Go ttrpc server that answers at once:
+//	                       the floor this client + ttrpc + a unix socket put under any shim's figure
 //
 // Build (GOPATH mode, Debian's packaged sources, no network): see build.sh beside this file.
 package main
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -35,6 +41,7 @@ import (
 	"github.com/containerd/containerd/runtime/v2/task"
 	"github.com/containerd/ttrpc"
 	"github.com/containerd/typeurl"
+	"github.com/gogo/protobuf/proto"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -57,7 +64,8 @@ func die(format string, a ...interface{}) {
 func usage() {
 	fmt.Fprintln(os.Stderr, `usage: taskclient (-address ADDR | -bundle DIR) [-namespace NS] [-timeout D] CMD ARGS
   state ID [EXEC] | stats ID | pids ID | update ID --memory BYTES | connect ID | wait ID [EXEC]
-  bench-state ID N | bench-stats ID N`)
+  bench-state ID N | bench-stats ID N | bench-state-raw ID N | bench-stats-raw ID N
+  bench-floor N (no address needed)`)
 	os.Exit(2)
 }
 
@@ -84,11 +92,23 @@ func main() {
 	flag.Usage = usage
 	flag.Parse()
 	args := flag.Args()
+	if len(args) == 2 && args[0] == "bench-floor" {
+		benchFloor(args[1], *timeout)
+		return
+	}
 	if len(args) < 2 {
 		usage()
 	}
 	cmd, id := args[0], args[1]
 
+	if cmd == "bench-state-raw" || cmd == "bench-stats-raw" {
+		n, err := strconv.Atoi(arg(args, 2))
+		if err != nil || n < 1 {
+			die("%s: N must be a positive number", cmd)
+		}
+		benchRaw(socketPath(*address, *bundle), *ns, id, strings.TrimSuffix(cmd, "-raw"), n, *timeout)
+		return
+	}
 	conn, err := net.Dial("unix", socketPath(*address, *bundle))
 	if err != nil {
 		die("dial: %v", err)
@@ -219,4 +239,98 @@ func bench(name string, n int, call func() (context.Context, context.CancelFunc)
 		return d[i]
 	}
 	fmt.Printf("n=%d p50_us=%.1f p99_us=%.1f\n", n, pct(0.50), pct(0.99))
+}
+
+// nullTask answers State at once; every other method is the nil embedded interface (never called).
+type nullTask struct{ task.TaskService }
+
+func (nullTask) State(ctx context.Context, r *task.StateRequest) (*task.StateResponse, error) {
+	return &task.StateResponse{ID: r.ID, Status: 2}, nil
+}
+
+func benchFloor(nArg string, timeout time.Duration) {
+	n, err := strconv.Atoi(nArg)
+	if err != nil || n < 1 {
+		die("bench-floor: N must be a positive number")
+	}
+	dir, err := os.MkdirTemp("", "taskclient-floor")
+	check("temp dir", err)
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "s")
+	l, err := net.Listen("unix", sock)
+	check("listen", err)
+	srv, err := ttrpc.NewServer()
+	check("ttrpc server", err)
+	task.RegisterTaskService(srv, nullTask{})
+	go srv.Serve(context.Background(), l)
+	defer srv.Close()
+	conn, err := net.Dial("unix", sock)
+	check("dial", err)
+	client := ttrpc.NewClient(conn)
+	defer client.Close()
+	svc := task.NewTaskClient(client)
+	base := namespaces.WithNamespace(context.Background(), "floor")
+	call := func() (context.Context, context.CancelFunc) { return context.WithTimeout(base, timeout) }
+	bench("bench-floor", n, call, func(ctx context.Context) error {
+		_, err := svc.State(ctx, &task.StateRequest{ID: "floor"})
+		return err
+	})
+}
+
+// benchRaw sends the same Request frame containerd's client would (service, method, payload, timeout,
+// namespace metadata) and reads the Response frame before sending the next: one goroutine, blocking I/O.
+func benchRaw(path, ns, id, cmd string, n int, timeout time.Duration) {
+	conn, err := net.Dial("unix", path)
+	check("dial", err)
+	defer conn.Close()
+	method, payload := "State", []byte(nil)
+	if cmd == "bench-stats" {
+		method = "Stats"
+		payload, err = proto.Marshal(&task.StatsRequest{ID: id})
+	} else {
+		payload, err = proto.Marshal(&task.StateRequest{ID: id})
+	}
+	check("marshal", err)
+	body, err := proto.Marshal(&ttrpc.Request{
+		Service: "containerd.task.v2.Task", Method: method, Payload: payload, TimeoutNano: int64(timeout),
+		Metadata: []*ttrpc.KeyValue{{Key: namespaces.TTRPCHeader, Value: ns}},
+	})
+	check("marshal request", err)
+	frame := make([]byte, 10+len(body))
+	binary.BigEndian.PutUint32(frame[0:4], uint32(len(body)))
+	frame[8] = 1 // request
+	copy(frame[10:], body)
+	stream := uint32(1)
+	hdr := make([]byte, 10)
+	buf := make([]byte, 64<<10)
+	one := func(ctx context.Context) error {
+		binary.BigEndian.PutUint32(frame[4:8], stream)
+		if _, err := conn.Write(frame); err != nil {
+			return err
+		}
+		if _, err := io.ReadFull(conn, hdr); err != nil {
+			return err
+		}
+		l, sid := binary.BigEndian.Uint32(hdr[0:4]), binary.BigEndian.Uint32(hdr[4:8])
+		if sid != stream || hdr[8] != 2 {
+			return fmt.Errorf("unexpected frame: stream %d type %d", sid, hdr[8])
+		}
+		if int(l) > len(buf) {
+			buf = make([]byte, l)
+		}
+		if _, err := io.ReadFull(conn, buf[:l]); err != nil {
+			return err
+		}
+		var resp ttrpc.Response
+		if err := proto.Unmarshal(buf[:l], &resp); err != nil {
+			return err
+		}
+		if resp.Status != nil && resp.Status.Code != 0 {
+			return fmt.Errorf("status %d: %s", resp.Status.Code, resp.Status.Message)
+		}
+		stream += 2
+		return nil
+	}
+	call := func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }
+	bench(cmd+"-raw", n, call, one)
 }
