@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_net.h"
 #include "cli_shim.h"
 
 static bool pid_alive(int pid) {
@@ -101,6 +102,7 @@ static int remove_task(cli_conn *c, const cli_meta *m, const cli_teardown *o, in
 int cli_container_remove(uv_loop_t *loop, const cli_meta *m, cli_conn *conn, const cli_teardown *o, cs_err *err) {
   cli_conn own = {0};
   cs_err e;
+  /* No address: the run stopped before its shim was up; only the network and the bundle may exist. */
   if (!conn && m->address[0] && cli_conn_open(&own, loop, m->address, m->ns, &e) == 0) conn = &own;
   int shim_pid = 0;
   if (conn) {
@@ -125,5 +127,7 @@ int cli_container_remove(uv_loop_t *loop, const cli_meta *m, cli_conn *conn, con
       fprintf(stderr, "cshimctl: warning: %s\n", e.msg);
   }
   remove_stale_socket(m);
+  /* The record stays if the network cannot be detached, so that `rm -f` can try again. */
+  if (cli_net_detach(m, err) < 0) return -1;
   return cli_state_remove(m->bundle, err);
 }

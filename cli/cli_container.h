@@ -1,5 +1,6 @@
 /* Taking a container down completely, shared by `rm`, `run --rm` and run's failure paths:
- * (kill) → Delete → Shutdown → the shim process gone → its socket gone → the bundle gone.
+ * (kill) → Delete → Shutdown → the shim process gone → its socket gone → its network detached → the
+ * bundle gone.
  * A shim that is already dead is cleaned up with `<shim> ... delete`, as containerd does. */
 #ifndef CLI_CONTAINER_H
 #define CLI_CONTAINER_H

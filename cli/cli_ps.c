@@ -20,7 +20,7 @@ static const cli_opt ps_opts_table[] = {
 static const cli_cmd_spec ps_spec = {
   .name = "ps",
   .usage = "[-q]",
-  .summary = "List containers: id, pid, status, rootfs, shim pid and shim RSS.",
+  .summary = "List containers: id, pid, status, shim pid and RSS, IP (with --net), rootfs.",
   .opts = ps_opts_table, .nopts = 1, .min_pos = 0, .max_pos = 0,
 };
 
@@ -48,6 +48,10 @@ static void query(cli_env *e, const cli_meta *m, ps_row *row) {
   snprintf(row->rss, sizeof row->rss, "-");
   cli_conn c;
   cs_err err;
+  if (!m->address[0]) {
+    snprintf(row->status, sizeof row->status, "CREATING");
+    return;
+  }
   if (cli_conn_open(&c, e->loop, m->address, m->ns, &err) < 0) {
     snprintf(row->status, sizeof row->status, "SHIM-GONE");
     return;
@@ -89,7 +93,8 @@ static int ps_cmd(cli_env *e, int argc, char **argv) {
     cli_report("ps", &err);
     return CLI_EXIT_FAIL;
   }
-  if (!o.quiet) printf("%-20s %-8s %-10s %-9s %-9s %s\n", "ID", "PID", "STATUS", "SHIM-PID", "SHIM-RSS", "ROOTFS");
+  if (!o.quiet)
+    printf("%-20s %-8s %-10s %-9s %-9s %-18s %s\n", "ID", "PID", "STATUS", "SHIM-PID", "SHIM-RSS", "IP", "ROOTFS");
   for (size_t i = 0; i < n; i++) {
     cli_meta m;
     if (cli_meta_read(e->g.state_dir, ids[i], &m, &err) < 0) continue;
@@ -99,7 +104,8 @@ static int ps_cmd(cli_env *e, int argc, char **argv) {
     }
     ps_row row;
     query(e, &m, &row);
-    printf("%-20s %-8s %-10s %-9s %-9s %s\n", m.id, row.pid, row.status, row.shim_pid, row.rss, m.rootfs);
+    printf("%-20s %-8s %-10s %-9s %-9s %-18s %s\n", m.id, row.pid, row.status, row.shim_pid, row.rss,
+           m.ip[0] ? m.ip : "-", m.rootfs);
   }
   cli_state_list_free(ids, n);
   return 0;

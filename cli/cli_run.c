@@ -15,6 +15,7 @@
 #include "cli_attach.h"
 #include "cli_cmd.h"
 #include "cli_container.h"
+#include "cli_net.h"
 #include "cli_parse.h"
 #include "cli_shim.h"
 #include "cli_spec.h"
@@ -22,7 +23,7 @@
 #include "google/protobuf/any.pb-c.h"
 
 typedef struct run_opts {
-  const char *id, *rootfs, *bundle, *cpus, *memory, *runtime, *shim, *cwd;
+  const char *id, *rootfs, *bundle, *cpus, *memory, *runtime, *shim, *cwd, *cni_conf, *cni_state;
   bool tty, interactive, detach, rm, net;
   cli_strlist env;
 } run_opts;
@@ -40,7 +41,9 @@ static const cli_opt run_opts_table[] = {
   {"cwd", 'w', CLI_OPT_STRING, O(cwd), "DIR", "working directory inside the container (default /)"},
   {"cpus", 0, CLI_OPT_STRING, O(cpus), "N", "CPU limit, e.g. 0.5"},
   {"memory", 'm', CLI_OPT_STRING, O(memory), "SIZE", "memory limit, e.g. 256m"},
-  {"net", 0, CLI_OPT_FLAG, O(net), NULL, "network interface (not supported yet; default: own netns with lo only)"},
+  {"net", 0, CLI_OPT_FLAG, O(net), NULL, "an interface on the CNI network (default: own netns with only lo)"},
+  {"cni-config-dir", 0, CLI_OPT_STRING, O(cni_conf), "DIR", "with --net: where the conflist is (default /etc/cshim/net.d)"},
+  {"cni-state-dir", 0, CLI_OPT_STRING, O(cni_state), "DIR", "with --net: CNI state (default /var/lib/cshim/cni)"},
   {"runtime-binary", 0, CLI_OPT_STRING, O(runtime), "NAME", "OCI runtime the shim drives: runc or crun"},
   {"shim", 0, CLI_OPT_STRING, O(shim), "PATH", "shim binary (default " CLI_SHIM_NAME " next to cshimctl or on PATH)"},
 };
@@ -85,9 +88,10 @@ static int random_id(char *out, size_t len, cs_err *err) {
 
 static int check_options(run_state *r, cli_parsed *p, cs_err *err) {
   run_opts *o = r->o;
-  if (o->net)
-    return cs_err_set(err, CS_UNIMPLEMENTED,
-                      "--net is not supported yet; without it the container gets its own network namespace with lo");
+  if ((o->cni_conf || o->cni_state) && !o->net)
+    return cs_err_set(err, CS_INVALID_ARGUMENT, "--cni-config-dir and --cni-state-dir go with --net");
+  if ((o->cni_conf && o->cni_conf[0] != '/') || (o->cni_state && o->cni_state[0] != '/'))
+    return cs_err_set(err, CS_INVALID_ARGUMENT, "--cni-config-dir and --cni-state-dir must be absolute");
   if (!o->rootfs == !o->bundle) return cs_err_set(err, CS_INVALID_ARGUMENT, "give exactly one of --rootfs or --bundle");
   if (o->rootfs && p->ncmd == 0) return cs_err_set(err, CS_INVALID_ARGUMENT, "missing command after --rootfs DIR");
   if (o->id) {
@@ -253,12 +257,11 @@ static void run_undo(run_state *r) {
     r->attached = false;
   }
   cs_err err;
-  if (r->shim_started) {
+  if (r->bundle_made) {
     cli_teardown td = {.force = true, .publish = r->e->self_exe, .debug = r->e->g.debug};
+    if (!r->shim_started) r->meta.address[0] = '\0';
     if (cli_container_remove(r->e->loop, &r->meta, r->conn.client ? &r->conn : NULL, &td, &err) < 0)
       fprintf(stderr, "cshimctl: run: cleanup: %s\n", err.msg);
-  } else if (r->bundle_made && cli_state_remove(r->meta.bundle, &err) < 0) {
-    fprintf(stderr, "cshimctl: run: cleanup: %s\n", err.msg);
   }
   cli_conn_close(&r->conn);
 }
@@ -278,9 +281,19 @@ static int run_container(run_state *r, cli_parsed *p, cs_err *err) {
   json_t *spec = build_spec(r, p, err);
   if (!spec) return -1;
 
-  /* From here on every failure must undo (run_undo). */
+  /* From here on every failure must undo (run_undo). The bundle is the id's lock: nothing of another
+   * container with this id (its network included) is touched before we own it. */
   int rc = cli_state_create(r->e->g.state_dir, m->id, m->bundle, sizeof m->bundle, err);
-  if (rc == 0) r->bundle_made = true;
+  if (rc == 0) {
+    r->bundle_made = true;
+    if (o->net) {
+      snprintf(m->net_config_dir, sizeof m->net_config_dir, "%s", o->cni_conf ? o->cni_conf : "");
+      snprintf(m->net_state_dir, sizeof m->net_state_dir, "%s", o->cni_state ? o->cni_state : "");
+      rc = cli_net_attach(m, spec, err);
+    }
+  }
+  /* Recorded at once (without a shim address yet) so that rm can undo a run that died half-way. */
+  if (rc == 0) rc = cli_meta_write(m, err);
   if (rc == 0) rc = write_bundle(r, spec, err);
   json_decref(spec);
   if (rc < 0) return -1;

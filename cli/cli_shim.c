@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,8 +24,10 @@ static bool executable(const char *p) { return access(p, X_OK) == 0; }
 
 int cli_shim_find(const char *self_exe, const char *override, char *out, size_t len, cs_err *err) {
   if (override && *override) {
-    if (!executable(override)) return cs_err_sys(err, errno, "shim %s", override);
-    snprintf(out, len, "%s", override);
+    /* Absolute: the shim runs with the bundle as its cwd, and `delete` may run from anywhere later. */
+    char abs[PATH_MAX];
+    if (!executable(override) || !realpath(override, abs)) return cs_err_sys(err, errno, "shim %s", override);
+    if (snprintf(out, len, "%s", abs) >= (int)len) return cs_err_set(err, CS_INVALID_ARGUMENT, "shim path too long");
     return 0;
   }
   if (self_exe) {

@@ -121,6 +121,9 @@ int cli_meta_write(const cli_meta *m, cs_err *err) {
                         "bundle", m->bundle, "address", m->address, "shim", m->shim, "containerd_address",
                         m->ctd_address, "rootfs", m->rootfs, "runtime", m->runtime, "terminal", m->terminal,
                         "detached", m->detached, "created", (json_int_t)m->created);
+  if (j && m->net_attached)
+    json_object_set_new(j, "network", json_pack("{s:s, s:s, s:s, s:s}", "id", m->net_id, "config_dir",
+                                                m->net_config_dir, "state_dir", m->net_state_dir, "ip", m->ip));
   char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
   json_decref(j);
   if (!s) return cs_err_set(err, CS_INTERNAL, "cannot encode %s", CLI_META_NAME);
@@ -161,6 +164,14 @@ int cli_meta_read(const char *state_dir, const char *id, cli_meta *m, cs_err *er
   m->terminal = json_is_true(json_object_get(j, "terminal"));
   m->detached = json_is_true(json_object_get(j, "detached"));
   m->created = (int64_t)json_integer_value(json_object_get(j, "created"));
+  json_t *net = json_object_get(j, "network");
+  if (json_is_object(net)) {
+    m->net_attached = true;
+    copy_str(m->net_id, sizeof m->net_id, net, "id");
+    copy_str(m->net_config_dir, sizeof m->net_config_dir, net, "config_dir");
+    copy_str(m->net_state_dir, sizeof m->net_state_dir, net, "state_dir");
+    copy_str(m->ip, sizeof m->ip, net, "ip");
+  }
   json_decref(j);
   /* The record names its own bundle; trust the directory we found it in, not a copied file. */
   snprintf(m->bundle, sizeof m->bundle, "%s", bundle);

@@ -4,8 +4,8 @@
  *                                  it only names the shim sockets (sha256 of address/namespace/id)
  *   <state>/<id>/                  the bundle (the shim's cwd): config.json, the shim's files (address,
  *                                  init.pid, log, ...)
- *   <state>/<id>/cshimctl.json     our record: namespace, shim address and binary, rootfs, ... written
- *                                  once the shim is up (no record: the container is being created)
+ *   <state>/<id>/cshimctl.json     our record: namespace, rootfs, network, ... written once the bundle
+ *                                  exists, completed with the shim's address and binary once it is up
  *   <state>/<id>/io/               stdio FIFOs stdin|stdout|stderr, per exec <exec-id>-stdin|..., and
  *                                  `output` (what a detached container prints)
  *   <state>/<id>/log               the shim's log, a plain file (no daemon drains a FIFO here) */
@@ -34,6 +34,10 @@ typedef struct cli_meta {
   bool terminal;
   bool detached;
   int64_t created;          /* unix seconds */
+  bool net_attached;        /* run --net attached a network that rm must detach */
+  char net_id[160];         /* "<namespace>.<id>" */
+  char net_config_dir[CLI_PATH_MAX], net_state_dir[CLI_PATH_MAX]; /* "" = network/cni's defaults */
+  char ip[64];              /* first address of the interface, CIDR */
 } cli_meta;
 
 /* "<state>/<id>" (id must be validated). */

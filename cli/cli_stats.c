@@ -110,6 +110,11 @@ static int open_targets(cli_env *e, cli_parsed *p, stats_target **out, size_t *n
   stats_target *ts = calloc(nids ? nids : 1, sizeof *ts);
   int rc = ts ? 0 : -1;
   for (size_t i = 0; ts && i < nids; i++) {
+    /* Of "all", a container still being created has no shim to ask yet. */
+    if (listed && (cli_target_resolve(&e->g, ids[i], &ts[i].t, &err) < 0 || !ts[i].t.meta.address[0])) {
+      ts[i].gone = true;
+      continue;
+    }
     if (cli_target_open(&e->g, ids[i], e->loop, &ts[i].t, &ts[i].conn, &err) < 0) {
       cli_report("stats", &err);
       ts[i].gone = true;
@@ -151,6 +156,11 @@ static void emit(const stats_opts *o, stats_target *ts, size_t n, const cli_samp
 static int stats_loop(const stats_opts *o, stats_target *ts, size_t n, uint64_t interval_ns, unsigned long count) {
   uint64_t host_mem = host_memory();
   bool tty = isatty(STDOUT_FILENO);
+  if (n == 0) {
+    /* Nothing to show: the table's header says so. */
+    if (!o->json) printf("%s\n", CLI_STATS_HEADER);
+    return 0;
+  }
   cli_sample *cur = calloc(n ? n : 1, sizeof *cur);
   if (!cur) return CLI_EXIT_FAIL;
   int status = 0;

@@ -25,6 +25,8 @@ finish() {
   [ "$FAIL" = 0 ]
 }
 
+SHIM=$(realpath -m "$SHIM")
+CSHIMCTL=$(realpath -m "$CSHIMCTL")
 if [ ! -x "$SHIM" ]; then
   not_ok "shim binary $SHIM exists (build target containerd-shim-cshim-v2)"
   finish
@@ -52,7 +54,12 @@ STATE=$WORK/state
 NS=cli-it-$$
 TMUX_SOCK=cli-it-$$
 ROOTFS=$WORK/rootfs
+CNI_CONF=$WORK/cni/conf
+CNI_STATE=$WORK/cni/state
+BRIDGE=cliit$(($$ % 100000))
+SUBNET=10.234.$(($$ % 250 + 1))
 CTL=("$CSHIMCTL" --state-dir "$STATE" --namespace "$NS")
+RUN=("${CTL[@]}" run --shim "$SHIM")  # the shim under test, never one found elsewhere
 
 # Shim processes of this run: their command line names our state dir (-address $STATE/cshimctl.sock).
 our_shims() { pgrep -f -- "-address $STATE/cshimctl.sock" || true; }
@@ -72,6 +79,8 @@ cleanup() {
     [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
   done
   tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+  for d in /run/netns/cshim-"$NS".*; do [ -e "$d" ] && umount "$d" 2>/dev/null; rm -f "$d"; done
+  ip link del "$BRIDGE" 2>/dev/null
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -145,23 +154,23 @@ bad_input() {
 }
 
 # ---------------------------------------------------------------- run --rm: output and exit status
-out=$("${CTL[@]}" run --rm --id rm1 --rootfs "$ROOTFS" -- sh -c 'echo hi; exit 3' 2>"$WORK/err")
+out=$("${RUN[@]}" --rm --id rm1 --rootfs "$ROOTFS" -- sh -c 'echo hi; exit 3' 2>"$WORK/err")
 rc=$?
 if [ "$rc" = 3 ] && [ "$out" = hi ]; then ok "run --rm prints hi and exits 3"
 else not_ok "run --rm prints hi and exits 3" "exit $rc, stdout '$out'" "$(cat "$WORK/err")"; fi
 if [ ! -e "$STATE/rm1" ] && wait_for 20 test -z "$(our_shims)"; then ok "run --rm leaves no bundle and no shim"
 else not_ok "run --rm leaves no bundle and no shim" "$(ls -la "$STATE" 2>&1)" "$(our_shims)"; fi
 
-out=$("${CTL[@]}" run --rm --rootfs "$ROOTFS" -- sh -c 'echo out; echo err >&2' 2>"$WORK/err")
+out=$("${RUN[@]}" --rm --rootfs "$ROOTFS" -- sh -c 'echo out; echo err >&2' 2>"$WORK/err")
 if [ "$out" = out ] && [ "$(cat "$WORK/err")" = err ]; then ok "stdout and stderr kept apart"
 else not_ok "stdout and stderr kept apart" "stdout '$out'" "stderr '$(cat "$WORK/err")'"; fi
 
-out=$(printf 'one\ntwo\n' | "${CTL[@]}" run --rm -i --rootfs "$ROOTFS" -- sh -c 'cat; echo eof' 2>&1)
+out=$(printf 'one\ntwo\n' | "${RUN[@]}" --rm -i --rootfs "$ROOTFS" -- sh -c 'cat; echo eof' 2>&1)
 if [ "$out" = "$(printf 'one\ntwo\neof')" ]; then ok "run -i: stdin copied, EOF delivered"
 else not_ok "run -i: stdin copied, EOF delivered" "$out"; fi
 
 # ---------------------------------------------------------------- run -d, stats, ps, exec, rm -f
-busy_id=$("${CTL[@]}" run -d --id busy --cpus 1 --memory 64m --rootfs "$ROOTFS" -- sh -c 'while :; do :; done' 2>"$WORK/err")
+busy_id=$("${RUN[@]}" -d --id busy --cpus 1 --memory 64m --rootfs "$ROOTFS" -- sh -c 'while :; do :; done' 2>"$WORK/err")
 rc=$?
 if [ "$rc" = 0 ] && [ "$busy_id" = busy ]; then ok "run -d prints the id"
 else not_ok "run -d prints the id" "exit $rc, stdout '$busy_id'" "$(cat "$WORK/err")"; fi
@@ -220,7 +229,7 @@ else not_ok "rm -f: no cgroup" "$(ls -d /sys/fs/cgroup/*/"$NS"/busy)"; fi
 
 # ---------------------------------------------------------------- run -t in tmux
 tmux -L "$TMUX_SOCK" new-session -d -s t -x 100 -y 30 \
-  "${CTL[*]} run --rm -t --id tty1 --rootfs $ROOTFS -- sh; echo EXIT=\$?; sleep 600"
+  "${RUN[*]} --rm -t --id tty1 --rootfs $ROOTFS -- sh; echo EXIT=\$?; sleep 600"
 pane() { tmux -L "$TMUX_SOCK" capture-pane -t t -p; }
 if wait_for 20 bash -c "tmux -L $TMUX_SOCK capture-pane -t t -p | grep -q '^/ #'"; then ok "run -t gives a shell prompt"
 else not_ok "run -t gives a shell prompt" "$(pane)"; fi
@@ -240,20 +249,44 @@ if wait_for 30 bash -c "tmux -L $TMUX_SOCK capture-pane -t t -p | grep -qx 'EXIT
 else not_ok "run -t: the shell's exit status is ours" "$(pane)"; fi
 tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
 
+# ---------------------------------------------------------------- run --net (network/cni)
+# A conflist of our own (bridge and subnet nobody else uses), so the host's defaults are never touched.
+if [ -x /usr/lib/cni/bridge ] || [ -x /opt/cni/bin/bridge ]; then
+  mkdir -p "$CNI_CONF" "$CNI_STATE"
+  cat > "$CNI_CONF/10-cli-it.conflist" <<JSON
+{"cniVersion":"1.0.0","name":"$BRIDGE","plugins":[{"type":"bridge","bridge":"$BRIDGE","isGateway":true,"ipMasq":false,
+ "ipam":{"type":"host-local","ranges":[[{"subnet":"$SUBNET.0/24","gateway":"$SUBNET.1"}]],"dataDir":"$CNI_STATE/networks"}},
+ {"type":"loopback"}]}
+JSON
+  NET=(--net --cni-config-dir "$CNI_CONF" --cni-state-dir "$CNI_STATE")
+  out=$("${RUN[@]}" --rm "${NET[@]}" --rootfs "$ROOTFS" -- sh -c "ip -4 -o addr show eth0; ping -c1 -W3 $SUBNET.1 >/dev/null && echo reached" 2>&1)
+  if grep -q "inet $SUBNET\." <<<"$out" && grep -qx reached <<<"$out"; then ok "run --net: an address on the bridge, the gateway answers"
+  else not_ok "run --net: an address on the bridge, the gateway answers" "$out"; fi
+  "${RUN[@]}" -d --id net1 "${NET[@]}" --rootfs "$ROOTFS" -- sleep 600 >/dev/null 2>"$WORK/err" || not_ok "run -d --net" "$(cat "$WORK/err")"
+  remember_socket net1
+  if "${CTL[@]}" ps | awk -v s="$SUBNET." '$1 == "net1" && index($6, s) == 1 {f=1} END {exit !f}'; then ok "ps shows the IP"
+  else not_ok "ps shows the IP" "$("${CTL[@]}" ps 2>&1)"; fi
+  "${CTL[@]}" rm -f net1 >/dev/null 2>"$WORK/err" || not_ok "rm -f net1" "$(cat "$WORK/err")"
+  if [ ! -e "/run/netns/cshim-$NS.net1" ] && ! ip link show "$BRIDGE" >/dev/null 2>&1; then ok "rm -f: netns and bridge gone"
+  else not_ok "rm -f: netns and bridge gone" "$(ls /run/netns)" "$(ip link show "$BRIDGE" 2>&1)"; fi
+else
+  ok "run --net # SKIP no CNI plugins (containernetworking-plugins)"
+fi
+
 # ---------------------------------------------------------------- bad input
 bad_input "unknown subcommand" 'unknown command "frobnicate"' "${CTL[@]}" frobnicate
-bad_input "missing rootfs" "$WORK/nope" "${CTL[@]}" run --rm --id miss --rootfs "$WORK/nope" -- true
-bad_input "id with ../" 'container id "../x" is invalid' "${CTL[@]}" run --rm --id ../x --rootfs "$ROOTFS" -- true
+bad_input "missing rootfs" "$WORK/nope" "${RUN[@]}" --rm --id miss --rootfs "$WORK/nope" -- true
+bad_input "id with ../" 'container id "../x" is invalid' "${RUN[@]}" --rm --id ../x --rootfs "$ROOTFS" -- true
 bad_input "rm of an id with ../" 'is invalid' "${CTL[@]}" rm -f ../x
-bad_input "no command" "missing command" "${CTL[@]}" run --rm --rootfs "$ROOTFS"
-bad_input "bad --memory" "invalid size" "${CTL[@]}" run --rm --memory 12q --rootfs "$ROOTFS" -- true
-bad_input "--net (not yet)" "--net is not supported yet" "${CTL[@]}" run --rm --net --rootfs "$ROOTFS" -- true
-bad_input "command not found in the container" "executable file not found" "${CTL[@]}" run --rm --id nf --rootfs "$ROOTFS" -- nosuchcmd
+bad_input "no command" "missing command" "${RUN[@]}" --rm --rootfs "$ROOTFS"
+bad_input "bad --memory" "invalid size" "${RUN[@]}" --rm --memory 12q --rootfs "$ROOTFS" -- true
+bad_input "--cni-config-dir without --net" "go with --net" "${RUN[@]}" --rm --cni-config-dir /x --rootfs "$ROOTFS" -- true
+bad_input "command not found in the container" "executable file not found" "${RUN[@]}" --rm --id nf --rootfs "$ROOTFS" -- nosuchcmd
 bad_input "state of an unknown container" "container nobody not found" "${CTL[@]}" state nobody
 
-"${CTL[@]}" run -d --id dup --rootfs "$ROOTFS" -- sleep 600 >/dev/null 2>"$WORK/err" || not_ok "run -d dup" "$(cat "$WORK/err")"
+"${RUN[@]}" -d --id dup --rootfs "$ROOTFS" -- sleep 600 >/dev/null 2>"$WORK/err" || not_ok "run -d dup" "$(cat "$WORK/err")"
 remember_socket dup
-bad_input "duplicate id" "container dup already exists" "${CTL[@]}" run --rm --id dup --rootfs "$ROOTFS" -- true
+bad_input "duplicate id" "container dup already exists" "${RUN[@]}" --rm --id dup --rootfs "$ROOTFS" -- true
 if "${CTL[@]}" state dup 2>/dev/null | grep -q RUNNING; then ok "duplicate id: the first container is untouched"
 else not_ok "duplicate id: the first container is untouched" "$("${CTL[@]}" state dup 2>&1)"; fi
 "${CTL[@]}" rm -f dup >/dev/null 2>&1

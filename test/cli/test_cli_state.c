@@ -64,6 +64,12 @@ static void test_meta_roundtrip_and_list(void **state) {
     snprintf(m.runtime, sizeof m.runtime, "crun");
     m.terminal = true;
     m.created = 1700000000;
+    if (i == 1) {
+      m.net_attached = true;
+      snprintf(m.net_id, sizeof m.net_id, "cshim.%s", ids[i]);
+      snprintf(m.net_state_dir, sizeof m.net_state_dir, "/var/lib/x");
+      snprintf(m.ip, sizeof m.ip, "10.0.0.2/24");
+    }
     assert_int_equal(cli_meta_write(&m, &err), 0);
   }
   /* a bundle without a record is a run in progress: not listed, reported as such */
@@ -84,6 +90,14 @@ static void test_meta_roundtrip_and_list(void **state) {
   assert_true(back.terminal);
   assert_false(back.detached);
   assert_int_equal(back.created, 1700000000);
+  assert_true(back.net_attached);
+  assert_string_equal(back.net_id, "cshim.alpha");
+  assert_string_equal(back.net_state_dir, "/var/lib/x");
+  assert_string_equal(back.net_config_dir, "");
+  assert_string_equal(back.ip, "10.0.0.2/24");
+  assert_int_equal(cli_meta_read(dir, "zeta", &back, &err), 0);
+  assert_false(back.net_attached);
+  assert_string_equal(back.ip, "");
 
   char **list;
   size_t n;
