@@ -166,12 +166,16 @@ static json_t *build_spec(run_state *r, cli_parsed *p, cs_err *err) {
     json_decref(spec);
     return NULL;
   }
+  /* runc refuses a root that is a symlink: give it the directory the path resolves to. */
   const char *root = json_string_value(json_object_get(json_object_get(spec, "root"), "path"));
-  snprintf(r->meta.rootfs, sizeof r->meta.rootfs, "%s", root);
-  if (is_dir(root, "rootfs", err) < 0) {
+  char real[PATH_MAX];
+  if (is_dir(root, "rootfs", err) < 0 || !realpath(root, real)) {
+    if (err->code == CS_OK) cs_err_sys(err, errno, "rootfs %s", root);
     json_decref(spec);
     return NULL;
   }
+  snprintf(r->meta.rootfs, sizeof r->meta.rootfs, "%s", real);
+  json_object_set_new(json_object_get(spec, "root"), "path", json_string(real));
   return spec;
 }
 

@@ -7,6 +7,7 @@
 #include "cgroups/v1/metrics.pb-c.h"
 #include "cgroups/v2/metrics.pb-c.h"
 #include "cli_parse.h"
+#include "cshim/stats.pb-c.h"
 
 /* Type URLs may carry a host prefix ("type.googleapis.com/x.y.Z"); the name is what follows the last '/'. */
 static const char *type_name(const char *url) {
@@ -40,6 +41,8 @@ static void decode_v1(const Io__Containerd__Cgroups__V1__Metrics *m, cli_sample 
   }
   for (size_t i = 0; i < m->n_network; i++) {
     s->has_net = true;
+    /* Traffic the container has with itself is not network I/O (docker leaves lo out too). */
+    if (strcmp(m->network[i]->name, "lo") == 0) continue;
     s->net_rx += m->network[i]->rx_bytes;
     s->net_tx += m->network[i]->tx_bytes;
   }
@@ -70,11 +73,53 @@ static void decode_v2(const Io__Containerd__Cgroups__V2__Metrics *m, cli_sample 
   /* cgroup v2 metrics have no network counters. */
 }
 
-int cli_stats_decode(const char *type_url, const uint8_t *data, size_t len, cli_sample *s, cs_err *err) {
-  const char *name = type_name(type_url);
+static void sample_clear(cli_sample *s) {
   s->cpu_ns = s->mem_usage = s->mem_inactive_file = s->mem_limit = 0;
   s->blk_read = s->blk_write = s->net_rx = s->net_tx = s->pids = 0;
   s->has_cpu = s->has_mem = s->has_blk = s->has_net = s->has_pids = false;
+}
+
+int cli_stats_decode_watch(const uint8_t *data, size_t len, cli_sample *s, cli_watch_info *info, cs_err *err) {
+  Cshim__Stats__V1__Sample *m = cshim__stats__v1__sample__unpack(NULL, len, data);
+  if (!m) return cs_err_set(err, CS_DATA_LOSS, "stats: cshim.stats.v1.Sample does not decode");
+  sample_clear(s);
+  snprintf(info->id, sizeof info->id, "%s", m->id);
+  info->seq = m->seq;
+  info->dropped = m->dropped;
+  info->gone = m->task_gone;
+  s->wall_ns = s->mono_ns = m->timestamp_ns;
+  if (m->cpu) {
+    s->has_cpu = true;
+    s->cpu_ns = m->cpu->usage_ns;
+  }
+  if (m->memory) {
+    s->has_mem = true;
+    s->mem_usage = m->memory->usage;
+    s->mem_limit = m->memory->limit;
+    /* The stream has no inactive_file: usage is shown as is (page cache included). */
+  }
+  s->has_blk = true; /* no device entries: no I/O yet */
+  for (size_t i = 0; i < m->n_blkio; i++) {
+    s->blk_read += m->blkio[i]->read_bytes;
+    s->blk_write += m->blkio[i]->write_bytes;
+  }
+  if (m->pids) {
+    s->has_pids = true;
+    s->pids = m->pids->current;
+  }
+  for (size_t i = 0; i < m->n_net; i++) {
+    s->has_net = true;
+    if (strcmp(m->net[i]->name, "lo") == 0) continue;
+    s->net_rx += m->net[i]->rx_bytes;
+    s->net_tx += m->net[i]->tx_bytes;
+  }
+  cshim__stats__v1__sample__free_unpacked(m, NULL);
+  return 0;
+}
+
+int cli_stats_decode(const char *type_url, const uint8_t *data, size_t len, cli_sample *s, cs_err *err) {
+  const char *name = type_name(type_url);
+  sample_clear(s);
   if (strcmp(name, CLI_METRICS_V1_URL) == 0) {
     Io__Containerd__Cgroups__V1__Metrics *m = io__containerd__cgroups__v1__metrics__unpack(NULL, len, data);
     if (!m) return cs_err_set(err, CS_DATA_LOSS, "stats: %s does not decode", name);

@@ -1,8 +1,8 @@
 /* Counter samples and what `stats` computes from them, docker-style. Pure functions, unit-tested.
  *
- * A cli_sample is the one shape every source produces: today the Stats RPC's Any decoded from
- * io.containerd.cgroups.v1.Metrics or io.containerd.cgroups.v2.Metrics; later the cshim.stats.v1 Watch
- * stream's Sample (same fields). */
+ * A cli_sample is the one shape every source produces: the Stats RPC's Any decoded from
+ * io.containerd.cgroups.v1.Metrics or io.containerd.cgroups.v2.Metrics, or a Sample of cshim's push stream
+ * cshim.stats.v1.Stats/Watch. */
 #ifndef CLI_STATS_CALC_H
 #define CLI_STATS_CALC_H
 
@@ -29,8 +29,19 @@ typedef struct cli_sample {
   bool has_cpu, has_mem, has_blk, has_net, has_pids;
 } cli_sample;
 
-/* Decode a Stats Any by its type URL (a "types.example/" prefix before the name is ignored). */
+/* Decode a Stats Any by its type URL (a "types.example/" prefix before the name is ignored). Network
+ * counters leave out lo. */
 int cli_stats_decode(const char *type_url, const uint8_t *data, size_t len, cli_sample *s, cs_err *err);
+
+/* What a cshim.stats.v1.Sample says besides the counters. */
+typedef struct cli_watch_info {
+  char id[80];
+  uint64_t seq, dropped;
+  bool gone;  /* the task was deleted: no more samples */
+} cli_watch_info;
+
+/* Decode one frame of the cshim.stats.v1.Stats/Watch stream; times are the shim's read time. */
+int cli_stats_decode_watch(const uint8_t *data, size_t len, cli_sample *s, cli_watch_info *info, cs_err *err);
 
 /* CPU use between two samples as a percentage of one CPU (200% = two CPUs busy), as docker shows it;
  * negative when it cannot be computed (first sample, counter went back, no time passed). */

@@ -9,6 +9,7 @@
 
 #include "cgroups/v1/metrics.pb-c.h"
 #include "cgroups/v2/metrics.pb-c.h"
+#include "cshim/stats.pb-c.h"
 #include "cli_stats_calc.h"
 
 static size_t pack_v1(uint8_t *buf, uint64_t cpu, uint64_t usage, uint64_t limit, uint64_t inactive) {
@@ -65,8 +66,8 @@ static void test_decode_v1(void **state) {
   assert_int_equal(s.mem_inactive_file, 2 << 20);
   assert_int_equal(s.blk_read, 101);
   assert_int_equal(s.blk_write, 50);
-  assert_int_equal(s.net_rx, 1005);
-  assert_int_equal(s.net_tx, 15);
+  assert_int_equal(s.net_rx, 1000); /* lo left out */
+  assert_int_equal(s.net_tx, 10);
   assert_int_equal(s.pids, 3);
   /* with a host prefix on the type URL */
   assert_int_equal(cli_stats_decode("type.googleapis.com/io.containerd.cgroups.v1.Metrics", buf, len, &s, &err), 0);
@@ -118,6 +119,67 @@ static void test_decode_errors(void **state) {
   assert_int_equal(cli_stats_decode(NULL, junk, 0, &s, &err), -1);
 }
 
+static void test_decode_watch(void **state) {
+  Cshim__Stats__V1__Sample m = CSHIM__STATS__V1__SAMPLE__INIT;
+  Cshim__Stats__V1__Cpu c = CSHIM__STATS__V1__CPU__INIT;
+  Cshim__Stats__V1__Memory mem = CSHIM__STATS__V1__MEMORY__INIT;
+  Cshim__Stats__V1__BlkioDevice b0 = CSHIM__STATS__V1__BLKIO_DEVICE__INIT, b1 = CSHIM__STATS__V1__BLKIO_DEVICE__INIT;
+  Cshim__Stats__V1__BlkioDevice *bp[2] = {&b0, &b1};
+  Cshim__Stats__V1__Pids pids = CSHIM__STATS__V1__PIDS__INIT;
+  Cshim__Stats__V1__NetIface lo = CSHIM__STATS__V1__NET_IFACE__INIT, eth = CSHIM__STATS__V1__NET_IFACE__INIT;
+  Cshim__Stats__V1__NetIface *np[2] = {&lo, &eth};
+  m.id = "w1";
+  m.timestamp_ns = 5000000000;
+  m.seq = 7;
+  m.dropped = 2;
+  c.usage_ns = 42;
+  m.cpu = &c;
+  mem.usage = 4096;
+  mem.limit = 8192;
+  mem.cache = 1024;
+  m.memory = &mem;
+  b0.read_bytes = 1, b0.write_bytes = 2, b1.read_bytes = 10, b1.write_bytes = 20;
+  m.n_blkio = 2;
+  m.blkio = bp;
+  pids.current = 4;
+  m.pids = &pids;
+  lo.name = "lo", lo.rx_bytes = 99, lo.tx_bytes = 99;
+  eth.name = "eth0", eth.rx_bytes = 7, eth.tx_bytes = 8;
+  m.n_net = 2;
+  m.net = np;
+  uint8_t buf[512];
+  size_t len = cshim__stats__v1__sample__pack(&m, buf);
+  cli_sample s;
+  cli_watch_info info;
+  cs_err err;
+  assert_int_equal(cli_stats_decode_watch(buf, len, &s, &info, &err), 0);
+  assert_string_equal(info.id, "w1");
+  assert_int_equal(info.seq, 7);
+  assert_int_equal(info.dropped, 2);
+  assert_false(info.gone);
+  assert_int_equal(s.mono_ns, 5000000000);
+  assert_int_equal(s.cpu_ns, 42);
+  assert_int_equal(s.mem_usage, 4096);
+  assert_int_equal(s.mem_limit, 8192);
+  assert_int_equal(cli_stats_mem_used(&s), 4096);
+  assert_int_equal(s.blk_read, 11);
+  assert_int_equal(s.blk_write, 22);
+  assert_int_equal(s.pids, 4);
+  assert_true(s.has_net);
+  assert_int_equal(s.net_rx, 7);
+  assert_int_equal(s.net_tx, 8);
+
+  Cshim__Stats__V1__Sample gone = CSHIM__STATS__V1__SAMPLE__INIT;
+  gone.id = "w1";
+  gone.task_gone = true;
+  len = cshim__stats__v1__sample__pack(&gone, buf);
+  assert_int_equal(cli_stats_decode_watch(buf, len, &s, &info, &err), 0);
+  assert_true(info.gone);
+  assert_false(s.has_cpu);
+  uint8_t junk[] = {0xff, 0xff};
+  assert_int_equal(cli_stats_decode_watch(junk, sizeof junk, &s, &info, &err), -1);
+}
+
 static void test_cpu_percent(void **state) {
   cli_sample a = {.mono_ns = 1000000000, .cpu_ns = 5000000000, .has_cpu = true};
   cli_sample b = {.mono_ns = 2000000000, .cpu_ns = 5500000000, .has_cpu = true};
@@ -161,7 +223,7 @@ static void test_row_and_json(void **state) {
   assert_non_null(strstr(row, "25.00%"));
   assert_non_null(strstr(row, "8MiB / 64MiB"));
   assert_non_null(strstr(row, "12.50%"));
-  assert_non_null(strstr(row, "1005B / 15B"));
+  assert_non_null(strstr(row, "1000B / 10B"));
   assert_non_null(strstr(row, "101B / 50B"));
   assert_null(strchr(row, '\n'));
   cli_stats_row("c1", NULL, &b, 0, row, sizeof row);
@@ -174,7 +236,7 @@ static void test_row_and_json(void **state) {
   assert_int_equal(json_integer_value(json_object_get(j, "memory_usage")), 8 << 20);
   assert_int_equal(json_integer_value(json_object_get(j, "memory_limit")), 64 << 20);
   assert_int_equal(json_integer_value(json_object_get(j, "block_read")), 101);
-  assert_int_equal(json_integer_value(json_object_get(j, "net_tx")), 15);
+  assert_int_equal(json_integer_value(json_object_get(j, "net_tx")), 10);
   assert_int_equal(json_integer_value(json_object_get(j, "pids")), 3);
   json_decref(j);
   b.has_net = false;
@@ -187,6 +249,7 @@ static void test_row_and_json(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_decode_v1),     cmocka_unit_test(test_decode_v2), cmocka_unit_test(test_decode_errors),
+    cmocka_unit_test(test_decode_watch),
     cmocka_unit_test(test_cpu_percent),   cmocka_unit_test(test_memory),    cmocka_unit_test(test_row_and_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
