@@ -169,6 +169,32 @@ out=$(printf 'one\ntwo\n' | "${RUN[@]}" --rm -i --rootfs "$ROOTFS" -- sh -c 'cat
 if [ "$out" = "$(printf 'one\ntwo\neof')" ]; then ok "run -i: stdin copied, EOF delivered"
 else not_ok "run -i: stdin copied, EOF delivered" "$out"; fi
 
+# A signal to cshimctl goes to the container's process (here its TERM trap decides the exit status).
+"${RUN[@]}" --rm --id sig1 --rootfs "$ROOTFS" -- sh -c 'trap "exit 9" TERM; echo ready; while :; do sleep 0.1; done' \
+  > "$WORK/sig.out" 2>&1 &
+sig_pid=$!
+if wait_for 20 grep -qx ready "$WORK/sig.out"; then
+  kill -TERM "$sig_pid"
+  wait "$sig_pid"
+  rc=$?
+  if [ "$rc" = 9 ]; then ok "SIGTERM to cshimctl reaches the container"
+  else not_ok "SIGTERM to cshimctl reaches the container" "exit $rc" "$(cat "$WORK/sig.out")"; fi
+else
+  not_ok "SIGTERM to cshimctl reaches the container" "never ready: $(cat "$WORK/sig.out")"
+  kill -9 "$sig_pid" 2>/dev/null
+fi
+
+# --bundle: an OCI bundle of one's own (runc spec's config), the command given on the line.
+if command -v runc >/dev/null; then
+  mkdir -p "$WORK/bundle"
+  ln -s "$ROOTFS" "$WORK/bundle/rootfs"
+  (cd "$WORK/bundle" && runc spec)
+  out=$("${RUN[@]}" --rm --bundle "$WORK/bundle" -- sh -c 'echo from-bundle; exit 2' 2>&1)
+  rc=$?
+  if [ "$rc" = 2 ] && [ "$out" = from-bundle ]; then ok "run --bundle"
+  else not_ok "run --bundle" "exit $rc: $out"; fi
+fi
+
 # ---------------------------------------------------------------- run -d, stats, ps, exec, rm -f
 busy_id=$("${RUN[@]}" -d --id busy --cpus 1 --memory 64m --rootfs "$ROOTFS" -- sh -c 'while :; do :; done' 2>"$WORK/err")
 rc=$?
@@ -226,6 +252,26 @@ if ! grep -q "$WORK" /proc/self/mountinfo; then ok "rm -f: no mount"
 else not_ok "rm -f: no mount" "$(grep "$WORK" /proc/self/mountinfo)"; fi
 if ! ls -d /sys/fs/cgroup/*/"$NS"/busy >/dev/null 2>&1; then ok "rm -f: no cgroup"
 else not_ok "rm -f: no cgroup" "$(ls -d /sys/fs/cgroup/*/"$NS"/busy)"; fi
+
+# A shim that died: rm cleans up through `<shim> delete` (the container's process goes too).
+"${RUN[@]}" -d --id dead --rootfs "$ROOTFS" -- sleep 600 >/dev/null 2>"$WORK/err" || not_ok "run -d dead" "$(cat "$WORK/err")"
+remember_socket dead
+dead_shim=$("${CTL[@]}" ps | awk '$1 == "dead" {print $4}')
+dead_task=$("${CTL[@]}" ps | awk '$1 == "dead" {print $2}')
+if [ -n "$dead_shim" ] && [ -n "$dead_task" ]; then
+  kill -9 "$dead_shim"
+  wait_for 10 pid_gone "$dead_shim"
+  if "${CTL[@]}" ps | awk '$1 == "dead" && $3 == "SHIM-GONE" {f=1} END {exit !f}'; then ok "ps shows a dead shim"
+  else not_ok "ps shows a dead shim" "$("${CTL[@]}" ps 2>&1)"; fi
+  out=$("${CTL[@]}" rm dead 2>&1)
+  rc=$?
+  if [ "$rc" = 0 ] && [ ! -e "$STATE/dead" ] && [ ! -e "$(socket_of dead)" ] && wait_for 10 pid_gone "$dead_task"; then
+    ok "rm after the shim died: bundle, socket and container process gone"
+  else not_ok "rm after the shim died: bundle, socket and container process gone" "exit $rc: $out" \
+    "$(ls -la "$STATE/dead" 2>&1)" "$(ps -o pid,stat,args -p "$dead_task" 2>&1)"; fi
+else
+  not_ok "run -d dead: ps shows pids" "$("${CTL[@]}" ps 2>&1)"
+fi
 
 # ---------------------------------------------------------------- run -t in tmux
 tmux -L "$TMUX_SOCK" new-session -d -s t -x 100 -y 30 \
