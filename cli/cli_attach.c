@@ -8,6 +8,23 @@
 /* What ctr forwards minus the job-control and fatal ones: the process decides what they mean. */
 static const int forwarded[CLI_FORWARD_SIGNALS] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
+static void forwarded_set(sigset_t *set) {
+  sigemptyset(set);
+  for (int i = 0; i < CLI_FORWARD_SIGNALS; i++) sigaddset(set, forwarded[i]);
+}
+
+void cli_signals_hold(void) {
+  sigset_t set;
+  forwarded_set(&set);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+void cli_signals_release(void) {
+  sigset_t set;
+  forwarded_set(&set);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 static void ignore_reply(void *data, int code, const char *msg, const uint8_t *payload, size_t len) {
   (void)data, (void)code, (void)msg, (void)payload, (void)len;
 }
@@ -127,6 +144,8 @@ int cli_attach_wait(cli_attach *a, uint32_t *status, cs_err *err) {
   req.id = (char *)a->id;
   req.exec_id = (char *)(a->exec_id ? a->exec_id : "");
   if (cli_task_call_async(a->conn, "Wait", &req.base, 0, on_wait, a, err) < 0) return -1;
+  /* Handlers are in place: what was held back during setup is forwarded now. */
+  cli_signals_release();
   while (!a->finished) uv_run(a->loop, UV_RUN_ONCE);
   cli_term_restore(&a->term);
   if (a->wait_failed) {

@@ -9,6 +9,7 @@
 #ifndef CLI_ATTACH_H
 #define CLI_ATTACH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -37,6 +38,12 @@ typedef struct cli_attach {
   uint32_t status;
   cs_err wait_err;
 } cli_attach;
+
+/* Hold back the forwarded signals (^C, kill) while a container is being set up, so that one arriving
+ * half-way neither kills us with a half-made container behind nor is lost: it stays pending and is
+ * delivered once cli_attach_wait forwards signals, or by cli_signals_release when we do not attach. */
+void cli_signals_hold(void);
+void cli_signals_release(void);
 
 int cli_attach_open(cli_attach *a, uv_loop_t *loop, cli_conn *conn, const char *id, const char *exec_id,
                     const cli_fifos *fifos, bool terminal, cs_err *err);

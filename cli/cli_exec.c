@@ -145,6 +145,7 @@ static int exec_cmd(cli_env *e, int argc, char **argv) {
   cs_err err;
   cs_err_clear(&err);
   uint32_t exit_status = 0;
+  cli_signals_hold();
   bool failed = exec_setup(&x, &p, &err) < 0 || cli_attach_wait(&x.att, &exit_status, &err) < 0;
   if (failed) {
     if (x.attached) cli_attach_close(&x.att);
@@ -156,6 +157,7 @@ static int exec_cmd(cli_env *e, int argc, char **argv) {
   }
   exec_cleanup(&x, failed);
   cli_args_free(&exec_spec, &o, &p);
+  cli_signals_release();
   return status;
 }
 

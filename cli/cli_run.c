@@ -329,10 +329,12 @@ static int run_cmd(cli_env *e, int argc, char **argv) {
   r.o = &o;
   cs_err err;
   cs_err_clear(&err);
+  cli_signals_hold();
   if (run_container(&r, &p, &err) < 0) {
     cli_report("run", &err);
     run_undo(&r);
     cli_args_free(&run_spec, &o, &p);
+    cli_signals_release();
     return CLI_EXIT_RUN_FAIL;
   }
   if (o.detach) {
@@ -340,6 +342,7 @@ static int run_cmd(cli_env *e, int argc, char **argv) {
     fflush(stdout);
     cli_conn_close(&r.conn);
     cli_args_free(&run_spec, &o, &p);
+    cli_signals_release();
     return 0;
   }
   uint32_t exit_status = 0;
@@ -352,6 +355,8 @@ static int run_cmd(cli_env *e, int argc, char **argv) {
   }
   cli_attach_close(&r.att);
   r.attached = false;
+  /* No signal may cut the removal short either. */
+  cli_signals_hold();
   if (o.rm) {
     cli_teardown td = {.force = true, .publish = e->self_exe, .debug = e->g.debug};
     if (cli_container_remove(e->loop, &r.meta, &r.conn, &td, &err) < 0) {
@@ -361,6 +366,7 @@ static int run_cmd(cli_env *e, int argc, char **argv) {
   }
   cli_conn_close(&r.conn);
   cli_args_free(&run_spec, &o, &p);
+  cli_signals_release();
   return status;
 }
 

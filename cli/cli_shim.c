@@ -160,7 +160,11 @@ static int run_shim(char *const argv[], const char *cwd, const uint8_t *data, si
     setenv("TTRPC_ADDRESS", "", 1);
     setenv("GRPC_ADDRESS", address, 1);
     setenv("NAMESPACE", ns, 1);
+    /* The shim gets a clean slate: no signal we hold back during setup stays blocked in it. */
     signal(SIGPIPE, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     execv(argv[0], argv);
     dprintf(2, "exec %s: %s", argv[0], strerror(errno));
     _exit(127);
