@@ -122,7 +122,8 @@ static int classify(const uint8_t *p, size_t n, const wire_field *schema, int de
     case 2: {
       const uint8_t *len_at = p;
       if (!read_varint(&p, end, &v, &overlong)) return flags;
-      if (overlong || p - len_at > 5) return flags | W_LAX;
+      if (overlong) return flags | W_LAX;
+      if (p - len_at > 5) flags |= W_LAX; /* padded, still a valid length: keep scanning */
       if (v > (uint64_t)(end - p)) return flags;
       if (f && f->kind == 'M' && msg_seen++) flags |= W_LAX;
       if (f && (f->kind == 'C' || f->kind == 'M')) flags |= classify(p, (size_t)v, f->sub, depth + 1);

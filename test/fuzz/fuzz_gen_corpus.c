@@ -468,7 +468,7 @@ static void gen_task(void) {
     Containerd__Types__Mount m3 = CONTAINERD__TYPES__MOUNT__INIT;
     char *o3[] = {"lowerdir=" SB "/src", "upperdir=" SB "/b/u", "workdir=" SB "/b/w"};
     m3.type = "overlay";
-    m3.source = "overlay";
+    m3.source = SB "/src"; /* a sandbox path, so the seed goes out unrewritten */
     m3.options = o3;
     m3.n_options = 3;
     Containerd__Types__Mount *ms3[] = {&m3};
