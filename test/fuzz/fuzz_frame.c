@@ -8,8 +8,8 @@
  *
  * Server end: a real ttrpc_server adopts one end of a socketpair; the target writes the stream from the
  * other end in chunks of fuzzed sizes, turning the loop in between, and reads back what the server sends.
- * A small service (below) offers every reply shape: immediate, error, held and answered later or cancelled,
- * server streams, a reply at the size limit. Checked: the server only ever sends well-formed frames
+ * A small service (below) offers every reply shape: immediate, error, held and answered later (from a
+ * handler or a timer) or cancelled, server streams, a reply at the size limit. Checked: the server only ever sends well-formed frames
  * (RESPONSE frames decode); when the input ended on a frame boundary the connection still works (an Echo on
  * a fresh stream id is answered, unless its peer stopped reading); closing frees every call, handle and fd.
  *
@@ -40,11 +40,18 @@ typedef struct held {
   struct srv_env *env;
   ttrpc_call *call;
   bool stream;
+  bool answering; /* release_all is finishing it: a cancel arriving meanwhile must leave it alone */
 } held;
 
 typedef struct srv_env {
   held head; /* circular list of calls held for later */
   int nbig;
+  uv_timer_t later;   /* ReleaseLater: answers from a timer, outside any read batch */
+  int peer_fd;        /* the target's end of the socketpair */
+  bool peer_shut;     /* ReleaseLater made the target stop reading */
+  bool later_keep_cancel;
+  uint8_t later_payload[64];
+  size_t later_len;
 } srv_env;
 
 /* Zero pages (bss): a reply at the 4 MiB limit costs no memory until the transport copies it. */
@@ -60,6 +67,7 @@ static void held_unlink(held *h) {
 static void held_cancel(ttrpc_call *c, void *data) {
   held *h = data;
   FUZZ_CHECK(ttrpc_call_cancelled(c));
+  if (h->answering) return; /* the write of our own reply failed: the reply in progress finishes the call */
   held_unlink(h);
   ttrpc_call_reply_error(c, CS_CANCELLED, "held call cancelled");
   free(h);
@@ -115,13 +123,15 @@ static void m_hold_stream(ttrpc_call *c, const uint8_t *p, size_t n, void *data)
   hold(c, data, true);
 }
 
-/* Answer every held call, newest first: replies out of request order. */
-static void m_release(ttrpc_call *c, const uint8_t *p, size_t n, void *data) {
-  srv_env *e = data;
+/* Answer every held call, newest first: replies out of request order. keep_cancel leaves the cancel
+ * callbacks set while replying (allowed by ttrpc.h): if a write fails, the transport cancels calls from
+ * inside the reply. */
+static void release_all(srv_env *e, const uint8_t *p, size_t n, bool keep_cancel) {
   while (e->head.prev != &e->head) {
     held *h = e->head.prev;
     held_unlink(h);
-    ttrpc_call_set_cancel(h->call, NULL, NULL);
+    h->answering = true;
+    if (!keep_cancel) ttrpc_call_set_cancel(h->call, NULL, NULL);
     if (h->stream) {
       int rc = ttrpc_stream_send(h->call, p, n);
       FUZZ_CHECK(rc >= -1 && rc <= 1);
@@ -131,7 +141,36 @@ static void m_release(ttrpc_call *c, const uint8_t *p, size_t n, void *data) {
     }
     free(h);
   }
+}
+
+/* Release: from the handler, i.e. inside the read batch, where replies are coalesced and written after
+ * it. An odd first payload byte keeps the cancel callbacks set. */
+static void m_release(ttrpc_call *c, const uint8_t *p, size_t n, void *data) {
+  release_all(data, p, n, n && (p[0] & 1));
   ttrpc_call_reply(c, NULL, 0);
+}
+
+static void on_later(uv_timer_t *t) {
+  srv_env *e = t->data;
+  release_all(e, e->later_payload, e->later_len, e->later_keep_cancel);
+}
+
+/* ReleaseLater: the same from a timer on the next loop turn, as a stream tick or a backend completion
+ * would: each reply is written at once, not coalesced. The call itself is held and answered by the timer
+ * too, so the read batch writes nothing; with payload bit 1 the target stops reading right now, and every
+ * write the timer makes fails inside ttrpc_call_reply / ttrpc_stream_send while other calls of the
+ * connection are still open (bit 0: with their cancel callbacks set). */
+static void m_release_later(ttrpc_call *c, const uint8_t *p, size_t n, void *data) {
+  srv_env *e = data;
+  e->later_len = n < sizeof e->later_payload ? n : sizeof e->later_payload;
+  if (e->later_len) memcpy(e->later_payload, p, e->later_len);
+  e->later_keep_cancel = n && (p[0] & 1);
+  hold(c, e, false);
+  if (n && (p[0] & 2) && !e->peer_shut) {
+    shutdown(e->peer_fd, SHUT_RD);
+    e->peer_shut = true;
+  }
+  uv_timer_start(&e->later, on_later, 0, 0);
 }
 
 static void m_stream(ttrpc_call *c, const uint8_t *p, size_t n, void *data) {
@@ -161,7 +200,7 @@ static void m_big(ttrpc_call *c, const uint8_t *p, size_t n, void *data) {
 static const ttrpc_method srv_methods[] = {
   {"Echo", m_echo, false},     {"Empty", m_empty, false},   {"Fail", m_fail, false},
   {"Hold", m_hold, false},     {"Release", m_release, false}, {"Stream", m_stream, true},
-  {"HoldStream", m_hold_stream, true}, {"Big", m_big, false},
+  {"HoldStream", m_hold_stream, true}, {"Big", m_big, false}, {"ReleaseLater", m_release_later, false},
 };
 
 /* ================================================================== reading what the fuzzed end sends */
@@ -263,10 +302,11 @@ static void turn(uv_loop_t *loop, int n) {
  * must tear the connection down cleanly from inside whatever callback was writing. */
 #define OPT_PEER_SHUT 0x40
 
-/* Write the stream from `fd` in chunks, turning the loop so the fuzzed end reads as it arrives. With
- * shut_after >= 0 the target stops reading after that many chunks. */
+/* Write the stream from `fd` in chunks, turning the loop so the fuzzed end reads as it arrives, until done
+ * or *stop. With shut_after >= 0 the target stops reading after that many chunks; *no_read says it was
+ * made to stop reading elsewhere. */
 static void feed(uv_loop_t *loop, int fd, const uint8_t *p, size_t n, int mode, fuzz_rng *rng, rx *r,
-                 bool from_server, const bool *stop, int shut_after) {
+                 bool from_server, const bool *stop, const bool *no_read, int shut_after) {
   size_t pos = 0;
   int stalled = 0, chunks = 0;
   bool shut = false;
@@ -279,7 +319,7 @@ static void feed(uv_loop_t *loop, int fd, const uint8_t *p, size_t n, int mode, 
     if (w < 0) break; /* the fuzzed end closed the connection */
     pos += (size_t)w;
     turn(loop, 2);
-    if (!shut) rx_pump(r, fd, from_server);
+    if (!shut && !(no_read && *no_read)) rx_pump(r, fd, from_server);
     /* A full socket buffer drains as the loop reads; only a reader that stopped for good stalls. */
     stalled = w ? 0 : stalled + 1;
     FUZZ_CHECK(stalled < 100000);
@@ -294,6 +334,8 @@ static void fuzz_server(const uint8_t *p, size_t n, int mode, int opts, fuzz_rng
   FUZZ_CHECK(uv_loop_init(&loop) == 0);
   srv_env env = {0};
   env.head.next = env.head.prev = &env.head;
+  uv_timer_init(&loop, &env.later);
+  env.later.data = &env;
   ttrpc_server *s = ttrpc_server_new(&loop);
   cs_err err;
   FUZZ_CHECK(s && ttrpc_server_register(s, SVC, srv_methods, sizeof srv_methods / sizeof *srv_methods, &env,
@@ -302,17 +344,19 @@ static void fuzz_server(const uint8_t *p, size_t n, int mode, int opts, fuzz_rng
   FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
   FUZZ_CHECK(fcntl(sv[1], F_SETFL, O_NONBLOCK) == 0);
   FUZZ_CHECK(ttrpc_server_adopt_fd(s, sv[0], &err) == 0);
+  env.peer_fd = sv[1];
 
   rx r = {0};
   int shut_after = (opts & OPT_PEER_SHUT) ? (int)(fuzz_rng_next(rng) % 8) : -1;
-  feed(&loop, sv[1], p, n, mode, rng, &r, true, NULL, shut_after);
+  feed(&loop, sv[1], p, n, mode, rng, &r, true, NULL, &env.peer_shut, shut_after);
   turn(&loop, 4);
-  if (!r.eof) rx_pump(&r, sv[1], true);
+  if (!r.eof && !env.peer_shut) rx_pump(&r, sv[1], true);
 
   /* Still sane: after whole frames, a new request on a fresh id is answered. (After a partial frame the
    * ping would be read as the rest of it, so there is nothing to expect.) */
   uint32_t last_id;
-  if (!(opts & OPT_PEER_SHUT) && stream_ends_on_boundary(p, n, &last_id) && last_id < PING_ID) {
+  if (!(opts & OPT_PEER_SHUT) && !env.peer_shut && stream_ends_on_boundary(p, n, &last_id) &&
+      last_id < PING_ID) {
     FUZZ_CHECK(!r.eof && ttrpc_server_connections(s) == 1);
     size_t max = ttrpc_request_max_size(SVC, "Echo", 4, NULL, 0), len = 0;
     uint8_t frame[TTRPC_HEADER_SIZE + 64];
@@ -322,7 +366,7 @@ static void fuzz_server(const uint8_t *p, size_t n, int mode, int opts, fuzz_rng
     ttrpc_frame_header h = {(uint32_t)len, PING_ID, TTRPC_REQUEST, 0};
     ttrpc_header_encode(&h, frame);
     r.ping_sent = true;
-    feed(&loop, sv[1], frame, TTRPC_HEADER_SIZE + len, 3, rng, &r, true, NULL, -1);
+    feed(&loop, sv[1], frame, TTRPC_HEADER_SIZE + len, 3, rng, &r, true, NULL, NULL, -1);
     for (int i = 0; i < 1000 && !r.got_ping && !r.eof; i++) {
       turn(&loop, 1);
       rx_pump(&r, sv[1], true);
@@ -332,6 +376,7 @@ static void fuzz_server(const uint8_t *p, size_t n, int mode, int opts, fuzz_rng
 
   /* Shutdown: every held call is cancelled (and finished by held_cancel), then the server frees itself. */
   bool closed = false;
+  uv_close((uv_handle_t *)&env.later, NULL);
   ttrpc_server_close(s, on_server_closed, &closed);
   close(sv[1]);
   while (!closed) uv_run(&loop, UV_RUN_ONCE);
@@ -490,7 +535,7 @@ static void fuzz_client(const uint8_t *p, size_t n, int mode, int opts, fuzz_rng
 
   rx r = {0};
   int shut_after = (opts & OPT_PEER_SHUT) ? (int)(fuzz_rng_next(rng) % 8) : -1;
-  feed(&loop, fd, p, n, mode, rng, &r, false, &e->closed, shut_after);
+  feed(&loop, fd, p, n, mode, rng, &r, false, &e->closed, NULL, shut_after);
   turn(&loop, 4);
   if (!r.eof) rx_pump(&r, fd, false);
 

@@ -162,6 +162,27 @@ static void gen_frame(void) {
   frame_seed("server-hold-release", 2, 0x33, &s);
   frame_seed("server-peer-stops-reading", 2, 0x40, &s); /* 0x40: the target stops reading mid-stream */
 
+  /* The target stops reading before the first write (options 0x44 draw shut_after = 0 from the PRNG), so
+   * the replies Release sends fail inside ttrpc_call_reply / ttrpc_stream_send, cancel callbacks set. */
+  s.n = 0;
+  req_frame(&s, 1, 0, "Hold", NULL, 0, 0, NULL, 0);
+  req_frame(&s, 3, 0, "HoldStream", NULL, 0, 0, NULL, 0);
+  req_frame(&s, 5, 0, "Release", "\x01keep-cancel", 12, 0, NULL, 0);
+  frame_seed("server-release-with-cancel-set", 6, 0x44, &s);
+
+  /* ReleaseLater with payload bit 1: the target stops reading, then a timer answers the held calls. */
+  s.n = 0;
+  req_frame(&s, 1, 0, "Hold", NULL, 0, 0, NULL, 0);
+  req_frame(&s, 3, 0, "HoldStream", NULL, 0, 0, NULL, 0);
+  req_frame(&s, 5, 0, "Hold", NULL, 0, 0, NULL, 0);
+  req_frame(&s, 7, 0, "ReleaseLater", "\x03from a timer", 13, 0, NULL, 0);
+  frame_seed("server-release-later-peer-gone", 6, 0x11, &s);
+  s.n = 0;
+  req_frame(&s, 1, 0, "HoldStream", NULL, 0, 0, NULL, 0);
+  req_frame(&s, 3, 0, "HoldStream", NULL, 0, 0, NULL, 0);
+  req_frame(&s, 5, 0, "ReleaseLater", "\x00", 1, 0, NULL, 0);
+  frame_seed("server-release-later", 6, 0x11, &s);
+
   s.n = 0;
   req_frame(&s, 1, TTRPC_FLAG_REMOTE_CLOSED, "Stream", "\x03\x00", 2, 0, NULL, 0);
   req_frame(&s, 3, TTRPC_FLAG_REMOTE_CLOSED, "Stream", "\x02\x01", 2, 0, NULL, 0);
