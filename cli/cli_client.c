@@ -114,34 +114,18 @@ int cli_task_delete(cli_conn *c, const char *id, const char *exec_id, uint32_t *
   return 0;
 }
 
-int cli_task_wait(cli_conn *c, const char *id, const char *exec_id, uint32_t *exit_status, cs_err *err) {
+int cli_task_wait(cli_conn *c, const char *id, const char *exec_id, int64_t timeout_ns, uint32_t *exit_status,
+                  cs_err *err) {
   Containerd__Task__V2__WaitRequest req = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
   req.id = (char *)id;
   req.exec_id = (char *)nz(exec_id);
   Containerd__Task__V2__WaitResponse *r = NULL;
   if (cli_task_call(c, "Wait", &req.base, &containerd__task__v2__wait_response__descriptor,
-                    (ProtobufCMessage **)&r, 0, err) < 0)
+                    (ProtobufCMessage **)&r, timeout_ns, err) < 0)
     return -1;
   if (exit_status) *exit_status = r->exit_status;
   containerd__task__v2__wait_response__free_unpacked(r, NULL);
   return 0;
-}
-
-int cli_task_resize(cli_conn *c, const char *id, const char *exec_id, unsigned width, unsigned height, cs_err *err) {
-  Containerd__Task__V2__ResizePtyRequest req = CONTAINERD__TASK__V2__RESIZE_PTY_REQUEST__INIT;
-  req.id = (char *)id;
-  req.exec_id = (char *)nz(exec_id);
-  req.width = width;
-  req.height = height;
-  return cli_task_call(c, "ResizePty", &req.base, NULL, NULL, CLI_RPC_TIMEOUT_NS, err);
-}
-
-int cli_task_close_stdin(cli_conn *c, const char *id, const char *exec_id, cs_err *err) {
-  Containerd__Task__V2__CloseIORequest req = CONTAINERD__TASK__V2__CLOSE_IOREQUEST__INIT;
-  req.id = (char *)id;
-  req.exec_id = (char *)nz(exec_id);
-  req.stdin = true;
-  return cli_task_call(c, "CloseIO", &req.base, NULL, NULL, CLI_RPC_TIMEOUT_NS, err);
 }
 
 int cli_task_connect(cli_conn *c, const char *id, uint32_t *shim_pid, uint32_t *task_pid, cs_err *err) {

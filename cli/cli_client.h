@@ -45,9 +45,9 @@ int cli_task_state(cli_conn *c, const char *id, const char *exec_id, Containerd_
 int cli_task_kill(cli_conn *c, const char *id, const char *exec_id, int sig, bool all, cs_err *err);
 int cli_task_start(cli_conn *c, const char *id, const char *exec_id, uint32_t *pid, cs_err *err);
 int cli_task_delete(cli_conn *c, const char *id, const char *exec_id, uint32_t *exit_status, cs_err *err);
-int cli_task_wait(cli_conn *c, const char *id, const char *exec_id, uint32_t *exit_status, cs_err *err);
-int cli_task_resize(cli_conn *c, const char *id, const char *exec_id, unsigned width, unsigned height, cs_err *err);
-int cli_task_close_stdin(cli_conn *c, const char *id, const char *exec_id, cs_err *err);
+/* timeout_ns 0: as long as the process runs. */
+int cli_task_wait(cli_conn *c, const char *id, const char *exec_id, int64_t timeout_ns, uint32_t *exit_status,
+                  cs_err *err);
 int cli_task_connect(cli_conn *c, const char *id, uint32_t *shim_pid, uint32_t *task_pid, cs_err *err);
 int cli_task_shutdown(cli_conn *c, const char *id, cs_err *err);
 

@@ -84,10 +84,7 @@ static int remove_task(cli_conn *c, const cli_meta *m, const cli_teardown *o, in
       }
       if (cli_task_kill(c, m->id, NULL, SIGKILL, true, &e) < 0 && e.code != CS_NOT_FOUND)
         return wrapped(err, &e, "kill", m->id);
-      Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
-      wr.id = (char *)m->id;
-      wr.exec_id = "";
-      if (cli_task_call(c, "Wait", &wr.base, NULL, NULL, CLI_RPC_TIMEOUT_NS, &e) < 0 && e.code != CS_NOT_FOUND)
+      if (cli_task_wait(c, m->id, NULL, CLI_RPC_TIMEOUT_NS, NULL, &e) < 0 && e.code != CS_NOT_FOUND)
         return wrapped(err, &e, "wait for the exit of", m->id);
     }
     if (cli_task_delete(c, m->id, NULL, NULL, &e) < 0 && e.code != CS_NOT_FOUND)

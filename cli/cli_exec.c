@@ -104,8 +104,8 @@ static int exec_setup(exec_state *x, cli_parsed *p, cs_err *err) {
   snprintf(prefix, sizeof prefix, "%s-", x->exec_id);
   int rc = cli_fifos_create(&x->fifos, io, prefix, o->interactive, o->tty, err);
   if (rc == 0) x->fifos_made = true;
-  if (rc == 0) rc = cli_conn_open(&x->conn, x->e->loop, x->m.address, x->m.ns, err);
-  if (rc < 0 && err->code == CS_NOT_FOUND) cs_err_wrap(err, "container %s: its shim is not running", id);
+  if (rc == 0 && cli_conn_open(&x->conn, x->e->loop, x->m.address, x->m.ns, err) < 0)
+    rc = cs_err_wrap(err, "container %s: its shim is not running", id);
   if (rc == 0) rc = cli_attach_open(&x->att, x->e->loop, &x->conn, x->m.id, x->exec_id, &x->fifos, o->tty, err);
   if (rc == 0) x->attached = true;
   if (rc == 0) rc = exec_create(x, process, err);
@@ -121,11 +121,8 @@ static void exec_cleanup(exec_state *x, bool failed) {
   if (x->attached) cli_attach_close(&x->att);
   cs_err err;
   if (x->exec_made && failed && x->started) {
-    Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
-    wr.id = x->m.id;
-    wr.exec_id = x->exec_id;
     if (cli_task_kill(&x->conn, x->m.id, x->exec_id, SIGKILL, false, &err) == 0)
-      cli_task_call(&x->conn, "Wait", &wr.base, NULL, NULL, CLI_RPC_TIMEOUT_NS, &err);
+      cli_task_wait(&x->conn, x->m.id, x->exec_id, CLI_RPC_TIMEOUT_NS, NULL, &err);
   }
   if (x->exec_made && cli_task_delete(&x->conn, x->m.id, x->exec_id, NULL, &err) < 0 && err.code != CS_NOT_FOUND)
     cli_report("exec: delete", &err);
