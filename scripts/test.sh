@@ -6,6 +6,7 @@
 # Ends with one line "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/reroot.sh
 [ "$(id -u)" = 0 ] || { echo "test.sh: run as root (containers, cgroups, mounts)" >&2; exit 2; }
 scripts/deps.sh
 jobs=$(nproc)
