@@ -73,16 +73,22 @@ static bool allowed_type(const char *type) {
 }
 
 int task_mount_all(const task_mount *mounts, size_t n, const char *target, cs_err *err) {
+  /* Every type is checked before anything is mounted: a rejected request must leave nothing behind. */
+  for (size_t i = 0; i < n; i++) {
+    const char *type = mounts[i].type && *mounts[i].type ? mounts[i].type : "none";
+    if (!allowed_type(type))
+      return cs_err_set(err, CS_INVALID_ARGUMENT, "rootfs mount %zu: type %s is not supported", i, type);
+  }
   for (size_t i = 0; i < n; i++) {
     const task_mount *m = &mounts[i];
     const char *type = m->type && *m->type ? m->type : "none";
-    if (!allowed_type(type))
-      return cs_err_set(err, CS_INVALID_ARGUMENT, "rootfs mount %zu: type %s is not supported", i, type);
     unsigned long flags;
     int prop;
     char data[4096];
-    if (task_mount_parse_options(m->options, m->n_options, &flags, data, sizeof data, &prop, err) < 0)
+    if (task_mount_parse_options(m->options, m->n_options, &flags, data, sizeof data, &prop, err) < 0) {
+      if (i > 0) task_unmount_all(target, NULL); /* undo the mounts made for this request */
       return cs_err_wrap(err, "rootfs mount %zu", i);
+    }
     if (strcmp(type, "bind") == 0 || strcmp(type, "rbind") == 0) {
       flags |= MS_BIND;
       if (strcmp(type, "rbind") == 0) flags |= MS_REC;
