@@ -58,7 +58,7 @@ st_cleanup() {
 # st_setup NAME SHIM
 st_setup() {
   local name=$1
-  ST_SHIM=$2
+  ST_SHIM=$(realpath -m "$2")
   [ "$(id -u)" = 0 ] || st_fail_early "running as root (containers, mounts and uid switches need it)"
   [ -x "$ST_SHIM" ] || st_fail_early "shim binary $ST_SHIM exists (build target containerd-shim-cshim-v2)"
   command -v runc >/dev/null || st_fail_early "runc installed"
