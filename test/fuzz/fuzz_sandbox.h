@@ -10,9 +10,11 @@
 #define FUZZ_SANDBOX_DIR "/tmp/cshim-fuzz-sandbox"
 
 /* Once, while the process is still single-threaded (LLVMFuzzerInitialize): enter a private user + mount
- * namespace and mount a private tmpfs on the sandbox directory. Returns the sandbox path. Aborts with an
- * explanation if mounts could not be contained (real root without namespaces). */
+ * namespace and mount a private tmpfs on the sandbox directory. Returns the sandbox path (FUZZ_SANDBOX_DIR,
+ * or a temporary directory when no namespace could be had). */
 const char *fuzz_sandbox_init(void);
+/* False when the fuzzer has no mount namespace of its own: requests must then carry no rootfs mounts. */
+bool fuzz_sandbox_mounts_contained(void);
 /* Before each input: a fresh, empty tmpfs (dropping whatever the previous input mounted or created), with
  * FIFOs in, out, err, directories b (a bundle) and src (a harmless mount source). */
 void fuzz_sandbox_reset(void);

@@ -84,6 +84,8 @@ typedef struct fixups {
   char *owned[64]; /* replacement strings we allocated */
   int n;
   bool full;       /* ran out of slots: the request is not sent */
+  size_t *rootfs_slot; /* rootfs mounts dropped: the count to restore */
+  size_t rootfs_orig;
 } fixups;
 
 static void fix(fixups *f, char **slot, const char *replacement, bool owned) {
@@ -103,6 +105,7 @@ static void unfix(fixups *f) {
     *f->slot[i] = f->orig[i];
     free(f->owned[i]);
   }
+  if (f->rootfs_slot) *f->rootfs_slot = f->rootfs_orig;
 }
 
 /* A stdio path: "", a sandbox path, or fifo:// file:// binary:// + one. binary:// is refused without
@@ -158,6 +161,12 @@ static const uint8_t *contain(int m, const uint8_t *p, size_t n, size_t *out_n, 
     fix_stdio(&f, &r->stdin, sb_in);
     fix_stdio(&f, &r->stdout, sb_out);
     fix_stdio(&f, &r->stderr, sb_err);
+    if (r->n_rootfs && !fuzz_sandbox_mounts_contained()) {
+      /* No private mount namespace: the shim must not mount(2) anything. */
+      f.rootfs_slot = &r->n_rootfs;
+      f.rootfs_orig = r->n_rootfs;
+      r->n_rootfs = 0;
+    }
     for (size_t i = 0; i < r->n_rootfs; i++) {
       Containerd__Types__Mount *mt = r->rootfs[i];
       /* Sources are rewritten whatever the type: with a "bind" option any type binds its source. */
@@ -175,7 +184,7 @@ static const uint8_t *contain(int m, const uint8_t *p, size_t n, size_t *out_n, 
   const uint8_t *ret = p;
   if (f.full) {
     ret = NULL;
-  } else if (f.n) {
+  } else if (f.n || f.rootfs_slot) {
     size_t len = protobuf_c_message_get_packed_size(msg);
     *owned = malloc(len ? len : 1);
     FUZZ_CHECK(*owned != NULL);
