@@ -122,7 +122,8 @@ for t in "${targets[@]}"; do
   done
   after=$(ls "$corpus" | wc -l)
   found=$(ls "$tdir" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' || true)
-  if [ "$status" != 0 ] || [ -n "$found" ] || grep -qE '^(==[0-9]+==ERROR|SUMMARY: (Address|Undefined|Leak)Sanitizer)' "${logs[@]}"; then
+  sanitizer_report='^(==[0-9]+==ERROR|SUMMARY: (Address|Undefined|Leak)Sanitizer)'
+  if [ "$status" != 0 ] || [ -n "$found" ] || grep -qE "$sanitizer_report" "${logs[@]}"; then
     rc=1
     verdict="FAIL"
     echo "   FAIL (exit $status). Reproducers:" $(for f in $found; do echo "$tdir/$f"; done)

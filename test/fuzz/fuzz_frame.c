@@ -9,9 +9,10 @@
  * Server end: a real ttrpc_server adopts one end of a socketpair; the target writes the stream from the
  * other end in chunks of fuzzed sizes, turning the loop in between, and reads back what the server sends.
  * A small service (below) offers every reply shape: immediate, error, held and answered later (from a
- * handler or a timer) or cancelled, server streams, a reply at the size limit. Checked: the server only ever sends well-formed frames
- * (RESPONSE frames decode); when the input ended on a frame boundary the connection still works (an Echo on
- * a fresh stream id is answered, unless its peer stopped reading); closing frees every call, handle and fd.
+ * handler or a timer) or cancelled, server streams, a reply at the size limit. Checked: the server only
+ * ever sends well-formed frames (RESPONSE frames decode); when the input ended on a frame boundary the
+ * connection still works (an Echo on a fresh stream id is answered, unless its peer stopped reading);
+ * closing frees every call, handle and fd.
  *
  * Client end: a real ttrpc_client connected over a unix socket with calls and streams in flight; the stream
  * is what "the server" sends it. Callbacks may start calls, cancel streams or close the client, as a real

@@ -278,7 +278,8 @@ static void on_reply(void *data, int code, const char *msg, const uint8_t *p, si
 
 static void on_sample(void *data, bool last, int code, const char *msg, const uint8_t *p, size_t n) {
   call_ctx *k = data;
-  if (g_trace) fprintf(stderr, "fuzz_task: Watch -> %s %s %s\n", last ? "end" : "sample", cs_code_name(code), msg ? msg : "");
+  if (g_trace)
+    fprintf(stderr, "fuzz_task: Watch -> %s %s %s\n", last ? "end" : "sample", cs_code_name(code), msg ? msg : "");
   FUZZ_CHECK(k->finals == 0);
   FUZZ_CHECK(msg != NULL);
   if (last) {
