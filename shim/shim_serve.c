@@ -106,7 +106,8 @@ int shim_serve(const shim_args *a, cs_err *err) {
   uv_unref((uv_handle_t *)&d.sigterm);
 
   char ttrpc_addr[4096];
-  if (a->ttrpc_address && *a->ttrpc_address) snprintf(ttrpc_addr, sizeof ttrpc_addr, "%s", a->ttrpc_address);
+  /* Set but empty (cshimctl, no containerd): events are only logged. Unset: containerd's convention. */
+  if (a->ttrpc_address) snprintf(ttrpc_addr, sizeof ttrpc_addr, "%s", a->ttrpc_address);
   else if (a->address && *a->address) snprintf(ttrpc_addr, sizeof ttrpc_addr, "%s.ttrpc", a->address);
   else ttrpc_addr[0] = '\0';
   d.events = task_events_new(d.loop, ttrpc_addr, a->ns);

@@ -67,6 +67,7 @@ static void fill(cshim_stats_v1_Sample *m, const rt_sample *s) {
   m->memory.swap = s->memory.swap_usage;
   m->memory.failcnt = s->memory.failcnt;
   m->memory.oom_kill = s->memory.oom_kill ? s->memory.oom_kill : s->memory.ev_oom_kill;
+  m->memory.inactive_file = s->memory.total_inactive_file ? s->memory.total_inactive_file : s->memory.inactive_file;
   uint32_t nb = s->blkio.n < 32 ? s->blkio.n : 32;
   m->blkio_count = (pb_size_t)nb;
   for (uint32_t i = 0; i < nb; i++) {
