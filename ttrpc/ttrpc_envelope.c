@@ -16,18 +16,34 @@
 /* ---------------------------------------------------------------- decode */
 
 /* nanopb's buffer streams keep the current read position in `state`, so the field's bytes can be
- * referenced where they are instead of being copied out. Only valid for pb_istream_from_buffer(). */
+ * referenced where they are instead of being copied out. Only valid for pb_istream_from_buffer() — and
+ * only for the length-delimited wire type: a string field sent as a varint or fixed value reaches the
+ * callback through a stream over nanopb's own stack copy, which must never be referenced (fuzz_envelope
+ * found this). So every field records the input's bounds and refuses bytes that lie outside them. */
+typedef struct dec_field {
+  ttrpc_bytes *out;
+  const uint8_t *lo, *hi;
+} dec_field;
+
 static bool dec_bytes(pb_istream_t *s, const pb_field_t *f, void **arg) {
   (void)f;
-  ttrpc_bytes *b = *arg;
-  b->p = (const uint8_t *)s->state;
-  b->n = s->bytes_left;
+  dec_field *d = *arg;
+  const uint8_t *p = (const uint8_t *)s->state;
+  if (p < d->lo || s->bytes_left > (size_t)(d->hi - p)) PB_RETURN_ERROR(s, "wrong wire type for a string field");
+  d->out->p = p;
+  d->out->n = s->bytes_left;
   return pb_read(s, NULL, s->bytes_left);
 }
 
+typedef struct dec_request {
+  ttrpc_request_view *v;
+  const uint8_t *lo, *hi;
+} dec_request;
+
 static bool dec_metadata(pb_istream_t *s, const pb_field_t *f, void **arg) {
   (void)f;
-  ttrpc_request_view *v = *arg;
+  dec_request *r = *arg;
+  ttrpc_request_view *v = r->v;
   ttrpc_bytes scratch_k, scratch_v;
   ttrpc_bytes *k = &scratch_k, *val = &scratch_v;
   if (v->nmd < TTRPC_MAX_METADATA) {
@@ -36,11 +52,12 @@ static bool dec_metadata(pb_istream_t *s, const pb_field_t *f, void **arg) {
   }
   *k = (ttrpc_bytes){NULL, 0};
   *val = (ttrpc_bytes){NULL, 0};
+  dec_field dk = {k, r->lo, r->hi}, dv = {val, r->lo, r->hi};
   ttrpc_KeyValue kv = ttrpc_KeyValue_init_zero;
   kv.key.funcs.decode = dec_bytes;
-  kv.key.arg = k;
+  kv.key.arg = &dk;
   kv.value.funcs.decode = dec_bytes;
-  kv.value.arg = val;
+  kv.value.arg = &dv;
   if (!pb_decode(s, ttrpc_KeyValue_fields, &kv)) return false;
   if (v->nmd < TTRPC_MAX_METADATA) v->nmd++;
   v->md_total++;
@@ -49,15 +66,18 @@ static bool dec_metadata(pb_istream_t *s, const pb_field_t *f, void **arg) {
 
 int ttrpc_request_decode(const uint8_t *buf, size_t len, ttrpc_request_view *v, cs_err *err) {
   memset(v, 0, sizeof *v);
+  const uint8_t *hi = buf + len;
+  dec_field ds = {&v->service, buf, hi}, dm = {&v->method, buf, hi}, dp = {&v->payload, buf, hi};
+  dec_request dr = {v, buf, hi};
   ttrpc_Request r = ttrpc_Request_init_zero;
   r.service.funcs.decode = dec_bytes;
-  r.service.arg = &v->service;
+  r.service.arg = &ds;
   r.method.funcs.decode = dec_bytes;
-  r.method.arg = &v->method;
+  r.method.arg = &dm;
   r.payload.funcs.decode = dec_bytes;
-  r.payload.arg = &v->payload;
+  r.payload.arg = &dp;
   r.metadata.funcs.decode = dec_metadata;
-  r.metadata.arg = v;
+  r.metadata.arg = &dr;
   pb_istream_t s = pb_istream_from_buffer(buf, len);
   if (!pb_decode(&s, ttrpc_Request_fields, &r))
     return cs_err_set(err, CS_INVALID_ARGUMENT, "unmarshal request error: %s", PB_GET_ERROR(&s));
@@ -67,11 +87,12 @@ int ttrpc_request_decode(const uint8_t *buf, size_t len, ttrpc_request_view *v, 
 
 int ttrpc_response_decode(const uint8_t *buf, size_t len, ttrpc_response_view *v, cs_err *err) {
   memset(v, 0, sizeof *v);
+  dec_field dmsg = {&v->message, buf, buf + len}, dp = {&v->payload, buf, buf + len};
   ttrpc_Response r = ttrpc_Response_init_zero;
   r.status.message.funcs.decode = dec_bytes;
-  r.status.message.arg = &v->message;
+  r.status.message.arg = &dmsg;
   r.payload.funcs.decode = dec_bytes;
-  r.payload.arg = &v->payload;
+  r.payload.arg = &dp;
   pb_istream_t s = pb_istream_from_buffer(buf, len);
   if (!pb_decode(&s, ttrpc_Response_fields, &r))
     return cs_err_set(err, CS_INTERNAL, "unmarshal response error: %s", PB_GET_ERROR(&s));

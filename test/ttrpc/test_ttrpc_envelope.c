@@ -148,6 +148,24 @@ static void test_response_from_protobuf_c_negative_code(void **state) {
   assert_true(bytes_is(&v.message, "odd"));
 }
 
+/* A string field sent with a scalar wire type reaches nanopb's callback through nanopb's own stack copy:
+ * the decoder must refuse it rather than keep a pointer to that copy (found by fuzz_envelope). */
+static void test_string_field_with_scalar_wire_type(void **state) {
+  (void)state;
+  const uint8_t varint_service[] = {0x08, 0x96, 0x01};             /* field 1, varint 150 */
+  const uint8_t fixed_method[] = {0x15, 0x01, 0x02, 0x03, 0x04};   /* field 2, fixed32 */
+  const uint8_t md_key_varint[] = {0x2a, 0x02, 0x08, 0x01};        /* metadata{key: varint} */
+  ttrpc_request_view v;
+  cs_err err;
+  assert_int_equal(ttrpc_request_decode(varint_service, sizeof varint_service, &v, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  assert_int_equal(ttrpc_request_decode(fixed_method, sizeof fixed_method, &v, &err), -1);
+  assert_int_equal(ttrpc_request_decode(md_key_varint, sizeof md_key_varint, &v, &err), -1);
+  const uint8_t resp_payload_varint[] = {0x10, 0x05};               /* Response.payload as varint */
+  ttrpc_response_view rv;
+  assert_int_equal(ttrpc_response_decode(resp_payload_varint, sizeof resp_payload_varint, &rv, &err), -1);
+}
+
 static void test_encode_too_small(void **state) {
   uint8_t buf[8];
   size_t n;
@@ -164,6 +182,7 @@ int main(void) {
       cmocka_unit_test(test_response_roundtrip),
       cmocka_unit_test(test_response_from_protobuf_c_negative_code),
       cmocka_unit_test(test_encode_too_small),
+      cmocka_unit_test(test_string_field_with_scalar_wire_type),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
