@@ -95,7 +95,7 @@ static void check_full_create(st_env *e, ttrpc_client *cl, const char *id, const
 int main(int argc, char **argv) {
   st_env e;
   if (st_init(&e, argc, argv) < 0) return 2;
-  char sock[512], msg[CS_ERR_MSG_MAX], path[1024], buf[1024];
+  char sock[512], msg[CS_ERR_MSG_MAX], path[1024], buf[1024] = "";
   char ok_bundle[1024], ok2_bundle[1024], full[1024], f1[1024], f2[1024], f3[1024];
   st_path(ok_bundle, sizeof ok_bundle, "%s/b-ok", e.work);
   st_path(ok2_bundle, sizeof ok2_bundle, "%s/b-ok2", e.work);
@@ -107,6 +107,7 @@ int main(int argc, char **argv) {
   bool mounted = false;
   pid_t shim = 0;
 
+  st_events_listen(&e, NULL);
   const char *sleeper[] = {"sleep", "600", NULL};
   const char *exit4[] = {"sh", "-c", "exit 4", NULL};
   const char *exit0[] = {"true", NULL};
@@ -118,7 +119,7 @@ int main(int argc, char **argv) {
   cl = st_connect(&e, sock, &err);
   if (!st_check(&e, cl != NULL, "connect to the shim %s", cl ? "" : err.msg)) goto out;
   pid_t pids[4];
-  if (st_shim_pids(&e, pids, 4) == 1) shim = pids[0];
+  shim = st_shim_pid(&e, "disk-ok", 5000);
   st_check(&e, shim > 0, "shim process found (%d)", (int)shim);
   char address[1024];
   st_path(path, sizeof path, "%s/address", ok_bundle);
@@ -134,9 +135,9 @@ int main(int argc, char **argv) {
   st_bundle(&e, f1, "disk-full-1", exit0, NULL);
   st_bundle(&e, f2, "disk-full-2", exit0, NULL);
   st_bundle(&e, f3, "disk-full-start", exit0, NULL);
-  struct statvfs vfs;
-  st_check(&e, fill(full) == 0 && statvfs(full, &vfs) == 0 && vfs.f_bavail == 0, "the tmpfs is full (%lu blocks free)",
-           (unsigned long)vfs.f_bavail);
+  struct statvfs vfs = {0};
+  bool filled = fill(full) == 0 && statvfs(full, &vfs) == 0 && vfs.f_bavail == 0;
+  st_check(&e, filled, "the tmpfs is full (%lu blocks free)", (unsigned long)vfs.f_bavail);
 
   /* ---- the shim's first Create: the runtime options are saved in the full bundle */
   check_full_create(&e, cl, "disk-full-1", f1, "first Create");
@@ -165,7 +166,8 @@ int main(int argc, char **argv) {
   if (rc == CS_OK) rc = st_delete(&e, cl, "disk-ok2", NULL, msg);
   st_check(&e, rc == CS_OK && code == 4, "a second task on a healthy bundle runs to exit 4 and is deleted (%d %s, %u)", rc,
            msg, code);
-  st_check(&e, read_file(path, buf, sizeof buf) && !strcmp(buf, address), "address file intact (\"%s\")", buf);
+  bool intact = read_file(path, buf, sizeof buf) && !strcmp(buf, address);
+  st_check(&e, intact, "address file intact (\"%s\")", buf);
 
   /* ---- `start` in a full bundle fails cleanly */
   char out[1024];
@@ -196,16 +198,24 @@ int main(int argc, char **argv) {
   st_path(path, sizeof path, "%s/address", ok_bundle);
   st_check(&e, read_file(path, buf, sizeof buf) && !strcmp(buf, address), "address file still intact");
   st_check(&e, shim > 0 && st_pid_alive(shim), "shim %d alive throughout", (int)shim);
+  const st_event *ev[8];
+  size_t n2 = st_events_for(&e, "disk-full-2", ev, 8), n1 = st_events_for(&e, "disk-full-1", ev, 8);
+  st_check(&e, n2 == 0 && n1 == 4, "no event for the failed Creates (disk-full-2: %zu; disk-full-1 only its later run: %zu)",
+           n2, n1);
 
 out:
   if (cl) {
     st_remove_task(&e, cl, "disk-ok");
     st_remove_task(&e, cl, "disk-ok2");
     st_remove_task(&e, cl, "disk-full-1");
-    st_shutdown(&e, cl, msg);
-    st_close(&e, cl);
+    int sd = 0;
+    {
+      bool gone_sd = st_shutdown_exit(&e, cl, shim, &sd);
+      st_check(&e, gone_sd, "shim %d exits after Shutdown (%d)", (int)shim, sd);
+    }
   }
   if (mounted && umount2(full, MNT_DETACH) < 0) st_diag("umount %s: %s", full, strerror(errno));
+  st_events_close(&e);
   printf("# fault_disk: %.1f s\n", st_elapsed(&e));
   return st_finish(&e);
 }

@@ -136,10 +136,10 @@ int main(int argc, char **argv) {
     run_task(&e, &w[i], cmd, exit_codes[i]);
     if (i == 0) {
       /* the task is deleted by now: find the shim by its command line */
+      shim_pid = st_shim_pid(&e, "ev-0", 5000);
       pid_t pids[4];
       size_t n = st_shim_pids(&e, pids, 4);
-      st_check(&e, n == 1, "exactly one shim process serves the pod (found %zu)", n);
-      if (n >= 1) shim_pid = pids[0];
+      st_check(&e, shim_pid > 0 && n == 1, "exactly one shim process serves the pod (found %zu)", n);
     }
   }
   st_check(&e, e.n_events == 0, "no events delivered while the endpoint is down (%zu)", e.n_events);

@@ -77,8 +77,7 @@ static void test_fail(st_env *e) {
   cs_err err;
   ttrpc_client *cl = st_connect(e, sock, &err);
   if (!st_check(e, cl != NULL, "fail: connect to the shim %s", cl ? "" : err.msg)) return;
-  pid_t shim[4] = {0};
-  st_shim_pids(e, shim, 4);
+  pid_t shim[1] = {st_shim_pid(e, "rt-fail", 5000)};
 
   st_create_opts o = {.binary_name = fake};
   int rc = st_create(e, cl, "rt-fail", b_fail, &o, NULL, msg);
@@ -98,8 +97,8 @@ static void test_fail(st_env *e) {
   if (rc == CS_OK) rc = st_delete(e, cl, "rt-ok", NULL, msg);
   st_check(e, rc == CS_OK && code == 6, "fail: the same shim then runs a task to exit 6 (%d %s, %u)", rc, msg, code);
   st_remove_task(e, cl, "rt-ok");
-  st_shutdown(e, cl, msg);
-  st_close(e, cl);
+  bool gone = st_shutdown_exit(e, cl, shim[0], &rc);
+  st_check(e, gone, "fail: shim %d exits after Shutdown with no task left (Shutdown: %d)", (int)shim[0], rc);
 }
 
 /* ---------------------------------------------------------------- hang */
@@ -204,9 +203,12 @@ static void test_hang(st_env *e) {
 out:
   st_remove_task(e, cl2, "rt-hang");
   st_remove_task(e, cl2, "rt-pod");
-  st_shutdown(e, cl2, msg);
   st_close(e, cl);
-  st_close(e, cl2);
+  pid_t shim = st_shim_pid(e, "rt-pod", 0);
+  {
+    bool gone_sd = st_shutdown_exit(e, cl2, shim, &rc);
+    st_check(e, gone_sd, "hang: pod shim %d exits after Shutdown (%d)", (int)shim, rc);
+  }
 }
 
 /* ---------------------------------------------------------------- options per task */
@@ -233,8 +235,11 @@ static void test_options_per_task(st_env *e) {
   if (rc == CS_OK) st_diag("the Create succeeded: the shim ran it with the pod's first runtime, not %s", fake);
   st_remove_task(e, cl, "rt-opt");
   st_remove_task(e, cl, "rt-plain");
-  st_shutdown(e, cl, msg);
-  st_close(e, cl);
+  pid_t shim = st_shim_pid(e, "rt-plain", 0);
+  {
+    bool gone_sd = st_shutdown_exit(e, cl, shim, &rc);
+    st_check(e, gone_sd, "options: shim %d exits after Shutdown (%d)", (int)shim, rc);
+  }
 }
 
 int main(int argc, char **argv) {
@@ -245,9 +250,18 @@ int main(int argc, char **argv) {
     st_check(&e, false, "fake runtime %s installed by run.sh", fake);
     return st_finish(&e);
   }
+  st_events_listen(&e, NULL);
   test_fail(&e);
   test_hang(&e);
   test_options_per_task(&e);
+  /* a Create that failed published nothing: containerd must not hear of a task that never existed */
+  const st_event *ev[8];
+  size_t n_fail = st_events_for(&e, "rt-fail", ev, 8), n_hang = st_events_for(&e, "rt-hang", ev, 8);
+  st_check(&e, n_fail == 0 && n_hang == 0, "no event for the tasks whose Create failed (rt-fail %zu, rt-hang %zu)",
+           n_fail, n_hang);
+  size_t n_ok = st_events_for(&e, "rt-ok", ev, 8);
+  st_check(&e, n_ok == 4, "the task after the failure published its 4 events (%zu)", n_ok);
+  st_events_close(&e);
   printf("# fault_runtime: %.1f s\n", st_elapsed(&e));
   return st_finish(&e);
 }

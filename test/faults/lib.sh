@@ -8,8 +8,6 @@
 # (runc delete --force in the run's runc root), mounts under the work dir, the shim sockets the driver
 # recorded, the run's cgroups, and the work dir.
 
-ST_PASS=0
-ST_FAIL=0
 
 st_fail_early() {
   echo "not ok 1 - $1"
@@ -18,23 +16,23 @@ st_fail_early() {
   exit 1
 }
 
+# st_our_shims [WORK]: pids of shim processes whose command line names WORK/ctd.sock (-address).
 st_our_shims() {
-  local p
+  local w=${1:-$ST_WORK} p
   for p in /proc/[0-9]*; do
     [ -r "$p/cmdline" ] || continue
-    if tr '\0' '\n' < "$p/cmdline" 2>/dev/null | grep -qxF -- "$ST_WORK/ctd.sock"; then
+    if tr '\0' '\n' < "$p/cmdline" 2>/dev/null | grep -qxF -- "$w/ctd.sock"; then
       echo "${p#/proc/}"
     fi
   done
 }
 
-st_cleanup() {
-  local rc=$? p id s d
-  set +e
-  trap - EXIT
-  for p in $(cat "$ST_WORK/fake.pids" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-  for p in $(st_our_shims); do kill -9 "$p" 2>/dev/null; done
-  local root=/run/containerd/runc/$ST_NS
+# st_remove_run WORK NS: everything a run may have left, whatever state it is in.
+st_remove_run() {
+  local w=$1 ns=$2 p id s d
+  for p in $(cat "$w/fake.pids" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+  for p in $(st_our_shims "$w"); do kill -9 "$p" 2>/dev/null; done
+  local root=/run/containerd/runc/$ns
   if [ -d "$root" ]; then
     for id in $(ls "$root" 2>/dev/null); do
       timeout 30 runc --root "$root" delete --force "$id" >/dev/null 2>&1
@@ -42,17 +40,39 @@ st_cleanup() {
     rmdir "$root" 2>/dev/null
   fi
   # Mounts under the work dir (a rootfs, the tiny tmpfs), deepest first.
-  awk -v w="$ST_WORK" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do
+  awk -v w="$w" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do
     umount -l "$m" 2>/dev/null
   done
-  for s in $(cat "$ST_WORK/sockets" 2>/dev/null); do
+  for s in $(cat "$w/sockets" 2>/dev/null); do
     case "$s" in /run/containerd/s/*) [ -S "$s" ] && rm -f "$s" ;; esac
   done
-  for d in /sys/fs/cgroup/*/"$ST_NS" /sys/fs/cgroup/"$ST_NS"; do
+  for d in /sys/fs/cgroup/*/"$ns" /sys/fs/cgroup/"$ns"; do
     [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
   done
-  rm -rf "$ST_WORK"
+  rm -rf "$w"
+}
+
+st_cleanup() {
+  local rc=$?
+  set +e
+  trap - EXIT
+  [ -n "${ST_DRIVER_PID:-}" ] && kill -9 "$ST_DRIVER_PID" 2>/dev/null && wait "$ST_DRIVER_PID" 2>/dev/null
+  st_remove_run "$ST_WORK" "$ST_NS"
   exit "$rc"
+}
+
+# Runs killed outright (SIGKILL: a ctest timeout) could not clean up: their work dir names its owner, and
+# a dir whose owner is gone is removed with everything it lists.
+st_reap_stale() {
+  local w pid ns
+  for w in /tmp/cshim-faults-*.* /tmp/cshim-load.* /tmp/cshim-security.*; do
+    [ -f "$w/owner" ] || continue
+    read -r pid ns < "$w/owner" || continue
+    [ -n "$pid" ] && [ -n "$ns" ] || continue
+    kill -0 "$pid" 2>/dev/null && continue
+    echo "# removing what an interrupted run left: $w (namespace $ns)"
+    st_remove_run "$w" "$ns"
+  done
 }
 
 # st_setup NAME SHIM
@@ -65,8 +85,10 @@ st_setup() {
   ST_BUSYBOX=/bin/busybox
   file -L "$ST_BUSYBOX" 2>/dev/null | grep -q 'statically linked' ||
     st_fail_early "busybox-static installed ($ST_BUSYBOX statically linked)"
+  st_reap_stale
   ST_WORK=$(mktemp -d "/tmp/cshim-$name.XXXXXX")
   ST_NS=cshim-$name-$$
+  echo "$$ $ST_NS" > "$ST_WORK/owner"
   trap st_cleanup EXIT
   trap 'exit 130' INT TERM
   local r=$ST_WORK/rootfs a
@@ -82,11 +104,34 @@ st_setup() {
 }
 
 # st_run DRIVER [EXTRA...]: the driver's TAP goes to stdout; returns its exit status.
+# Sanitizer reports (a sanitizer build of the driver or of the shim, whose daemon inherits the environment)
+# go to files in the work dir; any report fails the run, after the shims of the run have exited (so
+# LeakSanitizer has run in them).
 st_run() {
-  local driver=$1 rc=0 t0=$SECONDS
+  local driver=$1 rc=0 t0=$SECONDS i f
   shift
   [ -x "$driver" ] || st_fail_early "driver $driver built"
-  "$driver" "$ST_SHIM" "$ST_WORK" "$ST_NS" "$@" || rc=$?
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$ST_WORK/sanitizer"
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$ST_WORK/sanitizer"
+  # In the background so that a signal runs the EXIT trap at once (it kills the driver first).
+  "$driver" "$ST_SHIM" "$ST_WORK" "$ST_NS" "$@" &
+  ST_DRIVER_PID=$!
+  wait "$ST_DRIVER_PID" || rc=$?
+  ST_DRIVER_PID=
+  for ((i = 0; i < 100; i++)); do
+    [ -z "$(st_our_shims)" ] && break
+    sleep 0.1
+  done
+  local reports
+  reports=$(ls "$ST_WORK"/sanitizer.* 2>/dev/null || true)
+  if [ -n "$reports" ]; then
+    local pass fail
+    read -r pass fail < "$ST_WORK/counts" || { pass=0; fail=0; }
+    echo "not ok - sanitizer reports from the driver or the shim"
+    for f in $reports; do sed 's/^/#   /' "$f"; done
+    echo "$pass passed, $((fail + 1)) failed"
+    rc=1
+  fi
   echo "# $(basename "$driver"): exit $rc after $((SECONDS - t0)) s"
   return "$rc"
 }

@@ -69,6 +69,10 @@ double st_elapsed(const st_env *e) { return (double)(uv_hrtime() - e->t0) / 1e9;
 int st_finish(st_env *e) {
   printf("1..%d\n", e->n_test);
   printf("%d passed, %d failed\n", e->pass, e->fail);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/counts", e->work);
+  FILE *f = fopen(path, "we"); /* for run.sh, which may add a failure of its own */
+  if (f) fprintf(f, "%d %d\n", e->pass, e->fail), fclose(f);
   free(e->events);
   e->events = NULL;
   return e->fail == 0 && e->pass > 0 ? 0 : 1;
@@ -191,7 +195,9 @@ int st_shim_start_ok(st_env *e, const char *bundle, const char *id, char *sock, 
   return 0;
 }
 
-size_t st_shim_pids(st_env *e, pid_t *out, size_t max) {
+/* Serving shims of this run (their command line names our -address and is not a start/delete
+ * invocation); with id, only the one whose -id is id. */
+static size_t scan_shims(st_env *e, const char *id, pid_t *out, size_t max) {
   DIR *d = opendir("/proc");
   size_t n = 0;
   if (!d) return 0;
@@ -208,19 +214,32 @@ size_t st_shim_pids(st_env *e, pid_t *out, size_t max) {
     close(fd);
     if (len <= 0) continue;
     buf[len] = '\0';
-    bool flag = false, match = false;
+    bool match = false, id_ok = id == NULL;
+    const char *prev = "";
     for (char *s = buf; s < buf + len; s += strlen(s) + 1) {
-      if (flag && strcmp(s, e->address) == 0) match = true;
-      flag = strcmp(s, "-address") == 0;
-      if (strcmp(s, "start") == 0 || strcmp(s, "delete") == 0) { /* a start/delete invocation, not a server */
+      if (!strcmp(prev, "-address") && !strcmp(s, e->address)) match = true;
+      if (id && !strcmp(prev, "-id") && !strcmp(s, id)) id_ok = true;
+      if (!strcmp(s, "start") || !strcmp(s, "delete")) { /* a start/delete invocation, not a server */
         match = false;
         break;
       }
+      prev = s;
     }
-    if (match) out[n++] = (pid_t)pid;
+    if (match && id_ok) out[n++] = (pid_t)pid;
   }
   closedir(d);
   return n;
+}
+
+size_t st_shim_pids(st_env *e, pid_t *out, size_t max) { return scan_shims(e, NULL, out, max); }
+
+pid_t st_shim_pid(st_env *e, const char *id, unsigned timeout_ms) {
+  pid_t pid = 0;
+  for (unsigned waited = 0;; waited += 20) {
+    if (scan_shims(e, id, &pid, 1) == 1) return pid;
+    if (waited >= timeout_ms) return 0;
+    usleep(20000);
+  }
 }
 
 bool st_pid_alive(pid_t pid) {
@@ -545,6 +564,19 @@ int st_connect_rpc(st_env *e, ttrpc_client *c, const char *id, uint32_t *shim_pi
 int st_shutdown(st_env *e, ttrpc_client *c, char *msg) {
   Containerd__Task__V2__ShutdownRequest r = CONTAINERD__TASK__V2__SHUTDOWN_REQUEST__INIT;
   return st_rpc(e, c, "Shutdown", &r.base, NULL, NULL, 10 * ST_SEC, msg);
+}
+
+bool st_shutdown_exit(st_env *e, ttrpc_client *c, pid_t pid, int *code) {
+  char msg[CS_ERR_MSG_MAX];
+  int rc = st_shutdown(e, c, msg);
+  if (code) *code = rc;
+  if (rc != CS_OK && rc != CS_UNAVAILABLE) st_diag("Shutdown: code %d %s", rc, msg);
+  st_close(e, c);
+  for (int i = 0; i < 150; i++) {
+    if (pid <= 0 || !st_pid_alive(pid)) return pid > 0;
+    st_sleep(e, 100);
+  }
+  return false;
 }
 
 void st_remove_task(st_env *e, ttrpc_client *c, const char *id) {

@@ -82,6 +82,9 @@ int st_shim_start(st_env *e, const char *bundle, const char *id, const char *ttr
 int st_shim_start_ok(st_env *e, const char *bundle, const char *id, char *sock, size_t socklen);
 /* Pids of serving shims whose command line names our -address. */
 size_t st_shim_pids(st_env *e, pid_t *out, size_t max);
+/* The serving shim started for id (its -id), waiting up to timeout_ms for it: `start` returns before the
+ * daemon it forked has exec'd itself. 0 if none. */
+pid_t st_shim_pid(st_env *e, const char *id, unsigned timeout_ms);
 bool st_pid_alive(pid_t pid);
 /* VmRSS in KiB, -1 if the process is gone. */
 long st_rss_kib(pid_t pid);
@@ -121,6 +124,9 @@ int st_kill(st_env *e, ttrpc_client *c, const char *id, uint32_t sig, bool all, 
 int st_delete(st_env *e, ttrpc_client *c, const char *id, uint32_t *exit_status, char *msg);
 int st_connect_rpc(st_env *e, ttrpc_client *c, const char *id, uint32_t *shim_pid, uint32_t *task_pid, char *msg);
 int st_shutdown(st_env *e, ttrpc_client *c, char *msg);
+/* Shutdown (containerd takes a closed connection as success), close c, and wait up to 15 s for the shim
+ * process to exit. Returns whether it did; the reply code goes to *code if code is not NULL. */
+bool st_shutdown_exit(st_env *e, ttrpc_client *c, pid_t pid, int *code);
 /* Best effort: kill -9 (all), wait, delete. */
 void st_remove_task(st_env *e, ttrpc_client *c, const char *id);
 

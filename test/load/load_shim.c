@@ -411,8 +411,9 @@ out:
     if (run.clients[i].c) st_close(&e, run.clients[i].c);
   if (ctl) {
     for (int t = 0; t < N_TASKS; t++) st_remove_task(&e, ctl, task_ids[t]);
-    st_shutdown(&e, ctl, msg);
-    st_close(&e, ctl);
+    int sd = 0;
+    bool gone = st_shutdown_exit(&e, ctl, (pid_t)shim_pid, &sd);
+    st_check(&e, gone, "shim %u exits after Shutdown (%d)", shim_pid, sd);
   }
   st_events_close(&e);
   printf("# load_shim: %.1f s\n", st_elapsed(&e));

@@ -79,20 +79,11 @@ static void modes_child(st_env *e, int fd) {
     }
   }
   /* The daemon lives in this namespace; with no task, SIGTERM ends it (and the namespace with it). */
-  pid_t pids[8];
-  size_t n = st_shim_pids(e, pids, 8);
-  for (size_t i = 0; i < n; i++) {
-    char path[64], buf[4096] = {0};
-    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pids[i]);
-    int cf = open(path, O_RDONLY);
-    ssize_t len = cf >= 0 ? read(cf, buf, sizeof buf - 1) : -1;
-    if (cf >= 0) close(cf);
-    bool mine = false;
-    for (ssize_t k = 0; k < len; k += (ssize_t)strlen(buf + k) + 1) mine = mine || !strcmp(buf + k, "sec-mode");
-    if (!mine) continue;
-    kill(pids[i], SIGTERM);
-    for (int w = 0; w < 100 && st_pid_alive(pids[i]); w++) usleep(50000);
-    if (st_pid_alive(pids[i])) kill(pids[i], SIGKILL);
+  pid_t pid = st_shim_pid(e, "sec-mode", 5000);
+  if (pid > 0) {
+    kill(pid, SIGTERM);
+    for (int w = 0; w < 100 && st_pid_alive(pid); w++) usleep(50000);
+    if (st_pid_alive(pid)) kill(pid, SIGKILL);
   }
   _exit(0);
 }
@@ -389,8 +380,12 @@ int main(int argc, char **argv) {
 out:
   if (cl) {
     st_remove_task(&e, cl, TASK_ID);
-    st_shutdown(&e, cl, msg);
-    st_close(&e, cl);
+    pid_t shim = st_shim_pid(&e, TASK_ID, 0);
+    int rc2 = 0;
+    {
+      bool gone_sd = st_shutdown_exit(&e, cl, shim, &rc2);
+      st_check(&e, gone_sd, "shim %d exits after Shutdown (%d)", (int)shim, rc2);
+    }
   }
   if (logfd >= 0) close(logfd);
   st_events_close(&e);
