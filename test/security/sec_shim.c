@@ -10,10 +10,14 @@
  *           single '.', '_' or '-' between them, at most 76 characters): InvalidArgument for `../x`,
  *           `a..b`, `-a`, 77 characters, empty and others, while valid ones (76 characters included) work.
  *           A relative bundle path and a rootfs mount of a type containerd never sends (proc, sysfs, 9p, ...)
- *           are InvalidArgument and mount nothing. After each rejection the shim still answers. */
+ *           are InvalidArgument and mount nothing. After each rejection the shim still answers.
+ *  frames   From an allowed peer: a 5 MiB frame is discarded and answered ResourceExhausted on its stream
+ *           (the connection stays usable), a frame claiming 4 GiB costs no 4 GiB, 100 connections that
+ *           stall mid-header do not stop the shim serving others. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +32,7 @@
 #include <unistd.h>
 
 #include "shimtest.h"
+#include "ttrpc_envelope.h"
 
 #define NOBODY 65534
 
@@ -344,6 +349,131 @@ static void test_bundles_and_mounts(st_env *e) {
   if (rc == CS_OK) st_remove_task(e, cl, "sec-mnt");
 }
 
+/* ---------------------------------------------------------------- malformed frames from root */
+
+static int raw_connect(const char *sock) {
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  if (strlen(sock) >= sizeof sa.sun_path) return -1;
+  memcpy(sa.sun_path, sock, strlen(sock) + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+static bool raw_send(int fd, const void *p, size_t n) {
+  const uint8_t *b = p;
+  while (n > 0) {
+    ssize_t w = write(fd, b, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    b += w;
+    n -= (size_t)w;
+  }
+  return true;
+}
+
+static bool raw_read(int fd, void *p, size_t n, int timeout_ms) {
+  uint8_t *b = p;
+  while (n > 0) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, timeout_ms) <= 0) return false;
+    ssize_t r = read(fd, b, n);
+    if (r <= 0) return false;
+    b += r;
+    n -= (size_t)r;
+  }
+  return true;
+}
+
+static bool send_frame(int fd, uint32_t len, uint32_t stream, const uint8_t *payload, size_t n) {
+  uint8_t hdr[TTRPC_HEADER_SIZE];
+  ttrpc_frame_header h = {.length = len, .stream_id = stream, .type = TTRPC_REQUEST};
+  ttrpc_header_encode(&h, hdr);
+  return raw_send(fd, hdr, sizeof hdr) && (n == 0 || raw_send(fd, payload, n));
+}
+
+/* Reads one Response frame: its stream id and status code (-1 on timeout/close/garbage). */
+static int read_response(int fd, uint32_t *stream, int *status) {
+  uint8_t hdr[TTRPC_HEADER_SIZE];
+  if (!raw_read(fd, hdr, sizeof hdr, 10000)) return -1;
+  ttrpc_frame_header h;
+  ttrpc_header_decode(hdr, &h);
+  if (h.type != TTRPC_RESPONSE || h.length > TTRPC_MAX_MESSAGE) return -1;
+  uint8_t *p = malloc(h.length ? h.length : 1);
+  if (!p || !raw_read(fd, p, h.length, 10000)) {
+    free(p);
+    return -1;
+  }
+  ttrpc_response_view v;
+  cs_err err;
+  int rc = ttrpc_response_decode(p, h.length, &v, &err);
+  free(p);
+  if (rc < 0) return -1;
+  *stream = h.stream_id;
+  *status = v.code;
+  return 0;
+}
+
+static bool state_request(st_env *e, uint8_t *out, size_t cap, size_t *len) {
+  Containerd__Task__V2__StateRequest r = CONTAINERD__TASK__V2__STATE_REQUEST__INIT;
+  r.id = (char *)TASK_ID;
+  uint8_t p[128];
+  size_t n = containerd__task__v2__state_request__pack(&r, p);
+  ttrpc_kv md[1] = {{"containerd-namespace-ttrpc", e->ns}};
+  cs_err err;
+  return ttrpc_request_encode(out, cap, len, ST_TASK, "State", p, n, 0, md, 1, &err) == 0;
+}
+
+static void test_frames(st_env *e, const char *sock) {
+  pid_t shim = st_shim_pid(e, TASK_ID, 0);
+  uint8_t req[1024];
+  size_t rlen = 0;
+  state_request(e, req, sizeof req, &rlen);
+
+  /* 5 MiB: over the 4 MiB limit, discarded, answered ResourceExhausted on stream 1; then stream 3 works */
+  int fd = raw_connect(sock);
+  size_t big = 5u << 20;
+  uint8_t *junk = calloc(1, big);
+  uint32_t stream = 0;
+  int status = -1;
+  bool sent = fd >= 0 && junk && send_frame(fd, (uint32_t)big, 1, junk, big);
+  bool got = sent && read_response(fd, &stream, &status) == 0;
+  st_check(e, got && stream == 1 && status == CS_RESOURCE_EXHAUSTED,
+           "a 5 MiB frame is answered ResourceExhausted on its stream (stream %u, code %d)", stream, status);
+  got = fd >= 0 && send_frame(fd, (uint32_t)rlen, 3, req, rlen) && read_response(fd, &stream, &status) == 0;
+  st_check(e, got && stream == 3 && status == CS_OK, "the same connection then gets State answered (stream %u, code %d)",
+           stream, status);
+  free(junk);
+  if (fd >= 0) close(fd);
+
+  /* a header claiming 4 GiB, 1 MiB of it sent, then hang up: nothing of that size is allocated */
+  long rss0 = st_rss_kib(shim);
+  fd = raw_connect(sock);
+  junk = calloc(1, 1u << 20);
+  sent = fd >= 0 && junk && send_frame(fd, 0xFFFFFFF0u, 1, junk, 1u << 20);
+  free(junk);
+  if (fd >= 0) close(fd);
+  st_sleep(e, 200);
+  long rss1 = st_rss_kib(shim);
+  st_check(e, sent && shim_answers(e) && rss1 > 0 && rss1 - rss0 < 8 * 1024,
+           "a frame claiming 4 GiB costs no memory (RSS %ld → %ld KiB) and the shim answers", rss0, rss1);
+
+  /* 100 connections stalled mid-header */
+  int stalled[100], n = 0;
+  for (int i = 0; i < 100; i++) {
+    stalled[i] = raw_connect(sock);
+    if (stalled[i] >= 0 && raw_send(stalled[i], "\0\0\0", 3)) n++;
+  }
+  st_check(e, n == 100 && shim_answers(e), "with 100 connections stalled mid-header, the shim serves others (%d)", n);
+  for (int i = 0; i < 100; i++)
+    if (stalled[i] >= 0) close(stalled[i]);
+  st_sleep(e, 200);
+  st_check(e, shim_answers(e) && st_pid_alive(shim), "shim alive and answering after the malformed frames");
+}
+
 int main(int argc, char **argv) {
   st_env e;
   if (st_init(&e, argc, argv) < 0) return 2;
@@ -374,6 +504,7 @@ int main(int argc, char **argv) {
   test_peers(&e, sock, logfd, log, sizeof log, &loglen);
   test_ids(&e, bundle);
   test_bundles_and_mounts(&e);
+  test_frames(&e, sock);
   st_drain_fd(logfd, log, sizeof log, &loglen);
   st_check(&e, shim_answers(&e), "shim answers at the end");
 
