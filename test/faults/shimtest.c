@@ -333,6 +333,19 @@ static void decode_event(st_event *ev, const Google__Protobuf__Any *any) {
     ev->pid = m->pid;
     ev->exit_status = m->exit_status;
     containerd__events__task_exit__free_unpacked(m, NULL);
+  } else if (!strcmp(t, "containerd.events.TaskExecAdded")) {
+    Containerd__Events__TaskExecAdded *m = containerd__events__task_exec_added__unpack(NULL, n, d);
+    if (!m) return;
+    copy_str(ev->container_id, sizeof ev->container_id, m->container_id);
+    copy_str(ev->exec_id, sizeof ev->exec_id, m->exec_id);
+    containerd__events__task_exec_added__free_unpacked(m, NULL);
+  } else if (!strcmp(t, "containerd.events.TaskExecStarted")) {
+    Containerd__Events__TaskExecStarted *m = containerd__events__task_exec_started__unpack(NULL, n, d);
+    if (!m) return;
+    copy_str(ev->container_id, sizeof ev->container_id, m->container_id);
+    copy_str(ev->exec_id, sizeof ev->exec_id, m->exec_id);
+    ev->pid = m->pid;
+    containerd__events__task_exec_started__free_unpacked(m, NULL);
   } else if (!strcmp(t, "containerd.events.TaskDelete")) {
     Containerd__Events__TaskDelete *m = containerd__events__task_delete__unpack(NULL, n, d);
     if (!m) return;

@@ -35,7 +35,7 @@ typedef struct st_event {
   char ns[64];          /* envelope namespace */
   char md_ns[64];       /* containerd-namespace-ttrpc metadata of the Forward call */
   char container_id[96];
-  char exec_id[96];     /* TaskExit.id (exec id or container id) */
+  char exec_id[96];     /* TaskExit.id (exec id or container id), TaskExecAdded/Started.exec_id */
   uint32_t pid;
   uint32_t exit_status;
 } st_event;

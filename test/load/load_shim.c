@@ -7,8 +7,10 @@
  * decode. The shim's VmRSS is measured after a warm-up round and after the run (connections still open):
  * it must grow by at most 64 KiB. Then connection churn: CHURN (default 2 × CALLS) short-lived connections
  * each leave a Wait pending (no timeout) and hang up, which the shim must clean up: RSS again within
- * 64 KiB, measured against the steady state reached by warm-up churn rounds. Afterwards the shim must still
- * answer on a fresh connection.
+ * 64 KiB, measured against the steady state reached by warm-up churn rounds. Before the churn, a third
+ * round runs while 12 tasks and 12 execs are created, started, exit and are deleted beside it: no exit
+ * may be lost (Wait, Delete and exactly one TaskExit each, with the right status, in order). Afterwards
+ * the shim must still answer on a fresh connection.
  *
  * usage: load_shim SHIM WORK NS [CLIENTS [CALLS [CHURN]]] */
 #include <signal.h>
@@ -63,6 +65,7 @@ typedef struct loadrun {
   char first_error[1024];
   uint64_t unexpected;
   char sock[512];
+  bool endless, stop; /* a round that runs until stop is set (beside other work) */
 } loadrun;
 
 static uint64_t next_rand(uint64_t *s) {
@@ -119,7 +122,7 @@ static void on_reply(void *data, int code, const char *msg, const uint8_t *paylo
       snprintf(run->first_error, sizeof run->first_error, "client %d %s: code %d %s", cl->idx, method_names[m], code,
                code == CS_OK ? "(reply does not decode or is wrong)" : msg ? msg : "");
   }
-  if (cl->remaining > 0) issue(cl);
+  if (run->endless ? !run->stop : cl->remaining > 0) issue(cl);
   else run->active--;
 }
 
@@ -251,14 +254,130 @@ static bool all_done(st_env *e, void *data) {
   return ((loadrun *)data)->active == 0;
 }
 
-/* One round: every client makes `calls` calls. Returns false if the watchdog fired. */
-static bool round_run(loadrun *run, int calls) {
+/* One round: every client makes `calls` calls. round_begin sends the first calls; the loop (any st_ call
+ * turns it) carries the round on; round_end waits for it. round_end is false if the watchdog fired. */
+static void round_begin(loadrun *run, int calls) {
   run->active = run->n_clients;
   for (int i = 0; i < run->n_clients; i++) {
     run->clients[i].remaining = calls;
     issue(&run->clients[i]);
   }
-  return st_wait_until(run->e, WATCHDOG_MS, all_done, run);
+}
+
+static bool round_end(loadrun *run) { return st_wait_until(run->e, WATCHDOG_MS, all_done, run); }
+
+static bool round_run(loadrun *run, int calls) {
+  round_begin(run, calls);
+  return round_end(run);
+}
+
+/* ---------------------------------------------------------------- exits under load */
+#define N_LIFE 12
+
+/* While a round runs: N_LIFE tasks and N_LIFE execs (in load-a) that exit with distinct statuses. Each
+ * exit must be reported by Wait and Delete, and by exactly one TaskExit event with that status. */
+static void lifecycle_under_load(st_env *e, ttrpc_client *ctl) {
+  char msg[CS_ERR_MSG_MAX];
+  int task_ok = 0, exec_ok = 0;
+  for (int i = 0; i < N_LIFE; i++) {
+    char id[32], bundle[1024], cmd[64];
+    snprintf(id, sizeof id, "life-%d", i);
+    st_path(bundle, sizeof bundle, "%s/b-%s", e->work, id);
+    snprintf(cmd, sizeof cmd, i % 2 ? "exit %d" : "sleep 0.1; exit %d", 100 + i);
+    const char *args[] = {"sh", "-c", cmd, NULL};
+    uint32_t code = 999;
+    int rc = st_bundle(e, bundle, id, args, NULL) < 0 ? CS_INTERNAL : CS_OK;
+    if (rc == CS_OK) rc = st_create(e, ctl, id, bundle, NULL, NULL, msg);
+    if (rc == CS_OK) rc = st_start(e, ctl, id, NULL, msg);
+    if (rc == CS_OK) rc = st_wait(e, ctl, id, 60 * ST_SEC, &code, msg);
+    uint32_t dcode = 999;
+    if (rc == CS_OK) rc = st_delete(e, ctl, id, &dcode, msg);
+    if (rc == CS_OK && code == (uint32_t)(100 + i) && dcode == code) task_ok++;
+    else st_diag("%s: code %d %s, wait %u, delete %u", id, rc, msg, code, dcode);
+  }
+  st_check(e, task_ok == N_LIFE, "under load: %d tasks created, started, exited (Wait and Delete statuses right): %d",
+           N_LIFE, task_ok);
+
+  Google__Protobuf__Any spec = GOOGLE__PROTOBUF__ANY__INIT;
+  spec.type_url = "types.containerd.io/opencontainers/runtime-spec/1/Process";
+  for (int i = 0; i < N_LIFE; i++) {
+    char xid[32], proc[256];
+    snprintf(xid, sizeof xid, "x-%d", i);
+    snprintf(proc, sizeof proc,
+             "{\"args\":[\"sh\",\"-c\",\"%sexit %d\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],"
+             "\"user\":{\"uid\":0,\"gid\":0}}",
+             i % 2 ? "" : "sleep 0.1; ", 150 + i);
+    spec.value.data = (uint8_t *)proc;
+    spec.value.len = strlen(proc);
+    Containerd__Task__V2__ExecProcessRequest x = CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
+    x.id = (char *)task_ids[0];
+    x.exec_id = xid;
+    x.spec = &spec;
+    Containerd__Task__V2__StartRequest s = CONTAINERD__TASK__V2__START_REQUEST__INIT; /* {id, exec_id}: also Wait, Delete */
+    s.id = (char *)task_ids[0];
+    s.exec_id = xid;
+    int rc = st_rpc(e, ctl, "Exec", &x.base, NULL, NULL, 60 * ST_SEC, msg);
+    if (rc == CS_OK) rc = st_rpc(e, ctl, "Start", &s.base, NULL, NULL, 60 * ST_SEC, msg);
+    Containerd__Task__V2__WaitResponse *wr = NULL;
+    if (rc == CS_OK)
+      rc = st_rpc(e, ctl, "Wait", &s.base, &containerd__task__v2__wait_response__descriptor, (ProtobufCMessage **)&wr,
+                  60 * ST_SEC, msg);
+    uint32_t code = wr ? wr->exit_status : 999;
+    if (wr) containerd__task__v2__wait_response__free_unpacked(wr, NULL);
+    Containerd__Task__V2__DeleteResponse *dr = NULL;
+    if (rc == CS_OK)
+      rc = st_rpc(e, ctl, "Delete", &s.base, &containerd__task__v2__delete_response__descriptor,
+                  (ProtobufCMessage **)&dr, 60 * ST_SEC, msg);
+    uint32_t dcode = dr ? dr->exit_status : 999;
+    if (dr) containerd__task__v2__delete_response__free_unpacked(dr, NULL);
+    if (rc == CS_OK && code == (uint32_t)(150 + i) && dcode == code) exec_ok++;
+    else st_diag("exec %s: code %d %s, wait %u, delete %u", xid, rc, msg, code, dcode);
+  }
+  st_check(e, exec_ok == N_LIFE, "under load: %d execs started and exited (Wait and Delete statuses right): %d", N_LIFE,
+           exec_ok);
+}
+
+static bool events_for_life(st_env *e, void *data) {
+  (void)data;
+  size_t exits = 0;
+  for (size_t i = 0; i < e->n_events; i++) exits += !strcmp(e->events[i].topic, "/tasks/exit");
+  return exits >= 2 * N_LIFE;
+}
+
+/* Every exit of the lifecycle phase reached the events server once, with its status, after its start. */
+static void check_life_events(st_env *e) {
+  st_wait_until(e, 30000, events_for_life, NULL);
+  st_sleep(e, 500);
+  int tasks_ok = 0, execs_ok = 0;
+  for (int i = 0; i < N_LIFE; i++) {
+    char id[32], xid[32];
+    snprintf(id, sizeof id, "life-%d", i);
+    snprintf(xid, sizeof xid, "x-%d", i);
+    const st_event *ev[8];
+    size_t n = st_events_for(e, id, ev, 8);
+    if (n == 4 && !strcmp(ev[0]->topic, "/tasks/create") && !strcmp(ev[1]->topic, "/tasks/start") &&
+        !strcmp(ev[2]->topic, "/tasks/exit") && !strcmp(ev[3]->topic, "/tasks/delete") &&
+        ev[2]->exit_status == (uint32_t)(100 + i))
+      tasks_ok++;
+    else
+      st_diag("%s: %zu events", id, n);
+    /* exec: exec-added, exec-started, exit (id = exec id) — in that order, once each */
+    int added = -1, started = -1, exited = -1, n_exit = 0;
+    uint32_t status = 999;
+    for (size_t k = 0; k < e->n_events; k++) {
+      const st_event *v = &e->events[k];
+      if (strcmp(v->container_id, task_ids[0]) || strcmp(v->exec_id, xid)) continue;
+      if (!strcmp(v->topic, "/tasks/exec-added")) added = (int)k;
+      if (!strcmp(v->topic, "/tasks/exec-started")) started = (int)k;
+      if (!strcmp(v->topic, "/tasks/exit")) exited = (int)k, n_exit++, status = v->exit_status;
+    }
+    if (added >= 0 && added < started && started < exited && n_exit == 1 && status == (uint32_t)(150 + i)) execs_ok++;
+    else st_diag("exec %s: added %d started %d exit %d (%d exits, status %u)", xid, added, started, exited, n_exit, status);
+  }
+  st_check(e, tasks_ok == N_LIFE, "under load: every task's events create → start → exit (status) → delete, once (%d)",
+           tasks_ok);
+  st_check(e, execs_ok == N_LIFE, "under load: every exec's events exec-added → exec-started → exit (status), once (%d)",
+           execs_ok);
 }
 
 static void pack_payloads(void) {
@@ -368,6 +487,24 @@ int main(int argc, char **argv) {
     st_check(&e, rss_before > 0 && rss_after > 0 && rss_after - rss_before <= RSS_SLACK_KIB,
              "shim RSS after the run within %d KiB of after warm-up (%ld → %ld KiB)", RSS_SLACK_KIB, rss_before,
              rss_after);
+
+  /* exits under load: a third round while tasks and execs come and go */
+  base = run.cnt;
+  unexpected_before = run.unexpected;
+  run.endless = true;
+  run.stop = false;
+  round_begin(&run, 1);
+  lifecycle_under_load(&e, ctl);
+  run.stop = true;
+  done = round_end(&run);
+  run.endless = false;
+  uint64_t beside = 0;
+  for (int m = 0; m < M_N; m++)
+    beside += run.cnt.ok[m] + run.cnt.deadline[m] + run.cnt.other[m] - base.ok[m] - base.deadline[m] - base.other[m];
+  st_check(&e, done && run.unexpected == unexpected_before,
+           "the load beside them (%d clients, %llu calls until the last delete) had no unexpected answer (%llu)",
+           n_clients, (unsigned long long)beside, (unsigned long long)(run.unexpected - unexpected_before));
+  check_life_events(&e);
 
   /* the clients go away */
   for (int i = 0; i < n_clients; i++) st_close(&e, run.clients[i].c), run.clients[i].c = NULL;
