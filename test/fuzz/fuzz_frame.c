@@ -413,6 +413,8 @@ typedef struct cl_env {
   int opts;
   bool closed;       /* ttrpc_client_close was called (by us or a callback) */
   bool close_returned;
+  bool dropped;      /* the connection died (a failed write): the client reads no more */
+  bool stop_feed;    /* closed or dropped: writing more would only fill the socket buffer */
   int data_frames;
   int ncalls;
   cl_call calls[MAX_CALLS];
@@ -420,8 +422,16 @@ typedef struct cl_env {
 
 static void cl_close(cl_env *e) {
   if (e->closed) return;
-  e->closed = true;
+  e->closed = e->stop_feed = true;
   ttrpc_client_close(e->c);
+}
+
+/* ttrpc_client_on_close: the connection dropped. The client stops reading but keeps its socket until
+ * ttrpc_client_close, so the target must stop writing to it. */
+static void on_dropped(void *data) {
+  cl_env *e = data;
+  FUZZ_CHECK(!e->closed && !e->dropped); /* once, and never after the user closed it */
+  e->dropped = e->stop_feed = true;
 }
 
 static void start_unary(cl_env *e, int64_t timeout_ns);
@@ -520,6 +530,7 @@ static void fuzz_client(const uint8_t *p, size_t n, int mode, int opts, fuzz_rng
   e->opts = opts;
   e->c = ttrpc_client_new(&loop);
   FUZZ_CHECK(e->c != NULL);
+  ttrpc_client_on_close(e->c, on_dropped, e);
   bool connected = false;
   cs_err err;
   FUZZ_CHECK(ttrpc_client_connect(e->c, g_sock_path, on_connect, &connected, &err) == 0);
@@ -536,7 +547,7 @@ static void fuzz_client(const uint8_t *p, size_t n, int mode, int opts, fuzz_rng
 
   rx r = {0};
   int shut_after = (opts & OPT_PEER_SHUT) ? (int)(fuzz_rng_next(rng) % 8) : -1;
-  feed(&loop, fd, p, n, mode, rng, &r, false, &e->closed, NULL, shut_after);
+  feed(&loop, fd, p, n, mode, rng, &r, false, &e->stop_feed, NULL, shut_after);
   turn(&loop, 4);
   if (!r.eof) rx_pump(&r, fd, false);
 
