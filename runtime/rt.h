@@ -134,6 +134,13 @@ typedef struct rt_sample {
   } windows;
 } rt_sample;
 
+/* The counters that move between two ticks of a stream: read every tick, while a stream refreshes the
+ * full sample (memory.stat, block I/O, network, throttling) at a lower rate. */
+typedef struct rt_quick {
+  int64_t timestamp_ns;
+  uint64_t cpu_usage_ns, memory_usage;
+} rt_quick;
+
 /* ---------------------------------------------------------------- the vtable */
 typedef struct rt_ops {
   const char *name;
@@ -158,6 +165,8 @@ typedef struct rt_ops {
   int (*resize)(rt_backend *be, const char *id, int pid, uint32_t width, uint32_t height, cs_err *err);
   /* Cheap, synchronous: cgroup files are kept open per container; no path resolution per sample. */
   int (*stats)(rt_backend *be, const char *id, rt_sample *out, cs_err *err);
+  /* Optional (NULL: the stream reads the full sample every tick). Two preads on Linux. */
+  int (*stats_quick)(rt_backend *be, const char *id, rt_quick *out, cs_err *err);
   /* Free everything; no callbacks after this. */
   void (*destroy)(rt_backend *be);
 } rt_ops;

@@ -54,6 +54,7 @@ typedef struct task_container {
   task_proc init;
   task_proc *execs;
   bool rootfs_mounted;
+  void *stream_cache;            /* stats_stream.c: the last full sample pushed for this task */
   int refs;                      /* procs' references plus in-flight operations */
   bool removed;
 } task_container;

@@ -103,6 +103,9 @@ void ttrpc_call_reply_err(ttrpc_call *c, const cs_err *err);
  * Returns 1 (and sends nothing) when the connection's unsent bytes exceed the backpressure limit, so a
  * slow client cannot grow the shim's memory: the caller drops or coalesces that sample. */
 int ttrpc_stream_send(ttrpc_call *c, const uint8_t *payload, size_t len);
+/* Batch: while corked, frames sent on this call's connection are buffered; uncorking writes them in one
+ * go (a stream that pushes one sample per task per tick makes one syscall per tick, not per task). */
+void ttrpc_stream_cork(ttrpc_call *c, bool on);
 /* End a server stream successfully (data frame with remote-closed + no-data). Frees the call. */
 void ttrpc_stream_close(ttrpc_call *c);
 

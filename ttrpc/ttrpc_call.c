@@ -156,6 +156,11 @@ int ttrpc_stream_send(ttrpc_call *c, const uint8_t *payload, size_t len) {
   return ttrpc_conn_send(&sc->conn, c->id, TTRPC_DATA, 0, payload, len);
 }
 
+void ttrpc_stream_cork(ttrpc_call *c, bool on) {
+  ttrpc_sconn *sc = live(c);
+  if (sc) ttrpc_conn_cork(&sc->conn, on);
+}
+
 void ttrpc_stream_close(ttrpc_call *c) {
   ttrpc_sconn *sc = live(c);
   if (sc && c->stream) end_stream(sc, c);

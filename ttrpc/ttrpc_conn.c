@@ -105,6 +105,11 @@ int ttrpc_conn_send(ttrpc_conn *c, uint32_t stream_id, uint8_t type, uint8_t fla
   return 0;
 }
 
+void ttrpc_conn_cork(ttrpc_conn *c, bool on) {
+  c->corked = on;
+  if (!on) flush(c);
+}
+
 size_t ttrpc_conn_queued(const ttrpc_conn *c) { return c->out.len + (c->writing ? c->inflight.len : 0); }
 
 /* ---------------------------------------------------------------- read side */

@@ -57,6 +57,8 @@ void ttrpc_conn_commit(ttrpc_conn *c, uint32_t stream_id, uint8_t type, uint8_t 
 int ttrpc_conn_send(ttrpc_conn *c, uint32_t stream_id, uint8_t type, uint8_t flags, const uint8_t *payload,
                     size_t len);
 /* Bytes accepted for sending but not yet written to the socket. */
+/* Hold frames in the buffer (on) and write them all at once (off): one syscall for a burst of frames. */
+void ttrpc_conn_cork(ttrpc_conn *c, bool on);
 size_t ttrpc_conn_queued(const ttrpc_conn *c);
 void ttrpc_conn_close(ttrpc_conn *c);
 

@@ -28,6 +28,7 @@ const rt_ops rt_linux_ops = {
     .checkpoint = rt_linux_checkpoint,
     .resize = rt_linux_resize,
     .stats = rt_linux_stats,
+    .stats_quick = rt_linux_stats_quick,
     .destroy = rt_linux_destroy,
 };
 

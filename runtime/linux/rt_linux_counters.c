@@ -372,6 +372,34 @@ static void sample_v2(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap)
   rd_u64(k, F2_PIDS_MAX, 0, &s->pids.limit);
 }
 
+int rt_linux_counters_quick(rt_linux_counters *k, rt_quick *q, cs_err *err) {
+  memset(q, 0, sizeof *q);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  q->timestamp_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  char buf[512];
+  int probe;
+  if (k->version == 2) {
+    probe = F2_CPU_STAT;
+    if (rd(k, F2_CPU_STAT, buf, sizeof buf) < 0) goto gone;
+    uint64_t usage = 0;
+    const rt_linux_kv kv[] = {{"usage_usec", &usage}};
+    rt_linux_cg_parse_kv(buf, kv, 1);
+    q->cpu_usage_ns = usage * 1000;
+    rd_u64(k, F2_MEM_CURRENT, 0, &q->memory_usage);
+    return 0;
+  }
+  /* The first read doubles as the liveness probe: a removed cgroup answers ENODEV. */
+  probe = k->fd[F_CPUACCT_USAGE] >= 0 ? F_CPUACCT_USAGE : F_MEM_USAGE;
+  if (k->fd[probe] >= 0 && rd(k, probe, buf, sizeof buf) < 0) goto gone;
+  rt_linux_cg_parse_u64(buf, 0, probe == F_CPUACCT_USAGE ? &q->cpu_usage_ns : &q->memory_usage);
+  if (probe == F_CPUACCT_USAGE) rd_u64(k, F_MEM_USAGE, 0, &q->memory_usage);
+  return 0;
+gone:
+  (void)probe;
+  return cs_err_sys(err, errno == ENODEV ? ENOENT : errno, "container cgroup is gone");
+}
+
 int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *s, cs_err *err) {
   memset(s, 0, sizeof *s);
   struct timespec ts;

@@ -16,6 +16,8 @@ rt_linux_counters *rt_linux_counters_open_v2(const char *dir, int net_pid, cs_er
 
 /* Fill out (memset first). Fails with NotFound once the cgroup has been removed. */
 int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *out, cs_err *err);
+/* CPU usage and memory usage only (two preads). */
+int rt_linux_counters_quick(rt_linux_counters *k, rt_quick *out, cs_err *err);
 
 /* 1 or 2 */
 int rt_linux_counters_version(const rt_linux_counters *k);

@@ -3,15 +3,29 @@
 
 #include "cs_log.h"
 
-int rt_linux_stats(rt_backend *b, const char *id, rt_sample *out, cs_err *err) {
+/* The container's counters, opened on first use (the pid must be known). */
+static rt_linux_counters *counters_of(rt_backend *b, const char *id, cs_err *err) {
   rt_linux *be = (rt_linux *)b;
   rt_linux_ctr *c = id ? rt_linux_ctr_find(be, id) : NULL;
-  if (!c) return cs_err_set(err, CS_NOT_FOUND, "stats: container %s: not found", id ? id : "(null)");
+  if (!c) return cs_err_set(err, CS_NOT_FOUND, "stats: container %s: not found", id ? id : "(null)"), NULL;
   if (!c->counters) {
-    if (c->pid <= 0) return cs_err_set(err, CS_FAILED_PRECONDITION, "stats: container %s: not created", id);
-    if (!(c->counters = rt_linux_counters_open(c->pid, err))) return cs_err_wrap(err, "stats %s", id);
+    if (c->pid <= 0) return cs_err_set(err, CS_FAILED_PRECONDITION, "stats: container %s: not created", id), NULL;
+    if (!(c->counters = rt_linux_counters_open(c->pid, err))) return cs_err_wrap(err, "stats %s", id), NULL;
   }
-  if (rt_linux_counters_sample(c->counters, out, err) != 0) return cs_err_wrap(err, "stats %s", id);
+  return c->counters;
+}
+
+int rt_linux_stats(rt_backend *b, const char *id, rt_sample *out, cs_err *err) {
+  rt_linux_counters *k = counters_of(b, id, err);
+  if (!k) return -1;
+  if (rt_linux_counters_sample(k, out, err) != 0) return cs_err_wrap(err, "stats %s", id);
+  return 0;
+}
+
+int rt_linux_stats_quick(rt_backend *b, const char *id, rt_quick *out, cs_err *err) {
+  rt_linux_counters *k = counters_of(b, id, err);
+  if (!k) return -1;
+  if (rt_linux_counters_quick(k, out, err) != 0) return cs_err_wrap(err, "stats %s", id);
   return 0;
 }
 
