@@ -7,6 +7,7 @@
 #   jget PATH              read JSON on stdin, print the number at PATH (0 if absent: protobuf's JSON omits
 #                          zeros). PATH: dot-separated keys; a list step [k=v,k2=v2] sums over matching elements,
 #                          e.g. blkio.io_service_bytes_recursive[op=Write,major=7].value
+#   mval ID PATH           jget PATH of metrics_json ID; empty (never a failure) if the metrics do not come
 #   e2e_tool NAME          path of a helper built with the tree (test/e2e-tools), beside SHIM_DIR's build
 #   shim_rss_kb PID        VmRSS of a process in KiB
 
@@ -32,7 +33,11 @@ metrics_json() { ctd_ctr task metrics --format json "$1"; }
 jget() {
   python3 -c '
 import json, re, sys
-path, data = sys.argv[1], json.load(sys.stdin)
+path = sys.argv[1]
+try:
+    data = json.load(sys.stdin)
+except ValueError:
+    sys.exit(1)
 def walk(node, steps):
     if not steps:
         return node if isinstance(node, (int, float)) else 0
@@ -50,6 +55,8 @@ def walk(node, steps):
 print(int(walk(data, path.split("."))))
 ' "$1"
 }
+
+mval() { metrics_json "$1" 2>/dev/null | jget "$2" 2>/dev/null || true; }
 
 e2e_tool() {
   local name=$1 var

@@ -12,7 +12,7 @@ v2=0
 [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && v2=1
 # The Metrics field paths of cgroup v1 and v2 (the JSON of `ctr task metrics --format json`).
 if [ "$v2" = 1 ]; then p_cpu=cpu.usage_usec; cpu_unit=1000; p_mem=memory.usage; else p_cpu=cpu.usage.total; cpu_unit=1; p_mem=memory.usage.usage; fi
-cpu_ns() { echo $(( $(metrics_json "$1" | jget "$p_cpu") * cpu_unit )); }
+cpu_ns() { local v; v=$(mval "$1" "$p_cpu"); echo $(( ${v:-0} * cpu_unit )); }
 
 # A private block device for the I/O check: a loop-mounted ext4 in our temp dir, bind-mounted into the
 # task at /data. Why not the rootfs's own disk: on cgroup v1 with a recent kernel (this host runs 6.18) the
@@ -49,7 +49,7 @@ check "exec -d a busy loop" e2e_exec -d --exec-id busy "$id" sh -c 'while :; do 
 c0=$(cpu_ns "$id")
 grown() { [ $(( $(cpu_ns "$id") - c0 )) -ge 200000000 ]; }
 if wait_for 30 grown; then ok "cpu grows under a busy loop (+$(( ($(cpu_ns "$id") - c0) / 1000000 )) ms)"; else not_ok "cpu grows by 200 ms under a busy loop" "from $c0 to $(cpu_ns "$id")"; fi
-np=$(metrics_json "$id" | jget pids.current)
+np=$(mval "$id" pids.current)
 if [ "$np" -ge 2 ]; then ok "pids.current counts the exec ($np)"; else not_ok "pids.current counts the exec" "$np"; fi
 check "kill the busy loop" ctd_ctr task kill -s KILL --exec-id busy "$id"
 wait_for 20 eval '[ "$(ctd_ctr task ps "$id" | awk "NR > 1" | wc -l)" = 1 ]' || true
@@ -69,23 +69,23 @@ else
   # A rule that limits nothing (1 TB/s) switches accounting on for this device (see above).
   echo "$dev 1099511627776" > "/sys/fs/cgroup/blkio/$CTD_NS/$id/blkio.throttle.write_bps_device"
 fi
-w0=$(metrics_json "$id" | jget "$p_w")
+w0=$(mval "$id" "$p_w")
 # oflag=direct: buffered pages may be written back by the kernel's flusher instead of by our fsync, and cgroup
 # v1 charges that I/O to the root cgroup (it did here, for most of the 50 MB): direct I/O is issued by dd.
 rc=0
 out=$(e2e_exec --exec-id dd "$id" dd if=/dev/zero of=/data/f bs=1M count=50 oflag=direct conv=fsync </dev/null 2>&1) || rc=$?
-w1=$(metrics_json "$id" | jget "$p_w")
+w1=$(mval "$id" "$p_w")
 if [ "$rc" = 0 ] && [ $((w1 - w0)) -ge $((50 * 1024 * 1024)) ]; then ok "blkio: Write bytes on $dev grow by >= 50 MiB (+$((w1 - w0)))"
 else not_ok "blkio: Write bytes on $dev grow by >= 50 MiB" "dd exit $rc: $out" "before $w0, after $w1" "$(metrics_json "$id" | grep -A30 '"blkio"' | head -40)"; fi
 if [ "$v2" = 0 ]; then
   k=$(awk -v d="$dev" '$1 == d && $2 == "Write" {print $3}' "/sys/fs/cgroup/blkio/$CTD_NS/$id/blkio.throttle.io_service_bytes")
-  w2=$(metrics_json "$id" | jget "$p_w")
+  w2=$(mval "$id" "$p_w")
   if [ "$w2" = "${k:-x}" ]; then ok "blkio: the shim reports the kernel's own figure ($k)"; else not_ok "blkio: the shim reports the kernel's own figure" "kernel '$k', shim '$w2'"; fi
 fi
 # For the record (not asserted): the same write to the rootfs, whose disk has no throttle rule.
-r0=$(metrics_json "$id" | jget 'blkio.io_service_bytes_recursive[op=Write].value')
+r0=$(mval "$id" 'blkio.io_service_bytes_recursive[op=Write].value')
 e2e_exec --exec-id dd2 "$id" dd if=/dev/zero of=/f bs=1M count=50 conv=fsync </dev/null >/dev/null 2>&1 || true
-r1=$(metrics_json "$id" | jget 'blkio.io_service_bytes_recursive[op=Write].value')
+r1=$(mval "$id" 'blkio.io_service_bytes_recursive[op=Write].value')
 diag "rootfs write of 50 MiB: blkio Write over all devices +$((r1 - r0)) (0 where the kernel does not account)"
 e2e_exec --exec-id rm "$id" rm -f /f /data/f </dev/null >/dev/null 2>&1 || true
 
@@ -113,14 +113,14 @@ else
       ip -n "$netns" addr add 10.231.77.1/30 dev "$vh" &&
       ip -n "$netns" link set "$vh" up
   } 2>&1) && ok "veth $vc (task) <-> $vh (netns $netns) wired" || not_ok "veth wired between the task and $netns" "$out"
-  s0=$(net_stats 2>&1) || true
+  s0=$(net_stats 2>>"$CTD_DIR/taskclient.err") || true
   rx0=$(jget "network[name=$vc].rx_bytes" <<<"$s0" 2>/dev/null || echo 0)
   tx0=$(jget "network[name=$vc].tx_bytes" <<<"$s0" 2>/dev/null || echo 0)
-  if grep -q "\"$vc\"" <<<"$s0"; then ok "stats: the network field lists $vc"; else not_ok "stats: the network field lists $vc" "$s0"; fi
+  if grep -q "\"$vc\"" <<<"$s0"; then ok "stats: the network field lists $vc"; else not_ok "stats: the network field lists $vc" "$s0" "$(cat "$CTD_DIR/taskclient.err" 2>/dev/null)"; fi
   rc=0
   out=$(e2e_exec --exec-id ping "$id" ping -c 3 -W 5 10.231.77.1 </dev/null 2>&1) || rc=$?
   if [ "$rc" = 0 ]; then ok "ping from the task over the veth"; else not_ok "ping from the task over the veth" "exit $rc: $out"; fi
-  s1=$(net_stats 2>&1) || true
+  s1=$(net_stats 2>>"$CTD_DIR/taskclient.err") || true
   rx1=$(jget "network[name=$vc].rx_bytes" <<<"$s1" 2>/dev/null || echo 0)
   tx1=$(jget "network[name=$vc].tx_bytes" <<<"$s1" 2>/dev/null || echo 0)
   txp=$(jget "network[name=$vc].tx_packets" <<<"$s1" 2>/dev/null || echo 0)
@@ -131,7 +131,7 @@ else
   # ours: IPv6 neighbour discovery may add packets at any time, so the shim's figure lies between the two.
   kdev() { awk -v i="$vc:" '$1 == i {print $2}' "/proc/$pid/net/dev" 2>/dev/null || echo x; }
   k0=$(kdev)
-  s2=$(net_stats 2>&1) || true
+  s2=$(net_stats 2>>"$CTD_DIR/taskclient.err") || true
   k1=$(kdev)
   r=$(jget "network[name=$vc].rx_bytes" <<<"$s2" 2>/dev/null || echo -1)
   if [ "$k0" != x ] && [ "$r" -ge "$k0" ] && [ "$r" -le "$k1" ]; then ok "network: rx_bytes agree with the kernel's ($r)"; else not_ok "network: rx_bytes agree with the kernel's" "kernel $k0..$k1, shim $r" "$s2"; fi
@@ -152,6 +152,7 @@ umount "$blk" 2>/dev/null || true
 left=
 ip netns list | grep -qw "$netns" && left="$left netns $netns;"
 ip link show "$vh" >/dev/null 2>&1 && left="$left link $vh;"
-losetup -j "$CTD_DIR/blk.img" 2>/dev/null | grep -q . && left="$left loop device of blk.img;"
+# autoclear detaches the loop device on its last close, just after the umount returns: a bounded wait.
+wait_for 20 eval '[ -z "$(losetup -j "$CTD_DIR/blk.img" 2>/dev/null)" ]' >/dev/null 2>&1 || left="$left loop device of blk.img;"
 mountpoint -q "$blk" && left="$left mount $blk;"
 if [ -z "$left" ]; then ok "no netns, veth, loop device or mount left"; else not_ok "no netns, veth, loop device or mount left" "$left"; fi

@@ -31,7 +31,7 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }   # field NAME < sample lines: on
 rc=0
 out=$(watch -i 200 -c 5 w1 2>&1) || rc=$?
 n=$(grep -c '^sample ' <<<"$out" || true)
-seqs=$(grep '^sample ' <<<"$out" | field seq | tr '\n' ' ')
+seqs=$(grep '^sample ' <<<"$out" | field seq | tr '\n' ' ') || true
 if [ "$rc" = 0 ] && [ "$n" = 5 ] && [ "$seqs" = "1 2 3 4 5 " ] && [ "$(tail -1 <<<"$out")" = "end code=0 msg=" ]
 then ok "count 5: five samples (seq 1..5), then a clean end"; else not_ok "count 5: five samples (seq 1..5), then a clean end" "exit $rc" "$out"; fi
 # Nanosecond timestamps exceed awk's exact doubles: bash's 64-bit arithmetic does the differences.
@@ -50,7 +50,7 @@ then ok "a sample carries id, cpu, memory and pids of w1"; else not_ok "a sample
 # --- live counters: a busy exec in w1 makes cpu_ns climb from sample to sample.
 check "exec -d a busy loop in w1" e2e_exec -d --exec-id busy w1 sh -c 'while :; do :; done'
 out=$(watch -i 300 -c 4 w1 2>&1) || true
-cpus=$(grep '^sample ' <<<"$out" | field cpu_ns | tr '\n' ' ')
+cpus=$(grep '^sample ' <<<"$out" | field cpu_ns | tr '\n' ' ') || true
 first=$(awk '{print $1}' <<<"$cpus")
 last=$(awk '{print $NF}' <<<"$cpus")
 if [ -n "$first" ] && [ "$last" -gt "$first" ]; then ok "cpu_ns climbs on the stream under load ($first → $last)"; else not_ok "cpu_ns climbs on the stream under load" "$out"; fi
@@ -61,7 +61,7 @@ ctd_ctr task delete --exec-id busy w1 >/dev/null 2>&1 || true
 
 # --- no id: every task of the shim, each tick.
 out=$(watch -i 100 -c 2 2>&1) || true
-ids=$(grep '^sample ' <<<"$out" | field id | sort | tr '\n' ' ')
+ids=$(grep '^sample ' <<<"$out" | field id | sort | tr '\n' ' ') || true
 if [ "$ids" = "w1 w1 w2 w2 " ]; then ok "no id: both tasks of the pod's shim, each tick"; else not_ok "no id: both tasks of the pod's shim, each tick" "$out"; fi
 
 # --- the client closes: it stops cleanly, and the shim drops the stream (its log says so) and keeps serving.
@@ -105,7 +105,7 @@ check "delete w2" ctd_ctr task delete w2
 rc=0
 wait "$gpid" || rc=$?
 out=$(cat "$CTD_DIR/gone.out")
-last=$(grep '^sample ' <<<"$out" | tail -1)
+last=$(grep '^sample ' <<<"$out" | tail -1) || true
 if [ "$rc" = 0 ] && [ "$(field gone <<<"$last")" = 1 ] && [ "$(tail -1 <<<"$out")" = "end code=0 msg=" ]; then ok "deleting the task ends its watch (gone=1, clean end)"
 else not_ok "deleting the task ends its watch (gone=1, clean end)" "exit $rc" "$(tail -3 <<<"$out")"; fi
 check "container rm w2" ctd_ctr container rm w2

@@ -51,14 +51,14 @@ if [ -z "$tc" ] || [ ! -x "$tc" ]; then
   not_ok "Go task client available (E2E_TASKCLIENT)" "'$tc'"
 else
   out=$("$tc" -bundle "$(ctd_bundle "$id")" -namespace "$CTD_NS" update "$id" --memory "$limit" 2>&1) || true
-  got=$(metrics_json "$id" | jget memory.usage.limit) || got=
+  got=$(mval "$id" memory.usage.limit)
   if [ "$got" = "$limit" ]; then ok "update --memory $limit: metrics memory limit is $got"; else not_ok "update --memory $limit: metrics memory limit" "update: $out" "metrics limit: '$got'"; fi
   tab=$(ctd_ctr task metrics "$id" 2>&1) || true
   row=$(awk '$1 == "memory.limit_in_bytes" || $1 == "memory.usage_limit" {print $2}' <<<"$tab")
   if [ "$row" = "$limit" ]; then ok "ctr task metrics table shows the limit"; else not_ok "ctr task metrics table shows the limit" "$tab"; fi
   limit2=$((64 * 1024 * 1024))
   "$tc" -bundle "$(ctd_bundle "$id")" -namespace "$CTD_NS" update "$id" --memory "$limit2" >/dev/null 2>&1 || true
-  got=$(metrics_json "$id" | jget memory.usage.limit) || got=
+  got=$(mval "$id" memory.usage.limit)
   if [ "$got" = "$limit2" ]; then ok "a second update ($limit2) replaces the first"; else not_ok "a second update ($limit2) replaces the first" "metrics limit: '$got'"; fi
 fi
 
