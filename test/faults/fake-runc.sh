@@ -21,6 +21,9 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   esac
 done
 
+# Every invocation is recorded (WORK/fake.calls: "COMMAND ID"), so a test can tell which runtime ran.
+echo "$cmd $id" >> "$here/fake.calls"
+
 mode=
 if [ "$cmd" = create ] && [ -n "$bundle" ] && [ -f "$bundle/fake-mode" ]; then
   mode=$(cat "$bundle/fake-mode")

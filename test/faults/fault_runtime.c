@@ -8,13 +8,17 @@
  *        container, joined through the sandbox annotation) keep answering — the loop never blocks. Once
  *        the runtime is killed the stuck task is gone and the pod task is unharmed.
  *  per-task options  in a pod shim whose first task uses runc, a second task's Create naming the fake
- *        runtime must use it (containerd-shim-runc-v2 reads the options of every Create). */
+ *        runtime must use it (containerd-shim-runc-v2 reads the options of every Create).
+ *  killed  the pod shim dies (SIGKILL) with two tasks running: containerd's cleanup, `shim delete` per
+ *        task, answers DeleteResponse{pid, 137}, removes each container, and runs the task's own runtime
+ *        (runc-v2 keeps every task's options in its bundle for this). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "containerd/runc/options.pb-c.h"
@@ -242,6 +246,106 @@ static void test_options_per_task(st_env *e) {
   }
 }
 
+/* ---------------------------------------------------------------- the shim is killed: `shim delete` */
+
+static bool fake_called(st_env *e, const char *what) {
+  char path[1024], buf[65536];
+  st_path(path, sizeof path, "%s/fake.calls", e->work);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  buf[n > 0 ? n : 0] = '\0';
+  for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+    if (!strcmp(l, what)) return true;
+  return false;
+}
+
+/* containerd's cleanup after a dead shim: `SHIM ... -id ID -bundle B delete`; stdout is a DeleteResponse. */
+static int shim_delete(st_env *e, const char *id, const char *bundle, uint32_t *pid, uint32_t *status, char *err,
+                       size_t errlen) {
+  int out[2], errp[2];
+  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) return -1;
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(out[1], 1);
+    dup2(errp[1], 2);
+    if (chdir(bundle) < 0) _exit(126);
+    execl(e->shim, e->shim, "-namespace", e->ns, "-address", e->address, "-publish-binary", "/bin/true", "-id", id,
+          "-bundle", bundle, "delete", (char *)NULL);
+    _exit(127);
+  }
+  close(out[1]);
+  close(errp[1]);
+  uint8_t buf[4096];
+  size_t n = 0;
+  ssize_t r;
+  while (n < sizeof buf && (r = read(out[0], buf + n, sizeof buf - n)) > 0) n += (size_t)r;
+  size_t m = 0;
+  while (m < errlen - 1 && (r = read(errp[0], err + m, errlen - 1 - m)) > 0) m += (size_t)r;
+  err[m] = '\0';
+  close(out[0]);
+  close(errp[0]);
+  int st;
+  waitpid(child, &st, 0);
+  Containerd__Task__V2__DeleteResponse *d = containerd__task__v2__delete_response__unpack(NULL, n, buf);
+  if (d) {
+    *pid = d->pid;
+    *status = d->exit_status;
+    containerd__task__v2__delete_response__free_unpacked(d, NULL);
+  }
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0 && d ? 0 : -1;
+}
+
+static void test_shim_killed(st_env *e) {
+  char b1[1024], b2[1024], sock[512], msg[CS_ERR_MSG_MAX], err[2048];
+  const char *sleeper[] = {"sleep", "600", NULL};
+  if (make_bundle(e, "rt-k1", sleeper, NULL, NULL, b1, sizeof b1) < 0 ||
+      make_bundle(e, "rt-k2", sleeper, "rt-k1", NULL, b2, sizeof b2) < 0 ||
+      st_shim_start_ok(e, b1, "rt-k1", sock, sizeof sock) < 0) {
+    st_check(e, false, "killed: pod shim started");
+    return;
+  }
+  pid_t shim = st_shim_pid(e, "rt-k1", 5000);
+  cs_err cerr;
+  ttrpc_client *cl = st_connect(e, sock, &cerr);
+  st_create_opts o = {.binary_name = fake};
+  uint32_t pid1 = 0, pid2 = 0;
+  int rc = cl ? st_create(e, cl, "rt-k1", b1, &o, &pid1, msg) : CS_UNAVAILABLE;
+  if (rc == CS_OK) rc = st_start(e, cl, "rt-k1", NULL, msg);
+  if (rc == CS_OK) rc = st_create(e, cl, "rt-k2", b2, &o, &pid2, msg);
+  if (rc == CS_OK) rc = st_start(e, cl, "rt-k2", NULL, msg);
+  st_close(e, cl);
+  if (!st_check(e, rc == CS_OK && shim > 0, "killed: two pod tasks running through %s (%d %s)", fake, rc, msg)) return;
+
+  kill(shim, SIGKILL);
+  for (int i = 0; i < 100 && st_pid_alive(shim); i++) st_sleep(e, 20);
+  st_check(e, !st_pid_alive(shim) && st_pid_alive((pid_t)pid1) && st_pid_alive((pid_t)pid2),
+           "killed: shim %d killed, its tasks %u and %u still running", (int)shim, pid1, pid2);
+
+  const char *ids[] = {"rt-k1", "rt-k2"};
+  const char *bundles[] = {b1, b2};
+  const uint32_t pids[] = {pid1, pid2};
+  for (int i = 0; i < 2; i++) {
+    uint32_t dpid = 0, dstatus = 0;
+    rc = shim_delete(e, ids[i], bundles[i], &dpid, &dstatus, err, sizeof err);
+    st_check(e, rc == 0 && dpid == pids[i] && dstatus == 137,
+             "killed: `shim delete` of %s answers DeleteResponse{pid %u, exit 137} (got %u, %u%s%s)", ids[i], pids[i],
+             dpid, dstatus, *err ? "; stderr: " : "", err);
+    bool gone = false;
+    for (int k = 0; k < 100 && !gone; k++) {
+      gone = !st_pid_alive((pid_t)pids[i]);
+      if (!gone) st_sleep(e, 50);
+    }
+    char state[1024];
+    st_path(state, sizeof state, "/run/containerd/runc/%s/%s", e->ns, ids[i]);
+    st_check(e, gone && access(state, F_OK) < 0, "killed: %s's process is gone and the runtime forgot it", ids[i]);
+    char call[64];
+    snprintf(call, sizeof call, "delete %s", ids[i]);
+    st_check(e, fake_called(e, call), "killed: `shim delete` of %s used the task's runtime (%s)", ids[i], fake);
+  }
+}
+
 int main(int argc, char **argv) {
   st_env e;
   if (st_init(&e, argc, argv) < 0) return 2;
@@ -254,6 +358,7 @@ int main(int argc, char **argv) {
   test_fail(&e);
   test_hang(&e);
   test_options_per_task(&e);
+  test_shim_killed(&e);
   /* a Create that failed published nothing: containerd must not hear of a task that never existed */
   const st_event *ev[8];
   size_t n_fail = st_events_for(&e, "rt-fail", ev, 8), n_hang = st_events_for(&e, "rt-hang", ev, 8);
