@@ -47,14 +47,16 @@ s1=$(grep -m1 '^sample ' <<<"$out" || true)
 if [ "$(field id <<<"$s1")" = w1 ] && [ "$(field cpu_ns <<<"$s1")" -gt 0 ] && [ "$(field mem_usage <<<"$s1")" -gt 0 ] && [ "$(field pids <<<"$s1")" = 1 ] && [ "$(field gone <<<"$s1")" = 0 ]
 then ok "a sample carries id, cpu, memory and pids of w1"; else not_ok "a sample carries id, cpu, memory and pids of w1" "$s1"; fi
 
-# --- live counters: a busy exec in w1 makes cpu_ns climb from sample to sample.
+# --- live counters: a busy exec in w1 makes cpu_ns climb from sample to sample. The shim refreshes CPU and
+# memory usage every tick and the rest of a sample (pids, memory.stat, blkio, network) at most every 2 s
+# (stats_stream.c, STREAM_FULL_NS): 3.25 s of ticks include a full refresh that counts the exec.
 check "exec -d a busy loop in w1" e2e_exec -d --exec-id busy w1 sh -c 'while :; do :; done'
-out=$(watch -i 300 -c 4 w1 2>&1) || true
+out=$(watch -i 250 -c 14 w1 2>&1) || true
 cpus=$(grep '^sample ' <<<"$out" | field cpu_ns | tr '\n' ' ') || true
 first=$(awk '{print $1}' <<<"$cpus")
 last=$(awk '{print $NF}' <<<"$cpus")
 if [ -n "$first" ] && [ "$last" -gt "$first" ]; then ok "cpu_ns climbs on the stream under load ($first → $last)"; else not_ok "cpu_ns climbs on the stream under load" "$out"; fi
-if grep '^sample ' <<<"$out" | field pids | grep -qx 2; then ok "pids on the stream count the exec"; else not_ok "pids on the stream count the exec" "$out"; fi
+if grep '^sample ' <<<"$out" | field pids | grep -qx 2; then ok "pids on the stream count the exec (after a full refresh)"; else not_ok "pids on the stream count the exec (after a full refresh)" "$out"; fi
 ctd_ctr task kill -s KILL --exec-id busy w1 >/dev/null 2>&1 || true
 wait_for 20 eval '[ "$(ctd_ctr task ps w1 | awk "NR > 1" | wc -l)" = 1 ]' || true
 ctd_ctr task delete --exec-id busy w1 >/dev/null 2>&1 || true
@@ -72,7 +74,9 @@ out=$(watch -i 50 -t 1000 w1 2>&1) || rc=$?
 n=$(grep -c '^sample ' <<<"$out" || true)
 if [ "$rc" = 0 ] && [ "$n" -ge 2 ] && grep -q '^closed samples=' <<<"$out"; then ok "client closes after 1 s ($n samples), exit 0"; else not_ok "client closes after 1 s, exit 0" "exit $rc" "$(tail -3 <<<"$out")"; fi
 if wait_for 20 eval '[ "$(grep -c "stats watch closed by the client" "$CTD_LOG")" -gt "$marks" ]'; then ok "the shim saw the client go (log)"; else not_ok "the shim saw the client go (log)" "$(grep -i 'stats watch' "$CTD_LOG" | tail -3)"; fi
-if wait_for 20 eval '[ "$(ls /proc/$shim/fd | wc -l)" = "$fd0" ]'; then ok "the shim's fds are back to $fd0"; else not_ok "the shim's fds are back to $fd0" "$(ls -l "/proc/$shim/fd")"; fi
+# At most as many as before (a connection of an earlier client may still have been closing then).
+fds_back() { [ "$(ls "/proc/$shim/fd" | wc -l)" -le "$fd0" ]; }
+if wait_for 20 fds_back; then ok "the shim's fds are back to <= $fd0"; else not_ok "the shim's fds are back to <= $fd0" "$(ls -l "/proc/$shim/fd")"; fi
 out=$(watch -c 1 w1 2>&1) || true
 if [ "$(grep -c '^sample ' <<<"$out")" = 1 ]; then ok "the shim streams again after that"; else not_ok "the shim streams again after that" "$out"; fi
 
@@ -92,7 +96,7 @@ n=$(grep -c '^sample ' "$CTD_DIR/w.out" || true)
 diag "shim $shim RSS ${r1} KiB → ${r2} KiB over $n samples"
 if [ "$rc" = 0 ] && [ "$n" -ge 100 ]; then ok "a 100 Hz watch for 5 s delivers ($n samples)"; else not_ok "a 100 Hz watch for 5 s delivers >= 100 samples" "exit $rc, $n samples" "$(tail -3 "$CTD_DIR/w.out")"; fi
 if [ -n "$r1" ] && [ -n "$r2" ] && [ $((r2 - r1)) -le 64 ]; then ok "the shim's RSS does not grow while a client watches ($r1 → $r2 KiB)"; else not_ok "the shim's RSS does not grow while a client watches" "$r1 → $r2 KiB"; fi
-if wait_for 20 eval '[ "$(ls /proc/$shim/fd | wc -l)" = "$fd0" ]'; then ok "no fd left after the watch (watching: $fdw, after: $fd0)"; else not_ok "no fd left after the watch" "before $fd0, now $(ls "/proc/$shim/fd" | wc -l)"; fi
+if wait_for 20 fds_back; then ok "no fd left after the watch (watching: $fdw, after: $(ls "/proc/$shim/fd" | wc -l))"; else not_ok "no fd left after the watch" "before $fd0, now $(ls "/proc/$shim/fd" | wc -l)"; fi
 
 # --- a deleted task ends its watch: a last sample with gone=1, then a clean end.
 watch -i 100 w2 > "$CTD_DIR/gone.out" 2>&1 &
