@@ -116,6 +116,7 @@ bool rt_linux_msg_not_exist(const char *msg) {
 }
 
 int rt_linux_msg_code(const char *msg) {
+  if (strstr(msg, "no space left on device")) return CS_RESOURCE_EXHAUSTED;
   if (rt_linux_msg_not_exist(msg)) return CS_NOT_FOUND;
   static const char *const state_words[] = {"not running", "not stopped", "stopped container", "not paused",
                                             "is paused", "cannot exec", "has stopped", "is not running"};

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "rt_linux_cmd.h"
 #include "rt_linux_log.h"
@@ -18,6 +19,21 @@ struct rt_linux_runc_call {
   void *data;
 };
 
+/* A runtime that fails on a full filesystem cannot write its JSON log there either (its stderr is the
+ * container's stdio): say what the failure most likely was rather than only its exit status. */
+static void explain_silent_failure(const char *log_path, char *msg, size_t len) {
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", log_path);
+  char *slash = strrchr(dir, '/');
+  if (!slash || slash == dir) return;
+  *slash = '\0';
+  struct statvfs st;
+  if (statvfs(dir, &st) != 0) return;
+  if ((unsigned long long)st.f_bavail * st.f_frsize >= 64 * 1024 && (st.f_favail > 0 || st.f_files == 0)) return;
+  size_t n = strlen(msg);
+  if (n < len) snprintf(msg + n, len - n, ": no space left on device in %.200s (the runtime could not write its log)", dir);
+}
+
 static void on_done(void *data, const rt_linux_cmd_result *r) {
   rt_linux_runc_call *call = data;
   rt_linux_runc_result res = {.status = r->status, .out = r->out, .out_len = r->out_len};
@@ -29,6 +45,7 @@ static void on_done(void *data, const rt_linux_cmd_result *r) {
         snprintf(res.msg, sizeof res.msg, "signal: %s", strsignal(r->status - 128));
       else
         snprintf(res.msg, sizeof res.msg, "exit status %d", r->status);
+      explain_silent_failure(call->log_path, res.msg, sizeof res.msg);
     }
   }
   call->cb(call->data, &res);
