@@ -46,6 +46,10 @@ typedef struct rt_create_req {
   const char *bundle;      /* holds config.json and rootfs/ */
   rt_stdio io;
   const char *checkpoint;  /* restore from this image dir, or NULL */
+  /* This container's runtime, where it differs from the backend's (containerd passes runtime options with
+   * every Create, and the tasks of a pod's shim may name different ones). NULL: the backend's. */
+  const char *runtime;       /* binary name or path ("crun") */
+  const char *runtime_root;  /* its state root */
 } rt_create_req;
 
 typedef struct rt_exec_req {

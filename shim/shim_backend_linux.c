@@ -40,7 +40,6 @@ int shim_backend_load_opts(const char *bundle, char *binary, size_t blen, char *
 rt_backend *shim_backend_new(void *data, uv_loop_t *loop, const task_runtime_opts *o, const rt_events *ev,
                              cs_err *err) {
   (void)data;
-  if (o->bundle && shim_backend_save_opts(o->bundle, o, err) < 0) return NULL;
   rt_linux_opts lo = {0};
   lo.ns = o->ns;
   if (o->binary_name && *o->binary_name) lo.binary = o->binary_name;

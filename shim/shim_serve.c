@@ -45,7 +45,14 @@ static void daemon_stop(shim_daemon *d) {
   else uv_stop(d->loop);
 }
 
-static void daemon_events_drained(void *data) { daemon_stop(data); }
+static void daemon_on_stop_timer(uv_timer_t *t) { daemon_stop(t->data); }
+
+/* Stop on the next loop turn, not from inside a handler: the Shutdown reply is still in the connection's
+ * buffer (replies of one read batch are written together after the batch) and must reach the client. */
+static void daemon_events_drained(void *data) {
+  shim_daemon *d = data;
+  uv_timer_start(&d->exit_timer, daemon_on_stop_timer, 0, 0);
+}
 
 /* Shutdown with no task left: deliver what events remain (an exit must reach containerd), then exit. */
 static void daemon_on_shutdown(void *data) {
@@ -104,6 +111,8 @@ int shim_serve(const shim_args *a, cs_err *err) {
   d.sigterm.data = &d;
   uv_signal_start(&d.sigterm, daemon_on_sigterm, SIGTERM);
   uv_unref((uv_handle_t *)&d.sigterm);
+  uv_timer_init(d.loop, &d.exit_timer);
+  d.exit_timer.data = &d;
 
   char ttrpc_addr[4096];
   /* Set but empty (cshimctl, no containerd): events are only logged. Unset: containerd's convention. */
@@ -121,6 +130,7 @@ int shim_serve(const shim_args *a, cs_err *err) {
     .encode_stats = shim_encode_stats,
     .on_shutdown = daemon_on_shutdown,
     .shutdown_data = &d,
+    .save_opts = shim_backend_save_opts,
   };
   d.svc = task_service_new(&cfg, err);
   d.server = d.svc ? ttrpc_server_new(d.loop) : NULL;
@@ -141,6 +151,7 @@ int shim_serve(const shim_args *a, cs_err *err) {
   task_service_free(d.svc);
   task_events_free(d.events);
   uv_close((uv_handle_t *)&d.sigterm, NULL);
+  uv_close((uv_handle_t *)&d.exit_timer, NULL);
   uv_run(d.loop, UV_RUN_NOWAIT);
   return 0;
 fail:

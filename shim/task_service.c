@@ -257,23 +257,29 @@ void task_starting_done(task_service *svc, task_proc *p) {
 
 /* ------------------------------------------------------------------ backend */
 
-int task_ensure_backend(task_service *svc, const Google__Protobuf__Any *options, const char *bundle, cs_err *err) {
+/* containerd.runc.v1.Options from a Create (NULL or empty: defaults). *ro must be freed by the caller. */
+static int decode_opts(task_service *svc, const Google__Protobuf__Any *options, const char *bundle,
+                       task_runtime_opts *o, Containerd__Runc__V1__Options **ro, cs_err *err) {
+  *o = (task_runtime_opts){.ns = svc->cfg.ns, .bundle = bundle, .binary_name = "", .root = "", .criu_path = ""};
+  *ro = NULL;
+  if (!options || options->value.len == 0) return 0;
+  Containerd__Runc__V1__Options *r =
+      containerd__runc__v1__options__unpack(NULL, options->value.len, options->value.data);
+  if (!r) return cs_err_set(err, CS_INVALID_ARGUMENT, "runtime options (%s) do not decode", options->type_url);
+  o->binary_name = r->binary_name;
+  o->root = r->root;
+  o->criu_path = r->criu_path;
+  o->systemd_cgroup = r->systemd_cgroup;
+  o->no_pivot_root = r->no_pivot_root;
+  o->no_new_keyring = r->no_new_keyring;
+  *ro = r;
+  return 0;
+}
+
+int task_ensure_backend(task_service *svc, const task_runtime_opts *o, cs_err *err) {
   if (svc->rt) return 0;
-  task_runtime_opts o = {.ns = svc->cfg.ns, .bundle = bundle, .binary_name = "", .root = "", .criu_path = ""};
-  Containerd__Runc__V1__Options *ro = NULL;
-  if (options && options->value.len > 0) {
-    ro = containerd__runc__v1__options__unpack(NULL, options->value.len, options->value.data);
-    if (!ro) return cs_err_set(err, CS_INVALID_ARGUMENT, "runtime options (%s) do not decode", options->type_url);
-    o.binary_name = ro->binary_name;
-    o.root = ro->root;
-    o.criu_path = ro->criu_path;
-    o.systemd_cgroup = ro->systemd_cgroup;
-    o.no_pivot_root = ro->no_pivot_root;
-    o.no_new_keyring = ro->no_new_keyring;
-  }
   rt_events ev = {.exit = on_rt_exit, .oom = on_rt_oom, .data = svc};
-  svc->rt = svc->cfg.backend_new(svc->cfg.backend_data, svc->cfg.loop, &o, &ev, err);
-  if (ro) containerd__runc__v1__options__free_unpacked(ro, NULL);
+  svc->rt = svc->cfg.backend_new(svc->cfg.backend_data, svc->cfg.loop, o, &ev, err);
   return svc->rt ? 0 : -1;
 }
 
@@ -349,6 +355,8 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
   if (!r) return;
   cs_err err;
   task_container *ct = NULL;
+  task_runtime_opts opts;
+  Containerd__Runc__V1__Options *ro = NULL;
   if (task_validate_id("task id", r->id, &err) < 0) goto fail;
   if (!r->bundle || r->bundle[0] != '/') {
     cs_err_set(&err, CS_INVALID_ARGUMENT, "bundle path \"%s\" must be absolute", r->bundle ? r->bundle : "");
@@ -362,7 +370,9 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
     cs_err_sys(&err, errno, "checkpoint %s", r->checkpoint);
     goto fail;
   }
-  if (task_ensure_backend(svc, r->options, r->bundle, &err) < 0) goto fail;
+  if (decode_opts(svc, r->options, r->bundle, &opts, &ro, &err) < 0 || task_ensure_backend(svc, &opts, &err) < 0 ||
+      (svc->cfg.save_opts && svc->cfg.save_opts(r->bundle, &opts, &err) < 0))
+    goto fail;
 
   ct = calloc(1, sizeof *ct);
   if (!ct) {
@@ -398,6 +408,8 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
     .bundle = ct->bundle,
     .io = {.terminal = r->terminal, .fd = {p->io.child_fd[0], p->io.child_fd[1], p->io.child_fd[2]}},
     .checkpoint = r->checkpoint && *r->checkpoint ? r->checkpoint : NULL,
+    .runtime = opts.binary_name,
+    .runtime_root = opts.root,
   };
   p->busy = true;
   if (svc->rt->ops->create(svc->rt, &req, create_done, op, &err) < 0) {
@@ -416,6 +428,7 @@ fail:
   CS_WARN("create %s: %s", r->id, err.msg);
   ttrpc_call_reply_err(call, &err);
 done:
+  if (ro) containerd__runc__v1__options__free_unpacked(ro, NULL);
   containerd__task__v2__create_task_request__free_unpacked(r, NULL);
 }
 

@@ -41,6 +41,8 @@ typedef struct task_service_config {
   /* Shutdown RPC accepted with no task left: the serving process should exit. */
   void (*on_shutdown)(void *data);
   void *shutdown_data;
+  /* Optional: keep each task's runtime options in its bundle, for the `delete` cleanup of a dead shim. */
+  int (*save_opts)(const char *bundle, const task_runtime_opts *opts, cs_err *err);
 } task_service_config;
 
 typedef struct task_service task_service;

@@ -55,7 +55,7 @@ int64_t task_now_ns(void);
 /* Deliver an exit (record once, publish TaskExit, answer waiters). */
 void task_apply_exit(task_service *svc, task_proc *p, int status, int64_t at_ns);
 void task_starting_done(task_service *svc, task_proc *p);
-int task_ensure_backend(task_service *svc, const Google__Protobuf__Any *options, const char *bundle, cs_err *err);
+int task_ensure_backend(task_service *svc, const task_runtime_opts *opts, cs_err *err);
 
 /* Unpack helper: answers InvalidArgument and returns NULL when the payload does not decode. */
 void *task_unpack(ttrpc_call *call, const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n);

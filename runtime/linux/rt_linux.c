@@ -73,6 +73,7 @@ static void ctr_free(rt_linux_ctr *c) {
   for (int i = 0; i < 3; i++)
     if (c->io_fd[i] >= 0) close(c->io_fd[i]);
   free(c->checkpoint);
+  free(c->runc);
   free(c->id);
   free(c->bundle);
   free(c);
@@ -187,7 +188,7 @@ static void on_runtime_exit(void *data, const rt_linux_runc_result *res) {
 int rt_linux_op_run(rt_linux_op *op, rt_linux_ctr *c, const char *const *args, const int *stdio,
                     const char *input, size_t input_len, rt_linux_op_finish finish, cs_err *err) {
   op->finish = finish;
-  op->call = rt_linux_runc_run(&op->be->runc, c->log_path, args, stdio, input, input_len, on_runtime_exit, op, err);
+  op->call = rt_linux_runc_run(rt_linux_ctr_runc(op->be, c), c->log_path, args, stdio, input, input_len, on_runtime_exit, op, err);
   if (!op->call) {
     cs_err_wrap(err, "OCI runtime %s failed", op->what);
     rt_linux_op_free(op);
@@ -343,6 +344,33 @@ rt_backend *rt_linux_new(uv_loop_t *loop, const rt_linux_opts *opts, const rt_ev
 fail:
   free(be);
   return NULL;
+}
+
+rt_linux_runc *rt_linux_ctr_runc(rt_linux *be, rt_linux_ctr *c) { return c && c->runc ? c->runc : &be->runc; }
+
+int rt_linux_ctr_set_runtime(rt_linux *be, rt_linux_ctr *c, const char *binary, const char *root, cs_err *err) {
+  const rt_linux_runc *d = &be->runc;
+  bool same_bin = !binary || !*binary || !strcmp(binary, d->name) || !strcmp(binary, d->path);
+  bool same_root = !root || !*root || !strcmp(root, d->root);
+  if (same_bin && same_root) return 0;
+  rt_linux_runc *rc = malloc(sizeof *rc);
+  if (!rc) return cs_err_sys(err, ENOMEM, "runtime settings");
+  *rc = *d;
+  if (!same_bin) {
+    const char *base = strrchr(binary, '/') ? strrchr(binary, '/') + 1 : binary;
+    snprintf(rc->name, sizeof rc->name, "%s", base);
+    if (rt_linux_cmd_resolve(binary, rc->path, sizeof rc->path, err) != 0) {
+      free(rc);
+      return -1;
+    }
+  }
+  if (!same_root && snprintf(rc->root, sizeof rc->root, "%s", root) >= (int)sizeof rc->root) {
+    free(rc);
+    return cs_err_set(err, CS_INVALID_ARGUMENT, "runtime root too long");
+  }
+  free(c->runc);
+  c->runc = rc;
+  return 0;
 }
 
 rt_reaper *rt_linux_reaper(rt_backend *b) {

@@ -39,6 +39,7 @@ typedef struct rt_linux_ctr {
   rt_linux_exec *execs;
   unsigned n_exited_execs;
   rt_linux_counters *counters; /* opened once, at create or first stats */
+  rt_linux_runc *runc;         /* this container's own runtime settings, NULL: the backend's */
   rt_linux_oom *oom;
 } rt_linux_ctr;
 
@@ -87,6 +88,9 @@ extern const rt_ops rt_linux_ops;
 rt_linux_ctr *rt_linux_ctr_find(rt_linux *be, const char *id);
 rt_linux_ctr *rt_linux_ctr_add(rt_linux *be, const char *id, const char *bundle, cs_err *err);
 void rt_linux_ctr_remove(rt_linux *be, rt_linux_ctr *c);
+/* The runtime a container's invocations use: its own settings if its Create named others. */
+rt_linux_runc *rt_linux_ctr_runc(rt_linux *be, rt_linux_ctr *c);
+int rt_linux_ctr_set_runtime(rt_linux *be, rt_linux_ctr *c, const char *binary, const char *root, cs_err *err);
 rt_linux_exec *rt_linux_exec_find(rt_linux_ctr *c, const char *exec_id);
 int rt_linux_check_id(const char *what, const char *id, cs_err *err);
 rt_linux_op *rt_linux_op_new(rt_linux *be, const char *what, const char *id, const char *exec_id,

@@ -96,6 +96,10 @@ int rt_linux_create(rt_backend *b, const rt_create_req *req, rt_done_cb cb, void
     return cs_err_set(err, CS_ALREADY_EXISTS, "container %s: already exists", req->id);
   rt_linux_ctr *c = rt_linux_ctr_add(be, req->id, req->bundle, err);
   if (!c) return -1;
+  if (rt_linux_ctr_set_runtime(be, c, req->runtime, req->runtime_root, err) != 0) {
+    cs_err_wrap(err, "create %s", req->id);
+    goto fail;
+  }
   rt_linux_op *op = rt_linux_op_new(be, "create", req->id, NULL, cb, data, err);
   if (!op) goto fail;
 
