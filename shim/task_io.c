@@ -67,6 +67,8 @@ static void pump_written(uv_write_t *req, int status) {
     CS_DEBUG("stdio pump write: %s", uv_strerror(status));
     pump_close_dst(p);
   }
+  /* The source ended while writes were queued: the last one done, the process may see EOF. */
+  if (!p->src_open && p->close_dst_on_eof && p->queued == 0) pump_close_dst(p);
   if (p->src_open && p->queued < PUMP_HIGH_WATER / 2) uv_read_start((uv_stream_t *)&p->src, pump_alloc, pump_read);
 }
 
@@ -78,7 +80,9 @@ static void pump_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     if (n == 0) return;
     /* UV_EOF on a FIFO, UV_EIO on a pty master whose slave closed: both mean the stream ended. */
     pump_close_src(p);
-    if (p->close_dst_on_eof) pump_close_dst(p);
+    /* Closing dst now would cancel the writes still queued (up to PUMP_HIGH_WATER of stdin, lost): the
+     * process gets EOF once the last of them is done (pump_written). */
+    if (p->close_dst_on_eof && p->queued == 0) pump_close_dst(p);
     return;
   }
   if (!p->dst_open) {
