@@ -5,6 +5,7 @@
 
 #include <pb_decode.h>
 #include <pb_encode.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "ttrpc.pb.h"
@@ -29,7 +30,8 @@ static bool dec_bytes(pb_istream_t *s, const pb_field_t *f, void **arg) {
   (void)f;
   dec_field *d = *arg;
   const uint8_t *p = (const uint8_t *)s->state;
-  if (p < d->lo || s->bytes_left > (size_t)(d->hi - p)) PB_RETURN_ERROR(s, "wrong wire type for a string field");
+  uintptr_t at = (uintptr_t)p, lo = (uintptr_t)d->lo, hi = (uintptr_t)d->hi;
+  if (at < lo || at > hi || s->bytes_left > hi - at) PB_RETURN_ERROR(s, "wrong wire type for a string field");
   d->out->p = p;
   d->out->n = s->bytes_left;
   return pb_read(s, NULL, s->bytes_left);
