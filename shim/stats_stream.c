@@ -19,6 +19,7 @@ typedef struct stats_watch {
   uv_timer_t timer;
   cshim_stats_v1_WatchRequest req;   /* ids still watched (all tasks if none were named) */
   bool all;
+  bool ended;                        /* finished (the call is gone); the struct lives until the timer closes */
   uint32_t left;                     /* ticks left; 0 = unbounded */
   uint64_t seq, dropped;
   rt_sample sample;
@@ -32,6 +33,10 @@ static stats_watch **watch_list(task_service *svc) { return (stats_watch **)&svc
 static void watch_closed(uv_handle_t *h) { free(h->data); }
 
 static void watch_end(stats_watch *w, int code, const char *msg) {
+  /* A write failing inside a tick tears the connection down and cancels the call (watch_on_cancel ends
+   * the watch) while the tick still runs: end once, and never touch the call after. */
+  if (w->ended) return;
+  w->ended = true;
   ttrpc_stream_cork(w->call, false); /* a tick may end the stream while corked */
   if (w->pprev) {
     *w->pprev = w->next;
@@ -164,6 +169,7 @@ static int send_one(stats_watch *w, task_container *ct, const char *id) {
 
 static void watch_tick(uv_timer_t *t) {
   stats_watch *w = t->data;
+  if (w->ended) return;
   task_service *svc = w->svc;
   w->seq++;
   bool behind = false;
@@ -171,6 +177,7 @@ static void watch_tick(uv_timer_t *t) {
   if (w->all) {
     for (task_container *ct = svc->containers; ct && !behind; ct = ct->next) {
       int rc = send_one(w, ct, ct->id);
+      if (w->ended) return;
       if (rc < 0) return watch_end(w, CS_CANCELLED, "stream closed");
       behind = rc == 1;
     }
@@ -180,6 +187,7 @@ static void watch_tick(uv_timer_t *t) {
       task_container *ct = task_find_container(svc, id);
       bool gone = ct == NULL;
       int rc = send_one(w, ct, id);
+      if (w->ended) return;
       if (rc < 0) return watch_end(w, CS_CANCELLED, "stream closed");
       behind = rc == 1;
       if (gone && !behind) {
@@ -192,6 +200,7 @@ static void watch_tick(uv_timer_t *t) {
     if (w->req.ids_count == 0) return watch_end(w, CS_OK, NULL);
   }
   ttrpc_stream_cork(w->call, false);
+  if (w->ended) return; /* the flush failed and the connection is gone */
   if (behind) {
     /* The connection has too much unsent data: skip the rest of this tick rather than queue it. */
     if (w->dropped++ == 0) CS_WARN("stats watch: client is reading too slowly, dropping samples");

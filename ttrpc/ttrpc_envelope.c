@@ -83,6 +83,9 @@ int ttrpc_request_decode(const uint8_t *buf, size_t len, ttrpc_request_view *v, 
   pb_istream_t s = pb_istream_from_buffer(buf, len);
   if (!pb_decode(&s, ttrpc_Request_fields, &r))
     return cs_err_set(err, CS_INVALID_ARGUMENT, "unmarshal request error: %s", PB_GET_ERROR(&s));
+  /* nanopb ends a message at a zero tag (its null-terminated messages); Go and protobuf-c reject field
+   * number 0. Bytes left over mean that happened. */
+  if (s.bytes_left != 0) return cs_err_set(err, CS_INVALID_ARGUMENT, "unmarshal request error: illegal tag 0");
   v->timeout_nano = r.timeout_nano;
   return 0;
 }
@@ -98,6 +101,7 @@ int ttrpc_response_decode(const uint8_t *buf, size_t len, ttrpc_response_view *v
   pb_istream_t s = pb_istream_from_buffer(buf, len);
   if (!pb_decode(&s, ttrpc_Response_fields, &r))
     return cs_err_set(err, CS_INTERNAL, "unmarshal response error: %s", PB_GET_ERROR(&s));
+  if (s.bytes_left != 0) return cs_err_set(err, CS_INTERNAL, "unmarshal response error: illegal tag 0");
   v->code = r.has_status ? r.status.code : CS_OK;
   return 0;
 }
