@@ -26,12 +26,18 @@ typedef struct dec_field {
   const uint8_t *lo, *hi;
 } dec_field;
 
+/* True when the stream nanopb hands a callback reads the input itself (a length-delimited field), not its
+ * stack copy of a scalar. */
+static bool in_input(const pb_istream_t *s, const uint8_t *in_lo, const uint8_t *in_hi) {
+  uintptr_t at = (uintptr_t)s->state, lo = (uintptr_t)in_lo, hi = (uintptr_t)in_hi;
+  return at >= lo && at <= hi && s->bytes_left <= hi - at;
+}
+
 static bool dec_bytes(pb_istream_t *s, const pb_field_t *f, void **arg) {
   (void)f;
   dec_field *d = *arg;
   const uint8_t *p = (const uint8_t *)s->state;
-  uintptr_t at = (uintptr_t)p, lo = (uintptr_t)d->lo, hi = (uintptr_t)d->hi;
-  if (at < lo || at > hi || s->bytes_left > hi - at) PB_RETURN_ERROR(s, "wrong wire type for a string field");
+  if (!in_input(s, d->lo, d->hi)) PB_RETURN_ERROR(s, "wrong wire type for a string field");
   d->out->p = p;
   d->out->n = s->bytes_left;
   return pb_read(s, NULL, s->bytes_left);
@@ -46,6 +52,7 @@ static bool dec_metadata(pb_istream_t *s, const pb_field_t *f, void **arg) {
   (void)f;
   dec_request *r = *arg;
   ttrpc_request_view *v = r->v;
+  if (!in_input(s, r->lo, r->hi)) PB_RETURN_ERROR(s, "wrong wire type for a message field");
   ttrpc_bytes scratch_k, scratch_v;
   ttrpc_bytes *k = &scratch_k, *val = &scratch_v;
   if (v->nmd < TTRPC_MAX_METADATA) {
@@ -66,8 +73,36 @@ static bool dec_metadata(pb_istream_t *s, const pb_field_t *f, void **arg) {
   return true;
 }
 
+/* nanopb ends a message at a zero tag (its null-terminated messages) and skips field number 0; Go and
+ * protobuf-c reject both. So the fields are walked first with nanopb's own tag/skip functions, into the
+ * one submessage each envelope has (Request.metadata, Response.status), and field number 0 is refused. */
+static bool no_field_zero(pb_istream_t *s, uint32_t sub_field) {
+  while (s->bytes_left) {
+    pb_wire_type_t wt;
+    uint32_t tag;
+    bool eof;
+    if (!pb_decode_tag(s, &wt, &tag, &eof) || tag == 0) return false;
+    if (tag == sub_field && wt == PB_WT_STRING) {
+      pb_istream_t sub;
+      if (!pb_make_string_substream(s, &sub)) return false;
+      bool ok = no_field_zero(&sub, 0);
+      if (!pb_close_string_substream(s, &sub) || !ok) return false;
+    } else if (!pb_skip_field(s, wt)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool well_formed(const uint8_t *buf, size_t len, uint32_t sub_field) {
+  pb_istream_t s = pb_istream_from_buffer(buf, len);
+  return no_field_zero(&s, sub_field);
+}
+
 int ttrpc_request_decode(const uint8_t *buf, size_t len, ttrpc_request_view *v, cs_err *err) {
   memset(v, 0, sizeof *v);
+  if (!well_formed(buf, len, 5 /* metadata */))
+    return cs_err_set(err, CS_INVALID_ARGUMENT, "unmarshal request error: malformed message or field number 0");
   const uint8_t *hi = buf + len;
   dec_field ds = {&v->service, buf, hi}, dm = {&v->method, buf, hi}, dp = {&v->payload, buf, hi};
   dec_request dr = {v, buf, hi};
@@ -83,15 +118,14 @@ int ttrpc_request_decode(const uint8_t *buf, size_t len, ttrpc_request_view *v, 
   pb_istream_t s = pb_istream_from_buffer(buf, len);
   if (!pb_decode(&s, ttrpc_Request_fields, &r))
     return cs_err_set(err, CS_INVALID_ARGUMENT, "unmarshal request error: %s", PB_GET_ERROR(&s));
-  /* nanopb ends a message at a zero tag (its null-terminated messages); Go and protobuf-c reject field
-   * number 0. Bytes left over mean that happened. */
-  if (s.bytes_left != 0) return cs_err_set(err, CS_INVALID_ARGUMENT, "unmarshal request error: illegal tag 0");
   v->timeout_nano = r.timeout_nano;
   return 0;
 }
 
 int ttrpc_response_decode(const uint8_t *buf, size_t len, ttrpc_response_view *v, cs_err *err) {
   memset(v, 0, sizeof *v);
+  if (!well_formed(buf, len, 1 /* status */))
+    return cs_err_set(err, CS_INTERNAL, "unmarshal response error: malformed message or field number 0");
   dec_field dmsg = {&v->message, buf, buf + len}, dp = {&v->payload, buf, buf + len};
   ttrpc_Response r = ttrpc_Response_init_zero;
   r.status.message.funcs.decode = dec_bytes;
@@ -101,7 +135,6 @@ int ttrpc_response_decode(const uint8_t *buf, size_t len, ttrpc_response_view *v
   pb_istream_t s = pb_istream_from_buffer(buf, len);
   if (!pb_decode(&s, ttrpc_Response_fields, &r))
     return cs_err_set(err, CS_INTERNAL, "unmarshal response error: %s", PB_GET_ERROR(&s));
-  if (s.bytes_left != 0) return cs_err_set(err, CS_INTERNAL, "unmarshal response error: illegal tag 0");
   v->code = r.has_status ? r.status.code : CS_OK;
   return 0;
 }
