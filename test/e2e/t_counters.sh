@@ -11,7 +11,7 @@ tc=${E2E_TASKCLIENT:-}
 v2=0
 [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && v2=1
 # The Metrics field paths of cgroup v1 and v2 (the JSON of `ctr task metrics --format json`).
-if [ "$v2" = 1 ]; then p_cpu=cpu.usage_usec; cpu_unit=1000; p_mem=memory.usage; else p_cpu=cpu.usage.total; cpu_unit=1; p_mem=memory.usage.usage; fi
+if [ "$v2" = 1 ]; then p_cpu=cpu.usage_usec; cpu_unit=1000; else p_cpu=cpu.usage.total; cpu_unit=1; fi
 cpu_ns() { local v; v=$(mval "$1" "$p_cpu"); echo $(( ${v:-0} * cpu_unit )); }
 
 # A private block device for the I/O check: a loop-mounted ext4 in our temp dir, bind-mounted into the
@@ -103,6 +103,7 @@ if [ "$v2" = 1 ]; then
 elif [ -z "$tc" ] || [ ! -x "$tc" ]; then
   not_ok "Go task client available (E2E_TASKCLIENT)" "'$tc'"
 else
+  rc=0
   out=$({
     ip netns add "$netns" &&
       ip link add "$vh" type veth peer name "$vc" &&
@@ -112,7 +113,8 @@ else
       nsenter -t "$pid" -n ip link set "$vc" up &&
       ip -n "$netns" addr add 10.231.77.1/30 dev "$vh" &&
       ip -n "$netns" link set "$vh" up
-  } 2>&1) && ok "veth $vc (task) <-> $vh (netns $netns) wired" || not_ok "veth wired between the task and $netns" "$out"
+  } 2>&1) || rc=$?
+  if [ "$rc" = 0 ]; then ok "veth $vc (task) <-> $vh (netns $netns) wired"; else not_ok "veth wired between the task and $netns" "$out"; fi
   s0=$(net_stats 2>>"$CTD_DIR/taskclient.err") || true
   rx0=$(jget "network[name=$vc].rx_bytes" <<<"$s0" 2>/dev/null || echo 0)
   tx0=$(jget "network[name=$vc].tx_bytes" <<<"$s0" 2>/dev/null || echo 0)

@@ -73,7 +73,8 @@ rc=0
 out=$(watch -i 50 -t 1000 w1 2>&1) || rc=$?
 n=$(grep -c '^sample ' <<<"$out" || true)
 if [ "$rc" = 0 ] && [ "$n" -ge 2 ] && grep -q '^closed samples=' <<<"$out"; then ok "client closes after 1 s ($n samples), exit 0"; else not_ok "client closes after 1 s, exit 0" "exit $rc" "$(tail -3 <<<"$out")"; fi
-if wait_for 20 eval '[ "$(grep -c "stats watch closed by the client" "$CTD_LOG")" -gt "$marks" ]'; then ok "the shim saw the client go (log)"; else not_ok "the shim saw the client go (log)" "$(grep -i 'stats watch' "$CTD_LOG" | tail -3)"; fi
+saw_close() { [ "$(grep -c 'stats watch closed by the client' "$CTD_LOG" || true)" -gt "$marks" ]; }
+if wait_for 20 saw_close; then ok "the shim saw the client go (log)"; else not_ok "the shim saw the client go (log)" "$(grep -i 'stats watch' "$CTD_LOG" | tail -3)"; fi
 # At most as many as before (a connection of an earlier client may still have been closing then).
 fds_back() { [ "$(ls "/proc/$shim/fd" | wc -l)" -le "$fd0" ]; }
 if wait_for 20 fds_back; then ok "the shim's fds are back to <= $fd0"; else not_ok "the shim's fds are back to <= $fd0" "$(ls -l "/proc/$shim/fd")"; fi

@@ -18,7 +18,7 @@ pid=$(task_pid "$id")
 check "exec -d a sleeping exec x1" e2e_exec -d --exec-id x1 "$id" sleep 100000
 out=$(ctd_ctr task ps "$id" 2>&1) || true
 xpid=$(awk '/ExecID:x1,/ {print $1}' <<<"$out")
-if grep -Eq "^$pid[[:space:]]+-\$" <<<"$out"; then ok "ps: init $pid listed without Info"; else not_ok "ps: init $pid listed without Info" "$out"; fi
+if grep -Eq "^${pid}[[:space:]]+-\$" <<<"$out"; then ok "ps: init $pid listed without Info"; else not_ok "ps: init $pid listed without Info" "$out"; fi
 if [ -n "$xpid" ] && [ "$xpid" != "$pid" ] && pid_alive "$xpid"; then ok "ps: the exec's pid $xpid carries ExecID x1"; else not_ok "ps: the exec's pid carries ExecID x1" "$out"; fi
 if [ "$(awk 'NR > 1' <<<"$out" | wc -l)" = 2 ]; then ok "ps: exactly init and the exec"; else not_ok "ps: exactly init and the exec" "$out"; fi
 
@@ -29,7 +29,7 @@ st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
 fz=$(cat "/sys/fs/cgroup/freezer/$CTD_NS/$id/freezer.state" 2>/dev/null || cat "/sys/fs/cgroup/$CTD_NS/$id/cgroup.freeze" 2>/dev/null || true)
 if [ "$fz" = FROZEN ] || [ "$fz" = 1 ]; then ok "paused: the cgroup is frozen ($fz)"; else not_ok "paused: the cgroup is frozen" "freezer '$fz', init state '$st'"; fi
 out=$(ctd_ctr task ps "$id" 2>&1) || true
-if grep -q "ExecID:x1," <<<"$out" && grep -Eq "^$pid[[:space:]]" <<<"$out"; then ok "ps answers while paused"; else not_ok "ps answers while paused" "$out"; fi
+if grep -q "ExecID:x1," <<<"$out" && grep -Eq "^${pid}[[:space:]]" <<<"$out"; then ok "ps answers while paused"; else not_ok "ps answers while paused" "$out"; fi
 rc=0
 out=$(ctd_ctr task pause "$id" 2>&1) || rc=$?
 if [ "$rc" != 0 ]; then ok "pause of a paused task is refused"; else not_ok "pause of a paused task is refused" "$out"; fi

@@ -40,8 +40,8 @@ tty_screen() {
 }
 
 tty_wait_line() {
-  local name=$1 re=$2 limit=${3:-20} i
-  for i in $(seq 1 $((limit * 10))); do
+  local name=$1 re=$2 limit=${3:-20} _
+  for _ in $(seq 1 $((limit * 10))); do
     tty_screen "$name" | grep -Eq -- "^($re)\$" && return 0
     sleep 0.1
   done
@@ -53,8 +53,8 @@ tty_resize() {
 }
 
 tty_wait_exit() {
-  local name=$1 limit=${2:-20} i
-  for i in $(seq 1 $((limit * 10))); do
+  local name=$1 limit=${2:-20} _
+  for _ in $(seq 1 $((limit * 10))); do
     [ -s "$CTD_DIR/tty-$name.rc" ] && { cat "$CTD_DIR/tty-$name.rc"; return 0; }
     sleep 0.1
   done
