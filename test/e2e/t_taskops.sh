@@ -45,6 +45,34 @@ check "kill the exec x1" ctd_ctr task kill -s KILL --exec-id x1 "$id"
 wait_for 20 eval '! ctd_ctr task ps "$id" | grep -q ExecID:x1,' || true
 ctd_ctr task delete --exec-id x1 "$id" >/dev/null 2>&1 || true
 
+# --- An exec that cannot start fails promptly with the runtime's reason. containerd's client waits for the
+# exec's stdout/stderr to end before it reports a failed Start, so the shim must not keep them open.
+rc=0
+out=$(CTD_CTR_TIMEOUT=20 e2e_exec --exec-id bad "$id" /nonexistent </dev/null 2>&1) || rc=$?
+if [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$rc" != 137 ] && grep -q 'no such file or directory' <<<"$out"; then ok "exec of a missing binary fails promptly, naming the cause"
+else not_ok "exec of a missing binary fails promptly, naming the cause" "exit $rc (124/137: ctr timed out after 20 s)" "$out"; fi
+out=$(ctd_ctr task ps "$id" 2>&1) || true
+if [ "$(awk 'NR > 1' <<<"$out" | wc -l)" = 1 ]; then ok "the failed exec left nothing in ps"; else not_ok "the failed exec left nothing in ps" "$out"; fi
+ctd_ctr task delete --exec-id bad "$id" >/dev/null 2>&1 || true   # in case ctr could not
+rc=0
+out=$(e2e_exec --exec-id bad "$id" echo fine </dev/null 2>&1) || rc=$?
+if [ "$rc" = 0 ] && [ "$out" = fine ]; then ok "the exec id is free again after the failure"; else not_ok "the exec id is free again after the failure" "exit $rc: $out"; fi
+
+# --- No exec into a paused task (runc-v2: "cannot exec in a paused state"): refused at once, and the task
+# resumes as before.
+check "pause for exec" ctd_ctr task pause "$id"
+wait_for 20 status_is "$id" PAUSED || true
+rc=0
+out=$(CTD_CTR_TIMEOUT=20 e2e_exec --exec-id px "$id" echo hi </dev/null 2>&1) || rc=$?
+if [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$rc" != 137 ]; then ok "exec into a paused task is refused promptly ($(tail -1 <<<"$out"))"
+else not_ok "exec into a paused task is refused promptly" "exit $rc (124/137: ctr timed out after 20 s)" "$out"; fi
+ctd_ctr task delete --exec-id px "$id" >/dev/null 2>&1 || true
+check "resume after the refused exec" ctd_ctr task resume "$id"
+wait_for 20 status_is "$id" RUNNING || true
+rc=0
+out=$(e2e_exec --exec-id px "$id" echo resumed </dev/null 2>&1) || rc=$?
+if [ "$rc" = 0 ] && [ "$out" = resumed ]; then ok "exec works again after resume"; else not_ok "exec works again after resume" "exit $rc: $out"; fi
+
 # --- Update: a memory limit set through the Task API is the limit the metrics report.
 limit=$((48 * 1024 * 1024))
 if [ -z "$tc" ] || [ ! -x "$tc" ]; then
