@@ -434,6 +434,15 @@ done:
 
 /* ------------------------------------------------------------------ Start */
 
+/* An exec whose start failed never ran: it is stopped with no exit status (waiters learn that now), and its
+ * stdio goes, so the client's copy of its stdout/stderr FIFOs ends: containerd's client waits for that
+ * before it reports the failed Start (it would wait forever while we hold the FIFOs open). */
+static void exec_never_ran(task_proc *p) {
+  task_proc_record_exit(p, 255, task_now_ns());
+  task_proc_answer_waiters(p);
+  task_io_close(&p->io);
+}
+
 static void start_done(void *data, const rt_result *res, const cs_err *rerr) {
   task_op *op = data;
   task_service *svc = op->svc;
@@ -446,11 +455,7 @@ static void start_done(void *data, const rt_result *res, const cs_err *rerr) {
   if (!rerr && p->exec_id && task_io_started(&p->io, &err) < 0) rerr = &err;
   if (rerr) {
     ttrpc_call_reply_err(op->call, rerr);
-    if (p->exec_id && p->pid == 0) {
-      /* The exec never ran: it is stopped with no exit status. Waiters learn that now. */
-      task_proc_record_exit(p, 255, task_now_ns());
-      task_proc_answer_waiters(p);
-    }
+    if (p->exec_id && p->pid == 0) exec_never_ran(p);
     task_starting_done(svc, p);
     task_op_free(op);
     return;
@@ -490,6 +495,7 @@ static void h_start(ttrpc_call *call, const uint8_t *payload, size_t n, void *da
   if (p->exec_id && (p->ct->init.exited || p->ct->init.status != TASK_RUNNING)) {
     ttrpc_call_reply_error(call, CS_FAILED_PRECONDITION, "container %s is %s: cannot start exec %s", p->ct->id,
                            task_status_name(p->ct->init.status), p->exec_id);
+    exec_never_ran(p);
     goto done;
   }
   task_op *op = task_op_new(svc, call, p, 0);
@@ -653,6 +659,11 @@ static void h_exec(ttrpc_call *call, const uint8_t *payload, size_t n, void *dat
   }
   if (ct->init.exited || ct->init.status == TASK_STOPPED) {
     cs_err_set(&err, CS_FAILED_PRECONDITION, "container %s is stopped: cannot exec", ct->id);
+    goto fail;
+  }
+  /* As runc-v2: refused before any stdio is opened (a frozen container could not start it anyway). */
+  if (ct->init.status == TASK_PAUSED) {
+    cs_err_set(&err, CS_FAILED_PRECONDITION, "cannot exec in a paused state: container %s is paused", ct->id);
     goto fail;
   }
   if (!r->spec || r->spec->value.len == 0) {
