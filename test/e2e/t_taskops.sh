@@ -105,6 +105,8 @@ if [ "$rc" = 0 ]; then
   if [ -n "$name" ] && ctd_ctr image ls -q 2>/dev/null | grep -qxF "$name"; then ok "checkpoint: image $name created"
   else not_ok "checkpoint: image created" "$out" "$(ctd_ctr image ls -q 2>&1)"; fi
   [ -z "$name" ] || ctd_ctr image rm "$name" >/dev/null 2>&1 || true
+elif ! command -v criu >/dev/null; then
+  not_ok "checkpoint: criu installed (scripts/deps.sh)" "$out"
 elif [ -n "$criu_reason" ]; then
   # CRIU cannot work on this host: the error must say that CRIU failed and why (its own first error), not
   # just runc's "criu failed: type DUMP errno 0".
