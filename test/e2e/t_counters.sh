@@ -36,7 +36,7 @@ pid=$(task_pid "$id")
 
 # --- memory, cpu, pids: present and non-zero, in ctr's own table.
 out=$(ctd_ctr task metrics "$id" 2>&1) || true
-val() { awk -v k="$1" '$1 == k {print $2}' <<<"$out" | head -1; }
+val() { awk -v k="$1" '$1 == k {print $2; exit}' <<<"$out"; }
 mem=$(val memory.usage_in_bytes); [ -n "$mem" ] || mem=$(val memory.usage)
 cpu=$(val cpuacct.usage); [ -n "$cpu" ] || cpu=$(val cpu.usage_usec)
 np=$(val pids.current)
@@ -138,8 +138,9 @@ else
   r=$(jget "network[name=$vc].rx_bytes" <<<"$s2" 2>/dev/null || echo -1)
   if [ "$k0" != x ] && [ "$r" -ge "$k0" ] && [ "$r" -le "$k1" ]; then ok "network: rx_bytes agree with the kernel's ($r)"; else not_ok "network: rx_bytes agree with the kernel's" "kernel $k0..$k1, shim $r" "$s2"; fi
   # Nothing of this reached the host's own namespace.
-  if ! ip -o addr show | grep -q '10\.231\.77\.' && ! ip link show "$vh" >/dev/null 2>&1 && ! ip link show "$vc" >/dev/null 2>&1
-  then ok "no test address or veth end in the host namespace"; else not_ok "no test address or veth end in the host namespace" "$(ip -o addr show | grep 10.231.77.)"; fi
+  addrs=$(ip -o addr show 2>&1) || true
+  if ! grep -q '10\.231\.77\.' <<<"$addrs" && ! ip link show "$vh" >/dev/null 2>&1 && ! ip link show "$vc" >/dev/null 2>&1
+  then ok "no test address or veth end in the host namespace"; else not_ok "no test address or veth end in the host namespace" "$(grep 10.231.77. <<<"$addrs")"; fi
 fi
 
 check "kill $id" ctd_ctr task kill -s KILL "$id"
@@ -152,7 +153,7 @@ if wait_for 20 task_gone "$id" "$pid"; then ok "nothing left of $id"; else not_o
 ip netns del "$netns" 2>/dev/null || true
 umount "$blk" 2>/dev/null || true
 left=
-ip netns list | grep -qw "$netns" && left="$left netns $netns;"
+grep -qw "$netns" <<<"$(ip netns list)" && left="$left netns $netns;"
 ip link show "$vh" >/dev/null 2>&1 && left="$left link $vh;"
 # autoclear detaches the loop device on its last close, just after the umount returns: a bounded wait.
 wait_for 20 eval '[ -z "$(losetup -j "$CTD_DIR/blk.img" 2>/dev/null)" ]' >/dev/null 2>&1 || left="$left loop device of blk.img;"

@@ -52,7 +52,8 @@ rc=0
 out=$(e2e_run --rm --memory-limit "$limit" "$E2E_IMAGE" calm1 sh -c 'echo calm' </dev/null 2>&1) || rc=$?
 if [ "$rc" = 0 ] && [ "$out" = calm ]; then ok "a task under its limit runs"; else not_ok "a task under its limit runs" "exit $rc: $out"; fi
 # Its exit event arriving means anything it published before has arrived too (one ordered stream).
-wait_for 20 eval 'grep -F /tasks/delete "$ev" | grep -qF "\"container_id\":\"calm1\""' || true
+calm_deleted() { grep -F /tasks/delete "$ev" | grep -F '"container_id":"calm1"' >/dev/null; }
+wait_for 20 calm_deleted || true
 if [ "$(oom_events calm1)" = 0 ]; then ok "no TaskOOM for a task under its limit"; else not_ok "no TaskOOM for a task under its limit" "$(grep -F /tasks/oom "$ev")"; fi
 
 check "kill $id" ctd_ctr task kill -s KILL "$id"

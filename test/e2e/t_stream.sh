@@ -22,7 +22,7 @@ wait_for 20 status_is w2 RUNNING || true
 pid1=$(task_pid w1)
 pid2=$(task_pid w2)
 addr=$(cat "$(ctd_bundle w1)/address" 2>/dev/null || true)
-shim=$(ctd_shim_pids | head -1)
+shim=$(ctd_shim_pids | awk 'NR == 1')
 watch() { "$sc" -a "$addr" -n "$CTD_NS" -T 30000 "$@"; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }   # field NAME < sample lines: one value per line
 
@@ -56,7 +56,7 @@ cpus=$(grep '^sample ' <<<"$out" | field cpu_ns | tr '\n' ' ') || true
 first=$(awk '{print $1}' <<<"$cpus")
 last=$(awk '{print $NF}' <<<"$cpus")
 if [ -n "$first" ] && [ "$last" -gt "$first" ]; then ok "cpu_ns climbs on the stream under load ($first → $last)"; else not_ok "cpu_ns climbs on the stream under load" "$out"; fi
-if grep '^sample ' <<<"$out" | field pids | grep -qx 2; then ok "pids on the stream count the exec (after a full refresh)"; else not_ok "pids on the stream count the exec (after a full refresh)" "$out"; fi
+if grep '^sample ' <<<"$out" | field pids | grep -x 2 >/dev/null; then ok "pids on the stream count the exec (after a full refresh)"; else not_ok "pids on the stream count the exec (after a full refresh)" "$out"; fi
 ctd_ctr task kill -s KILL --exec-id busy w1 >/dev/null 2>&1 || true
 wait_for 20 eval '[ "$(ctd_ctr task ps w1 | awk "NR > 1" | wc -l)" = 1 ]' || true
 ctd_ctr task delete --exec-id busy w1 >/dev/null 2>&1 || true

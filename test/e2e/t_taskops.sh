@@ -42,7 +42,8 @@ out=$(ctd_ctr task resume "$id" 2>&1) || rc=$?
 if [ "$rc" != 0 ]; then ok "resume of a running task is refused"; else not_ok "resume of a running task is refused" "$out"; fi
 
 check "kill the exec x1" ctd_ctr task kill -s KILL --exec-id x1 "$id"
-wait_for 20 eval '! ctd_ctr task ps "$id" | grep -q ExecID:x1,' || true
+x1_gone() { local o; o=$(ctd_ctr task ps "$id" 2>&1) && ! grep -q ExecID:x1, <<<"$o"; }
+wait_for 20 x1_gone || true
 ctd_ctr task delete --exec-id x1 "$id" >/dev/null 2>&1 || true
 
 # --- An exec that cannot start fails promptly with the runtime's reason. containerd's client waits for the
@@ -102,8 +103,9 @@ diag "checkpoint: exit $rc: $out"
 if [ "$rc" = 0 ]; then
   # CRIU works here: an image named in the output, listed by containerd, with CRIU's files in its content.
   name=$(tail -1 <<<"$out")
-  if [ -n "$name" ] && ctd_ctr image ls -q 2>/dev/null | grep -qxF "$name"; then ok "checkpoint: image $name created"
-  else not_ok "checkpoint: image created" "$out" "$(ctd_ctr image ls -q 2>&1)"; fi
+  images=$(ctd_ctr image ls -q 2>&1) || true
+  if [ -n "$name" ] && grep -qxF "$name" <<<"$images"; then ok "checkpoint: image $name created"
+  else not_ok "checkpoint: image created" "$out" "$images"; fi
   [ -z "$name" ] || ctd_ctr image rm "$name" >/dev/null 2>&1 || true
 elif ! command -v criu >/dev/null; then
   not_ok "checkpoint: criu installed (scripts/deps.sh)" "$out"

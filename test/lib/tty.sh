@@ -42,7 +42,8 @@ tty_screen() {
 tty_wait_line() {
   local name=$1 re=$2 limit=${3:-20} _
   for _ in $(seq 1 $((limit * 10))); do
-    tty_screen "$name" | grep -Eq -- "^($re)\$" && return 0
+    # captured first: under pipefail, grep -q's early exit could SIGPIPE the capture and fail the pipeline
+    grep -Eq -- "^($re)\$" <<<"$(tty_screen "$name")" && return 0
     sleep 0.1
   done
   return 1
