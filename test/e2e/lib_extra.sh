@@ -10,6 +10,9 @@
 #   mval ID PATH           jget PATH of metrics_json ID; empty (never a failure) if the metrics do not come
 #   e2e_tool NAME          path of a helper built with the tree (test/e2e-tools), beside SHIM_DIR's build
 #   shim_rss_kb PID        VmRSS of a process in KiB
+#   cshim_only NAME WHAT   true under cshim; under another runtime (RUNTIME=io.containerd.runc.v2 validates the
+#                          harness) prints "ok - NAME # SKIP <runtime> has no WHAT" and is false, so a check of a
+#                          cshim-only feature reads: if cshim_only NAME WHAT; then <the check>; fi
 
 E2E_ON_EXIT=()
 
@@ -63,6 +66,12 @@ e2e_tool() {
   var=E2E_$(echo "${name#cshim-}" | tr 'a-z-' 'A-Z_')
   if [ -n "${!var:-}" ]; then echo "${!var}"; return; fi
   echo "${SHIM_DIR:-.}/../test/e2e-tools/$name"
+}
+
+cshim_only() {
+  [ "$RUNTIME" = io.containerd.cshim.v2 ] && return 0
+  ok "$1 # SKIP $RUNTIME has no $2"
+  return 1
 }
 
 shim_rss_kb() { awk '$1 == "VmRSS:" {print $2}' "/proc/$1/status" 2>/dev/null; }

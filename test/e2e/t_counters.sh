@@ -115,10 +115,14 @@ else
       ip -n "$netns" link set "$vh" up
   } 2>&1) || rc=$?
   if [ "$rc" = 0 ]; then ok "veth $vc (task) <-> $vh (netns $netns) wired"; else not_ok "veth wired between the task and $netns" "$out"; fi
+  # The Metrics' network field is cshim's (runc-v2 leaves it empty): under another runtime, wiring, ping and
+  # clean-up are still checked.
+  netcheck=0
+  cshim_only "network counters in the v1 Metrics" "per-interface network counters" && netcheck=1
   s0=$(net_stats 2>>"$CTD_DIR/taskclient.err") || true
   rx0=$(jget "network[name=$vc].rx_bytes" <<<"$s0" 2>/dev/null || echo 0)
   tx0=$(jget "network[name=$vc].tx_bytes" <<<"$s0" 2>/dev/null || echo 0)
-  if grep -q "\"$vc\"" <<<"$s0"; then ok "stats: the network field lists $vc"; else not_ok "stats: the network field lists $vc" "$s0" "$(cat "$CTD_DIR/taskclient.err" 2>/dev/null)"; fi
+  if [ "$netcheck" = 0 ]; then :; elif grep -q "\"$vc\"" <<<"$s0"; then ok "stats: the network field lists $vc"; else not_ok "stats: the network field lists $vc" "$s0" "$(cat "$CTD_DIR/taskclient.err" 2>/dev/null)"; fi
   rc=0
   out=$(e2e_exec --exec-id ping "$id" ping -c 3 -W 5 10.231.77.1 </dev/null 2>&1) || rc=$?
   if [ "$rc" = 0 ]; then ok "ping from the task over the veth"; else not_ok "ping from the task over the veth" "exit $rc: $out"; fi
@@ -127,8 +131,8 @@ else
   tx1=$(jget "network[name=$vc].tx_bytes" <<<"$s1" 2>/dev/null || echo 0)
   txp=$(jget "network[name=$vc].tx_packets" <<<"$s1" 2>/dev/null || echo 0)
   # 3 echo requests of 84 bytes each at least (plus ARP): the counters grow by that much.
-  if [ $((tx1 - tx0)) -ge 252 ] && [ "$txp" -ge 3 ]; then ok "network: tx_bytes of $vc grow (+$((tx1 - tx0)), $txp packets)"; else not_ok "network: tx_bytes of $vc grow by >= 252" "before $tx0 after $tx1 packets $txp" "$s1"; fi
-  if [ $((rx1 - rx0)) -ge 252 ]; then ok "network: rx_bytes of $vc grow (+$((rx1 - rx0)))"; else not_ok "network: rx_bytes of $vc grow by >= 252" "before $rx0 after $rx1" "$s1"; fi
+  if [ "$netcheck" = 0 ]; then :; elif [ $((tx1 - tx0)) -ge 252 ] && [ "$txp" -ge 3 ]; then ok "network: tx_bytes of $vc grow (+$((tx1 - tx0)), $txp packets)"; else not_ok "network: tx_bytes of $vc grow by >= 252" "before $tx0 after $tx1 packets $txp" "$s1"; fi
+  if [ "$netcheck" = 0 ]; then :; elif [ $((rx1 - rx0)) -ge 252 ]; then ok "network: rx_bytes of $vc grow (+$((rx1 - rx0)))"; else not_ok "network: rx_bytes of $vc grow by >= 252" "before $rx0 after $rx1" "$s1"; fi
   # The kernel's view of the same interface (/proc/PID/net/dev is the task's netns), read before and after
   # ours: IPv6 neighbour discovery may add packets at any time, so the shim's figure lies between the two.
   kdev() { awk -v i="$vc:" '$1 == i {print $2}' "/proc/$pid/net/dev" 2>/dev/null || echo x; }
@@ -136,7 +140,7 @@ else
   s2=$(net_stats 2>>"$CTD_DIR/taskclient.err") || true
   k1=$(kdev)
   r=$(jget "network[name=$vc].rx_bytes" <<<"$s2" 2>/dev/null || echo -1)
-  if [ "$k0" != x ] && [ "$r" -ge "$k0" ] && [ "$r" -le "$k1" ]; then ok "network: rx_bytes agree with the kernel's ($r)"; else not_ok "network: rx_bytes agree with the kernel's" "kernel $k0..$k1, shim $r" "$s2"; fi
+  if [ "$netcheck" = 0 ]; then :; elif [ "$k0" != x ] && [ "$r" -ge "$k0" ] && [ "$r" -le "$k1" ]; then ok "network: rx_bytes agree with the kernel's ($r)"; else not_ok "network: rx_bytes agree with the kernel's" "kernel $k0..$k1, shim $r" "$s2"; fi
   # Nothing of this reached the host's own namespace.
   addrs=$(ip -o addr show 2>&1) || true
   if ! grep -q '10\.231\.77\.' <<<"$addrs" && ! ip link show "$vh" >/dev/null 2>&1 && ! ip link show "$vc" >/dev/null 2>&1
