@@ -24,6 +24,10 @@ NET=(--net --cni-config-dir "$WORK/cni/conf" --cni-state-dir "$WORK/cni/state")
 cleanup() {
   for id in a b; do "${CTL[@]}" rm -f "$id" >/dev/null 2>&1 || true; done
   ip link del "$BRIDGE" >/dev/null 2>&1 || true
+  # cshimctl's cgroups are /<namespace>/<id>: runc removes the leaves, the namespace level is ours
+  for d in /sys/fs/cgroup/*/"$NS" /sys/fs/cgroup/"$NS"; do
+    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -68,4 +72,6 @@ if ! ip link show "$BRIDGE" >/dev/null 2>&1; then ok "no bridge, and so no bridg
 else not_ok "no bridge port left" "$(ip link show master "$BRIDGE" 2>&1)"; fi
 res=$(find "$WORK/cni/state/networks" -type f -name '*.*.*.*' 2>/dev/null || true)
 if [ -z "$res" ]; then ok "no IPAM reservation left"; else not_ok "no IPAM reservation left" "$res"; fi
+cg=$(find /sys/fs/cgroup/*/"$NS" -mindepth 1 -type d 2>/dev/null || true)
+if [ -z "$cg" ]; then ok "no container cgroup left"; else not_ok "no container cgroup left" "$cg"; fi
 finish
