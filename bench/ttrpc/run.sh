@@ -14,7 +14,6 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build-ttrpc}
 calls1=${CALLS_1:-50000}
 calls16=${CALLS_16:-10000}
-gocode=/usr/share/gocode
 
 cbench=${TTRPC_BENCH:-}
 if [ -z "$cbench" ]; then
@@ -31,10 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$tmp/src/cshim.test/gottrpc"
-cp "$root/test/interop/gottrpc/main.go" "$tmp/src/cshim.test/gottrpc/"
-(cd "$tmp" && GO111MODULE=off GOPATH="$tmp:$gocode" GOCACHE="$tmp/gocache" GOPROXY=off GOFLAGS= \
-  go build -o "$tmp/gottrpc" cshim.test/gottrpc)
+"$root/test/interop/build_gottrpc.sh" "$tmp"
 
 start_server() {
   local log=$1; shift

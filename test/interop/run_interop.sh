@@ -21,11 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# GOPATH mode: the program lives in a throwaway GOPATH entry; dependencies come from Debian's gocode.
-mkdir -p "$tmp/src/cshim.test/gottrpc"
-cp "$here/gottrpc/main.go" "$tmp/src/cshim.test/gottrpc/"
-export GO111MODULE=off GOPATH="$tmp:$gocode" GOCACHE="$tmp/gocache" GOPROXY=off GOFLAGS= GOTOOLCHAIN=local
-(cd "$tmp" && go build -o "$tmp/gottrpc" cshim.test/gottrpc)
+"$here/build_gottrpc.sh" "$tmp"
 
 # Start a server in the background and wait (bounded) for its "ready" line.
 start_server() {
