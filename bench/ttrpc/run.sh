@@ -22,32 +22,7 @@ if [ -z "$cbench" ]; then
   cbench=$build/bench/ttrpc/ttrpc_bench
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ttrpc-bench-XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-"$root/test/interop/build_gottrpc.sh" "$tmp"
-
-start_server() {
-  local log=$1; shift
-  "$@" >"$log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 500); do
-    grep -q ready "$log" 2>/dev/null && return 0
-    sleep 0.02
-  done
-  echo "server did not start: $*"; cat "$log"; exit 1
-}
-
-stop_server() {
-  kill -TERM "${pids[-1]}" 2>/dev/null || true
-  wait "${pids[-1]}" 2>/dev/null || true
-  unset 'pids[-1]'
-}
+source "$root/test/interop/peers.sh" ttrpc-bench
 
 # The machine may be shared: every configuration runs ROUNDS times, interleaved with the others so load
 # changes hit all of them alike, and the median round (by calls/s) is reported.
@@ -76,8 +51,8 @@ for _ in $(seq 1 "$rounds"); do
   measure go-go 16 "$tmp/gottrpc" bench -socket "$tmp/go.sock" -conns 16 -calls "$calls16"
   measure go-c 16 "$tmp/gottrpc" bench -socket "$tmp/c.sock" -conns 16 -calls "$calls16"
 done
-stop_server
-stop_server
+stop_server || true
+stop_server || true
 
 declare -A results
 for key in "${!runs[@]}"; do

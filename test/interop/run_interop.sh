@@ -13,37 +13,7 @@ gocode=/usr/share/gocode
 command -v go >/dev/null || { echo "go not installed: skipping"; exit 77; }
 [ -d "$gocode/src/github.com/containerd/ttrpc" ] || { echo "containerd ttrpc sources missing: skipping"; exit 77; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ttrpc-interop-XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-"$here/build_gottrpc.sh" "$tmp"
-
-# Start a server in the background and wait (bounded) for its "ready" line.
-start_server() {
-  local log=$1; shift
-  "$@" >"$log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 500); do
-    grep -q ready "$log" 2>/dev/null && return 0
-    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$log"; return 1; }
-    sleep 0.02
-  done
-  echo "server did not become ready"; cat "$log"; return 1
-}
-
-stop_server() {
-  local pid=${pids[-1]}
-  kill -TERM "$pid"
-  local rc=0
-  wait "$pid" || rc=$?
-  unset 'pids[-1]'
-  return $rc
-}
+source "$here/peers.sh" ttrpc-interop
 
 rc=0
 echo "== Go client -> C server"
