@@ -90,6 +90,7 @@ struct rt_linux_counters {
   int version;
   int fd[F_COUNT];
   int net_fd;
+  int gone_errno;   /* set by rd(): a removed cgroup answers ENODEV to every read */
   uint64_t ns_per_tick;
   char memdir[PATH_MAX];
   /* Large enough for memory.stat (~50 lines) and blkio with RT_MAX_BLKIO devices x 6 ops. */
@@ -242,7 +243,7 @@ fail:
 }
 
 /* One file's content into buf. 1: read; 0: not there; -1: read failed (the cgroup is gone: ENODEV). */
-static int rd(const rt_linux_counters *k, int id, char *buf, size_t cap) {
+static int rd(rt_linux_counters *k, int id, char *buf, size_t cap) {
   int fd = k->fd[id];
   if (fd < 0) return 0;
   size_t got = 0;
@@ -250,7 +251,10 @@ static int rd(const rt_linux_counters *k, int id, char *buf, size_t cap) {
     size_t want = cap - 1 - got;
     ssize_t n = pread(fd, buf + got, want, (off_t)got);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return -1;
+    if (n < 0) {
+      if (errno == ENODEV || errno == ENOENT) k->gone_errno = errno;
+      return -1;
+    }
     got += (size_t)n;
     /* cgroup and proc files are seq_files: a read shorter than asked for is the end of the file, so the
      * usual extra read that returns 0 would only double the syscalls of every sample. */
@@ -260,7 +264,7 @@ static int rd(const rt_linux_counters *k, int id, char *buf, size_t cap) {
   return 1;
 }
 
-static void rd_u64(const rt_linux_counters *k, int id, uint64_t max_value, uint64_t *out) {
+static void rd_u64(rt_linux_counters *k, int id, uint64_t max_value, uint64_t *out) {
   char buf[64];
   if (rd(k, id, buf, sizeof buf) == 1) rt_linux_cg_parse_u64(buf, max_value, out);
 }
@@ -372,32 +376,31 @@ static void sample_v2(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap)
   rd_u64(k, F2_PIDS_MAX, 0, &s->pids.limit);
 }
 
+static int check_alive(rt_linux_counters *k, cs_err *err) {
+  if (!k->gone_errno) return 0;
+  return cs_err_sys(err, ENOENT, "container cgroup is gone");
+}
+
 int rt_linux_counters_quick(rt_linux_counters *k, rt_quick *q, cs_err *err) {
   memset(q, 0, sizeof *q);
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   q->timestamp_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-  char buf[512];
-  int probe;
+  k->gone_errno = 0;
   if (k->version == 2) {
-    probe = F2_CPU_STAT;
-    if (rd(k, F2_CPU_STAT, buf, sizeof buf) < 0) goto gone;
-    uint64_t usage = 0;
-    const rt_linux_kv kv[] = {{"usage_usec", &usage}};
-    rt_linux_cg_parse_kv(buf, kv, 1);
-    q->cpu_usage_ns = usage * 1000;
+    char buf[512];
+    if (rd(k, F2_CPU_STAT, buf, sizeof buf) == 1) {
+      uint64_t usage = 0;
+      const rt_linux_kv kv[] = {{"usage_usec", &usage}};
+      rt_linux_cg_parse_kv(buf, kv, 1);
+      q->cpu_usage_ns = usage * 1000;
+    }
     rd_u64(k, F2_MEM_CURRENT, 0, &q->memory_usage);
-    return 0;
+  } else {
+    rd_u64(k, F_CPUACCT_USAGE, 0, &q->cpu_usage_ns);
+    rd_u64(k, F_MEM_USAGE, 0, &q->memory_usage);
   }
-  /* The first read doubles as the liveness probe: a removed cgroup answers ENODEV. */
-  probe = k->fd[F_CPUACCT_USAGE] >= 0 ? F_CPUACCT_USAGE : F_MEM_USAGE;
-  if (k->fd[probe] >= 0 && rd(k, probe, buf, sizeof buf) < 0) goto gone;
-  rt_linux_cg_parse_u64(buf, 0, probe == F_CPUACCT_USAGE ? &q->cpu_usage_ns : &q->memory_usage);
-  if (probe == F_CPUACCT_USAGE) rd_u64(k, F_MEM_USAGE, 0, &q->memory_usage);
-  return 0;
-gone:
-  (void)probe;
-  return cs_err_sys(err, errno == ENODEV ? ENOENT : errno, "container cgroup is gone");
+  return check_alive(k, err);
 }
 
 int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *s, cs_err *err) {
@@ -405,17 +408,14 @@ int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *s, cs_err *err) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   s->timestamp_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-  /* The usage file is the liveness probe: a removed cgroup answers ENODEV. */
-  int probe = k->version == 2 ? (k->fd[F2_MEM_CURRENT] >= 0 ? F2_MEM_CURRENT : F2_CPU_STAT)
-                              : (k->fd[F_CPUACCT_USAGE] >= 0 ? F_CPUACCT_USAGE : F_MEM_USAGE);
-  char small[64];
-  if (k->fd[probe] >= 0 && rd(k, probe, small, sizeof small) < 0)
-    return cs_err_sys(err, errno == ENODEV ? ENOENT : errno, "container cgroup is gone");
+  k->gone_errno = 0;
   s->kind = k->version == 2 ? RT_SAMPLE_CGROUP_V2 : RT_SAMPLE_CGROUP_V1;
   if (k->version == 2)
     sample_v2(k, s, k->buf, sizeof k->buf);
   else
     sample_v1(k, s, k->buf, sizeof k->buf);
+  /* No separate liveness probe: the reads themselves tell (ENODEV once the cgroup is removed). */
+  if (check_alive(k, err) < 0) return -1;
   if (k->net_fd >= 0) {
     cs_err nerr;
     if (net_counters_read(k->net_fd, s->net, RT_MAX_IFACES, &s->n_net, &nerr) != 0) s->n_net = 0;
