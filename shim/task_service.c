@@ -84,6 +84,15 @@ void task_proc_ref(task_proc *p) {
   p->ct->refs++;
 }
 
+/* An exec leaves its container: freed now, or by the last operation still holding it. */
+static void exec_release(task_proc *e) {
+  e->removed = true;
+  if (e->refs == 0) {
+    task_proc_free_fields(e);
+    free(e);
+  }
+}
+
 void task_proc_unref(task_proc *p) {
   task_container *ct = p->ct;
   if (--p->refs == 0 && p->removed && p != &ct->init) {
@@ -124,11 +133,7 @@ static void container_remove(task_service *svc, task_container *ct) {
   for (task_proc *e = ct->execs, *next; e; e = next) {
     next = e->next;
     task_proc_fail_waiters(e, CS_NOT_FOUND, "process deleted with its container: not found");
-    e->removed = true;
-    if (e->refs == 0) {
-      task_proc_free_fields(e);
-      free(e);
-    }
+    exec_release(e);
   }
   ct->execs = NULL;
   ct->init.removed = true;
@@ -606,11 +611,7 @@ static void h_delete(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
         break;
       }
     }
-    p->removed = true;
-    if (p->refs == 0) {
-      task_proc_free_fields(p);
-      free(p);
-    }
+    exec_release(p);
     goto done;
   }
   if (p->status == TASK_RUNNING || p->status == TASK_PAUSED) {
