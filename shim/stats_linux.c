@@ -10,7 +10,9 @@
 /* Blkio ops per device in the v1 message, as the kernel's files name them. */
 #define STATS_LINUX_OPS 5
 
-/* Everything the v1 message points to, in one allocation. */
+/* The fixed parts of the v1 message (about 2 KiB, on the stack); the blkio entries are sized to the sample
+ * and allocated apart: at their maximum they would be ~28 KiB, which the shim's low mmap threshold would
+ * turn into an mmap, page faults and a TLB-flushing munmap on every Stats call. */
 typedef struct stats_v1_msg {
   Io__Containerd__Cgroups__V1__Metrics m;
   Io__Containerd__Cgroups__V1__PidsStat pids;
@@ -21,8 +23,6 @@ typedef struct stats_v1_msg {
   Io__Containerd__Cgroups__V1__MemoryEntry mem_usage, mem_swap, mem_kernel;
   Io__Containerd__Cgroups__V1__MemoryOomControl oom;
   Io__Containerd__Cgroups__V1__BlkIOStat blkio;
-  Io__Containerd__Cgroups__V1__BlkIOEntry bytes[RT_MAX_BLKIO * STATS_LINUX_OPS], ops[RT_MAX_BLKIO * STATS_LINUX_OPS];
-  Io__Containerd__Cgroups__V1__BlkIOEntry *pbytes[RT_MAX_BLKIO * STATS_LINUX_OPS], *pops[RT_MAX_BLKIO * STATS_LINUX_OPS];
   Io__Containerd__Cgroups__V1__NetworkStat net[RT_MAX_IFACES];
   Io__Containerd__Cgroups__V1__NetworkStat *pnet[RT_MAX_IFACES];
   char names[RT_MAX_IFACES][sizeof(((rt_net_iface *)0)->name)];
@@ -57,8 +57,17 @@ static void mem_entry(Io__Containerd__Cgroups__V1__MemoryEntry *e, uint64_t limi
 }
 
 static int encode_v1(const rt_sample *s, uint8_t **out, size_t *len, cs_err *err) {
-  stats_v1_msg *w = calloc(1, sizeof *w);
-  if (!w) return cs_err_sys(err, ENOMEM, "stats");
+  stats_v1_msg msg, *w = &msg;
+  memset(w, 0, sizeof *w);
+  uint32_t ndev = s->blkio.n <= RT_MAX_BLKIO ? s->blkio.n : RT_MAX_BLKIO;
+  size_t nent = (size_t)ndev * STATS_LINUX_OPS;
+  /* bytes entries, ops entries, then their pointer arrays: one block. */
+  Io__Containerd__Cgroups__V1__BlkIOEntry *ents = NULL, **ptrs = NULL;
+  if (nent) {
+    ents = malloc(2 * nent * (sizeof *ents + sizeof *ptrs));
+    if (!ents) return cs_err_sys(err, ENOMEM, "stats");
+    ptrs = (Io__Containerd__Cgroups__V1__BlkIOEntry **)(ents + 2 * nent);
+  }
   io__containerd__cgroups__v1__metrics__init(&w->m);
 
   io__containerd__cgroups__v1__pids_stat__init(&w->pids);
@@ -131,10 +140,10 @@ static int encode_v1(const rt_sample *s, uint8_t **out, size_t *len, cs_err *err
   w->m.memory_oom_control = &w->oom;
 
   io__containerd__cgroups__v1__blk_iostat__init(&w->blkio);
-  w->blkio.n_io_service_bytes_recursive = blkio_entries(s->blkio.bytes, s->blkio.n, w->bytes, w->pbytes);
-  w->blkio.io_service_bytes_recursive = w->pbytes;
-  w->blkio.n_io_serviced_recursive = blkio_entries(s->blkio.ops, s->blkio.n, w->ops, w->pops);
-  w->blkio.io_serviced_recursive = w->pops;
+  w->blkio.n_io_service_bytes_recursive = blkio_entries(s->blkio.bytes, ndev, ents, ptrs);
+  w->blkio.io_service_bytes_recursive = ptrs;
+  w->blkio.n_io_serviced_recursive = blkio_entries(s->blkio.ops, ndev, ents + nent, ptrs + nent);
+  w->blkio.io_serviced_recursive = ptrs + nent;
   w->m.blkio = &w->blkio;
 
   uint32_t nn = s->n_net <= RT_MAX_IFACES ? s->n_net : RT_MAX_IFACES;
@@ -161,11 +170,11 @@ static int encode_v1(const rt_sample *s, uint8_t **out, size_t *len, cs_err *err
   size_t sz = io__containerd__cgroups__v1__metrics__get_packed_size(&w->m);
   *out = malloc(sz ? sz : 1);
   if (!*out) {
-    free(w);
+    free(ents);
     return cs_err_sys(err, ENOMEM, "stats");
   }
   *len = io__containerd__cgroups__v1__metrics__pack(&w->m, *out);
-  free(w);
+  free(ents);
   return 0;
 }
 
