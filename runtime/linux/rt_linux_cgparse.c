@@ -18,31 +18,40 @@ static const char *next_line(const char *p) {
   return nl ? nl + 1 : p + strlen(p);
 }
 
+/* Decimal digits at p (strtoull's result without its locale and errno work: a sample parses ~60 numbers).
+ * False if no digit or the value overflows 64 bits. */
 static bool parse_num(const char *p, uint64_t *v, const char **end) {
-  if (!isdigit((unsigned char)*p)) return false;
-  errno = 0;
-  char *e;
-  unsigned long long x = strtoull(p, &e, 10);
-  if (errno) return false;
+  if (*p < '0' || *p > '9') return false;
+  uint64_t x = 0;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    unsigned d = (unsigned)(*p - '0');
+    if (x > (UINT64_MAX - d) / 10) return false;
+    x = x * 10 + d;
+  }
   *v = x;
-  if (end) *end = e;
+  if (end) *end = p;
   return true;
 }
 
 size_t rt_linux_cg_parse_kv(const char *buf, const rt_linux_kv *tbl, size_t n) {
-  size_t set = 0;
-  for (const char *p = buf; *p; p = next_line(p)) {
+  size_t set = 0, at = 0;
+  for (const char *p = buf; *p && set < n; p = next_line(p)) {
     p = skip_ws(p);
     size_t klen = strcspn(p, " \t\n");
-    const char *v = skip_ws(p + klen);
-    uint64_t x;
-    if (klen == 0 || !parse_num(v, &x, NULL)) continue;
-    for (size_t i = 0; i < n; i++) {
-      if (strlen(tbl[i].key) == klen && !memcmp(tbl[i].key, p, klen)) {
+    if (klen == 0) continue;
+    /* The kernel prints keys in a fixed order and tables list them in that order, so the search starts
+     * after the last key found: one comparison per line instead of one per table entry. */
+    for (size_t j = 0; j < n; j++) {
+      size_t i = at + j < n ? at + j : at + j - n;
+      const char *key = tbl[i].key;
+      if (key[0] != p[0] || strncmp(key, p, klen) != 0 || key[klen] != '\0') continue;
+      uint64_t x;
+      if (parse_num(skip_ws(p + klen), &x, NULL)) {
         *tbl[i].val = x;
         set++;
-        break;
       }
+      at = i + 1 < n ? i + 1 : 0;
+      break;
     }
   }
   return set;
