@@ -29,14 +29,26 @@ const rt_ops rt_linux_ops = {
     .resize = rt_linux_resize,
     .stats = rt_linux_stats,
     .stats_quick = rt_linux_stats_quick,
+    .stats_lean = rt_linux_stats_lean,
     .destroy = rt_linux_destroy,
 };
 
 /* ------------------------------------------------------------------ containers */
 
+static uint32_t id_hash(const char *id) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)id; *p; p++) h = (h ^ *p) * 16777619u;
+  return h;
+}
+
+static rt_linux_ctr **bucket_of(rt_linux *be, uint32_t hash) {
+  return &be->bucket[hash % (sizeof be->bucket / sizeof be->bucket[0])];
+}
+
 rt_linux_ctr *rt_linux_ctr_find(rt_linux *be, const char *id) {
-  for (rt_linux_ctr *c = be->ctrs; c; c = c->next)
-    if (!strcmp(c->id, id)) return c;
+  uint32_t h = id_hash(id);
+  for (rt_linux_ctr *c = *bucket_of(be, h); c; c = c->hnext)
+    if (c->hash == h && !strcmp(c->id, id)) return c;
   return NULL;
 }
 
@@ -60,6 +72,10 @@ rt_linux_ctr *rt_linux_ctr_add(rt_linux *be, const char *id, const char *bundle,
   c->io_fd[0] = c->io_fd[1] = c->io_fd[2] = -1;
   c->next = be->ctrs;
   be->ctrs = c;
+  c->hash = id_hash(id);
+  rt_linux_ctr **b = bucket_of(be, c->hash);
+  c->hnext = *b;
+  *b = c;
   return c;
 }
 
@@ -83,6 +99,12 @@ void rt_linux_ctr_remove(rt_linux *be, rt_linux_ctr *c) {
   for (rt_linux_ctr **p = &be->ctrs; *p; p = &(*p)->next) {
     if (*p == c) {
       *p = c->next;
+      break;
+    }
+  }
+  for (rt_linux_ctr **p = bucket_of(be, c->hash); *p; p = &(*p)->hnext) {
+    if (*p == c) {
+      *p = c->hnext;
       break;
     }
   }

@@ -91,6 +91,17 @@ struct rt_linux_counters {
   int fd[F_COUNT];
   int net_fd;
   int gone_errno;   /* set by rd(): a removed cgroup answers ENODEV to every read */
+  /* Limits change only on Update (which calls rt_linux_counters_limits_changed) or by hand, so they are
+   * re-read at most once a second rather than costing four reads in every sample. */
+  struct {
+    uint64_t memory, swap, kernel, pids;
+    int64_t read_at_ms; /* CLOCK_MONOTONIC_COARSE; 0: never, or changed */
+  } lim;
+  /* The last CPU and memory usage read: a quick read re-reads memory only if the CPU usage moved. */
+  struct {
+    bool valid;
+    uint64_t cpu_ns, memory;
+  } last;
   uint64_t ns_per_tick;
   char memdir[PATH_MAX];
   /* Large enough for memory.stat (~50 lines) and blkio with RT_MAX_BLKIO devices x 6 ops. */
@@ -269,8 +280,37 @@ static void rd_u64(rt_linux_counters *k, int id, uint64_t max_value, uint64_t *o
   if (rd(k, id, buf, sizeof buf) == 1) rt_linux_cg_parse_u64(buf, max_value, out);
 }
 
-static void sample_v1(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap) {
-  rd_u64(k, F_CPUACCT_USAGE, 0, &s->cpu.usage_ns);
+void rt_linux_counters_limits_changed(rt_linux_counters *k) {
+  k->lim.read_at_ms = 0;
+}
+
+static void read_limits(rt_linux_counters *k) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  if (k->lim.read_at_ms != 0 && now - k->lim.read_at_ms < 1000) return;
+  memset(&k->lim, 0, sizeof k->lim);
+  if (k->version == 2) {
+    rd_u64(k, F2_MEM_MAX, UINT64_MAX, &k->lim.memory);
+    rd_u64(k, F2_SWAP_MAX, UINT64_MAX, &k->lim.swap);
+    rd_u64(k, F2_PIDS_MAX, 0, &k->lim.pids);
+  } else {
+    rd_u64(k, F_MEM_LIMIT, 0, &k->lim.memory);
+    rd_u64(k, F_MEMSW_LIMIT, 0, &k->lim.swap);
+    rd_u64(k, F_KMEM_LIMIT, 0, &k->lim.kernel);
+    rd_u64(k, F_PIDS_MAX, 0, &k->lim.pids);
+  }
+  k->lim.read_at_ms = now > 0 ? now : 1;
+}
+
+static void sample_v1(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap, bool lean) {
+  /* cpuacct.usage is the sum of cpuacct.usage_percpu: one read gives both (unless the list was cut short). */
+  if (!lean && rd(k, F_CPUACCT_PERCPU, buf, cap) == 1)
+    s->cpu.ncpu = rt_linux_cg_parse_list(buf, s->cpu.per_cpu_ns, RT_MAX_CPUS);
+  if (s->cpu.ncpu > 0 && s->cpu.ncpu < RT_MAX_CPUS)
+    for (uint32_t i = 0; i < s->cpu.ncpu; i++) s->cpu.usage_ns += s->cpu.per_cpu_ns[i];
+  else
+    rd_u64(k, F_CPUACCT_USAGE, 0, &s->cpu.usage_ns);
   if (rd(k, F_CPUACCT_STAT, buf, cap) == 1) {
     uint64_t user = 0, sys = 0;
     const rt_linux_kv kv[] = {{"user", &user}, {"system", &sys}};
@@ -278,7 +318,6 @@ static void sample_v1(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap)
     s->cpu.user_ns = user * k->ns_per_tick;
     s->cpu.kernel_ns = sys * k->ns_per_tick;
   }
-  if (rd(k, F_CPUACCT_PERCPU, buf, cap) == 1) s->cpu.ncpu = rt_linux_cg_parse_list(buf, s->cpu.per_cpu_ns, RT_MAX_CPUS);
   if (rd(k, F_CPU_STAT, buf, cap) == 1) {
     const rt_linux_kv kv[] = {{"nr_periods", &s->cpu.periods},
                               {"nr_throttled", &s->cpu.throttled_periods},
@@ -286,18 +325,22 @@ static void sample_v1(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap)
     rt_linux_cg_parse_kv(buf, kv, 3);
   }
   __typeof__(s->memory) *m = &s->memory;
+  read_limits(k);
+  m->limit = k->lim.memory;
+  m->swap_limit = k->lim.swap;
+  m->kernel_limit = k->lim.kernel;
+  s->pids.limit = k->lim.pids;
   rd_u64(k, F_MEM_USAGE, 0, &m->usage);
-  rd_u64(k, F_MEM_LIMIT, 0, &m->limit);
   rd_u64(k, F_MEM_MAX, 0, &m->max_usage);
   rd_u64(k, F_MEM_FAILCNT, 0, &m->failcnt);
   rd_u64(k, F_MEMSW_USAGE, 0, &m->swap_usage);
-  rd_u64(k, F_MEMSW_LIMIT, 0, &m->swap_limit);
-  rd_u64(k, F_MEMSW_MAX, 0, &m->swap_max_usage);
-  rd_u64(k, F_MEMSW_FAILCNT, 0, &m->swap_failcnt);
-  rd_u64(k, F_KMEM_USAGE, 0, &m->kernel_usage);
-  rd_u64(k, F_KMEM_LIMIT, 0, &m->kernel_limit);
-  rd_u64(k, F_KMEM_MAX, 0, &m->kernel_max_usage);
-  rd_u64(k, F_KMEM_FAILCNT, 0, &m->kernel_failcnt);
+  if (!lean) {
+    rd_u64(k, F_MEMSW_MAX, 0, &m->swap_max_usage);
+    rd_u64(k, F_MEMSW_FAILCNT, 0, &m->swap_failcnt);
+    rd_u64(k, F_KMEM_USAGE, 0, &m->kernel_usage);
+    rd_u64(k, F_KMEM_MAX, 0, &m->kernel_max_usage);
+    rd_u64(k, F_KMEM_FAILCNT, 0, &m->kernel_failcnt);
+  }
   if (rd(k, F_MEM_STAT, buf, cap) == 1) {
     const rt_linux_kv kv[] = {
         {"cache", &m->cache}, {"rss", &m->rss}, {"rss_huge", &m->rss_huge}, {"mapped_file", &m->mapped_file},
@@ -334,7 +377,6 @@ static void sample_v1(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap)
     ops = F_BLKIO_OPS_ALT;
   }
   rd_u64(k, F_PIDS_CURRENT, 0, &s->pids.current);
-  rd_u64(k, F_PIDS_MAX, 0, &s->pids.limit);
 }
 
 static void sample_v2(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap) {
@@ -350,10 +392,12 @@ static void sample_v2(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap)
     s->cpu.throttled_ns = thr * 1000;
   }
   __typeof__(s->memory) *m = &s->memory;
+  read_limits(k);
+  m->limit = k->lim.memory;
+  m->swap_limit = k->lim.swap;
+  s->pids.limit = k->lim.pids;
   rd_u64(k, F2_MEM_CURRENT, 0, &m->usage);
-  rd_u64(k, F2_MEM_MAX, UINT64_MAX, &m->limit);
   rd_u64(k, F2_SWAP_CURRENT, 0, &m->swap_usage);
-  rd_u64(k, F2_SWAP_MAX, UINT64_MAX, &m->swap_limit);
   if (rd(k, F2_MEM_STAT, buf, cap) == 1) {
     const rt_linux_kv kv[] = {
         {"anon", &m->anon}, {"file", &m->file}, {"kernel_stack", &m->kernel_stack}, {"slab", &m->slab},
@@ -373,7 +417,6 @@ static void sample_v2(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap)
   if (rd(k, F2_IO_STAT, buf, cap) == 1)
     s->blkio.n = rt_linux_cg_parse_iostat(buf, s->blkio.bytes, s->blkio.ops, RT_MAX_BLKIO);
   rd_u64(k, F2_PIDS_CURRENT, 0, &s->pids.current);
-  rd_u64(k, F2_PIDS_MAX, 0, &s->pids.limit);
 }
 
 static int check_alive(rt_linux_counters *k, cs_err *err) {
@@ -395,15 +438,23 @@ int rt_linux_counters_quick(rt_linux_counters *k, rt_quick *q, cs_err *err) {
       rt_linux_cg_parse_kv(buf, kv, 1);
       q->cpu_usage_ns = usage * 1000;
     }
-    rd_u64(k, F2_MEM_CURRENT, 0, &q->memory_usage);
   } else {
     rd_u64(k, F_CPUACCT_USAGE, 0, &q->cpu_usage_ns);
-    rd_u64(k, F_MEM_USAGE, 0, &q->memory_usage);
   }
-  return check_alive(k, err);
+  /* A task that did not run since the last read has charged next to no memory: the read is skipped (a
+   * cold cgroup read is most of a tick's cost), and the next full sample reads it anyway. */
+  if (k->last.valid && q->cpu_usage_ns == k->last.cpu_ns)
+    q->memory_usage = k->last.memory;
+  else
+    rd_u64(k, k->version == 2 ? F2_MEM_CURRENT : F_MEM_USAGE, 0, &q->memory_usage);
+  if (check_alive(k, err) < 0) return -1;
+  k->last.valid = true;
+  k->last.cpu_ns = q->cpu_usage_ns;
+  k->last.memory = q->memory_usage;
+  return 0;
 }
 
-int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *s, cs_err *err) {
+int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *s, bool lean, cs_err *err) {
   memset(s, 0, sizeof *s);
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -413,9 +464,12 @@ int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *s, cs_err *err) {
   if (k->version == 2)
     sample_v2(k, s, k->buf, sizeof k->buf);
   else
-    sample_v1(k, s, k->buf, sizeof k->buf);
+    sample_v1(k, s, k->buf, sizeof k->buf, lean); /* v2 has nothing a lean sample could skip */
   /* No separate liveness probe: the reads themselves tell (ENODEV once the cgroup is removed). */
   if (check_alive(k, err) < 0) return -1;
+  k->last.valid = true;
+  k->last.cpu_ns = s->cpu.usage_ns;
+  k->last.memory = s->memory.usage;
   if (k->net_fd >= 0) {
     cs_err nerr;
     if (net_counters_read(k->net_fd, s->net, RT_MAX_IFACES, &s->n_net, &nerr) != 0) s->n_net = 0;

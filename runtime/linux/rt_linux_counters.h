@@ -3,6 +3,8 @@
 #ifndef RT_LINUX_COUNTERS_H
 #define RT_LINUX_COUNTERS_H
 
+#include <stdbool.h>
+
 #include "cs_err.h"
 #include "rt.h"
 
@@ -14,11 +16,16 @@ rt_linux_counters *rt_linux_counters_open(int pid, cs_err *err);
 /* Cgroup v2 counters of a known directory (fixture files in tests); net_pid 0: no network counters. */
 rt_linux_counters *rt_linux_counters_open_v2(const char *dir, int net_pid, cs_err *err);
 
-/* Fill out (memset first). Fails with NotFound once the cgroup has been removed. */
-int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *out, cs_err *err);
-/* CPU usage and memory usage only (two preads). */
+/* Fill out (memset first). Fails with NotFound once the cgroup has been removed. lean: without per-CPU
+ * usage and the swap and kernel-memory peaks and fail counts (v1; see rt_ops.stats_lean). */
+int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *out, bool lean, cs_err *err);
+/* CPU usage and memory usage only: two preads, or one when the CPU usage has not moved since the last
+ * read (memory usage is then the last one read). */
 int rt_linux_counters_quick(rt_linux_counters *k, rt_quick *out, cs_err *err);
 
+/* The limits (memory, swap, kernel memory, pids) are read at most once a second, as they change only on
+ * Update: call this after one so the next sample has the new ones. */
+void rt_linux_counters_limits_changed(rt_linux_counters *k);
 /* 1 or 2 */
 int rt_linux_counters_version(const rt_linux_counters *k);
 /* v1: the memory controller's directory; v2: the cgroup's directory. "" if unknown. */

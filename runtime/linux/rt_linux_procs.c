@@ -139,24 +139,31 @@ fail:
 
 /* ------------------------------------------------------------------ pause / resume / update */
 
+/* The counters cache the limits (they change only here, or by hand): the next sample re-reads them. */
+static void update_finish(rt_linux_op *op, const rt_linux_runc_result *res) {
+  rt_linux_ctr *c = rt_linux_ctr_find(op->be, op->id);
+  if (c && c->counters) rt_linux_counters_limits_changed(c->counters);
+  simple_finish(op, res);
+}
+
 static int simple(rt_backend *b, const char *what, const char *id, const char *const *args, const char *input,
-                  size_t input_len, rt_done_cb cb, void *data, cs_err *err) {
+                  size_t input_len, rt_linux_op_finish finish, rt_done_cb cb, void *data, cs_err *err) {
   rt_linux *be = (rt_linux *)b;
   rt_linux_ctr *c = running_ctr(be, what, id, err);
   if (!c) return -1;
   rt_linux_op *op = rt_linux_op_new(be, what, id, NULL, cb, data, err);
   if (!op) return -1;
-  return rt_linux_op_run(op, c, args, NULL, input, input_len, simple_finish, err);
+  return rt_linux_op_run(op, c, args, NULL, input, input_len, finish, err);
 }
 
 int rt_linux_pause(rt_backend *b, const char *id, rt_done_cb cb, void *data, cs_err *err) {
   const char *args[] = {"pause", id, NULL};
-  return simple(b, "pause", id, args, NULL, 0, cb, data, err);
+  return simple(b, "pause", id, args, NULL, 0, simple_finish, cb, data, err);
 }
 
 int rt_linux_resume(rt_backend *b, const char *id, rt_done_cb cb, void *data, cs_err *err) {
   const char *args[] = {"resume", id, NULL};
-  return simple(b, "resume", id, args, NULL, 0, cb, data, err);
+  return simple(b, "resume", id, args, NULL, 0, simple_finish, cb, data, err);
 }
 
 int rt_linux_update(rt_backend *b, const char *id, const char *json, size_t len, rt_done_cb cb, void *data,
@@ -168,7 +175,7 @@ int rt_linux_update(rt_backend *b, const char *id, const char *json, size_t len,
   json_decref(o);
   if (!ok) return cs_err_set(err, CS_INVALID_ARGUMENT, "update %s: resources are not a JSON object: %s", id, je.text);
   const char *args[] = {"update", "--resources", "-", id, NULL};
-  return simple(b, "update", id, args, json, len, cb, data, err);
+  return simple(b, "update", id, args, json, len, update_finish, cb, data, err);
 }
 
 /* ------------------------------------------------------------------ pids */

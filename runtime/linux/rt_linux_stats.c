@@ -15,11 +15,19 @@ static rt_linux_counters *counters_of(rt_backend *b, const char *id, cs_err *err
   return c->counters;
 }
 
-int rt_linux_stats(rt_backend *b, const char *id, rt_sample *out, cs_err *err) {
+static int sample(rt_backend *b, const char *id, rt_sample *out, bool lean, cs_err *err) {
   rt_linux_counters *k = counters_of(b, id, err);
   if (!k) return -1;
-  if (rt_linux_counters_sample(k, out, err) != 0) return cs_err_wrap(err, "stats %s", id);
+  if (rt_linux_counters_sample(k, out, lean, err) != 0) return cs_err_wrap(err, "stats %s", id);
   return 0;
+}
+
+int rt_linux_stats(rt_backend *b, const char *id, rt_sample *out, cs_err *err) {
+  return sample(b, id, out, false, err);
+}
+
+int rt_linux_stats_lean(rt_backend *b, const char *id, rt_sample *out, cs_err *err) {
+  return sample(b, id, out, true, err);
 }
 
 int rt_linux_stats_quick(rt_backend *b, const char *id, rt_quick *out, cs_err *err) {

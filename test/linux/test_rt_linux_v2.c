@@ -68,7 +68,7 @@ static void test_sample_v2(void **state) {
   assert_non_null(k);
   assert_int_equal(rt_linux_counters_version(k), 2);
   rt_sample *s = calloc(1, sizeof *s);
-  assert_int_equal(rt_linux_counters_sample(k, s, &err), 0);
+  assert_int_equal(rt_linux_counters_sample(k, s, false, &err), 0);
   assert_int_equal(s->kind, RT_SAMPLE_CGROUP_V2);
   assert_true(s->timestamp_ns > 0);
   assert_int_equal(s->cpu.usage_ns, 2000000);
@@ -93,8 +93,25 @@ static void test_sample_v2(void **state) {
   assert_true(s->n_net >= 1);         /* this process's netns */
   /* the files stay open: a new value is seen without reopening */
   put("pids.current", "5\n");
-  assert_int_equal(rt_linux_counters_sample(k, s, &err), 0);
+  assert_int_equal(rt_linux_counters_sample(k, s, false, &err), 0);
   assert_int_equal(s->pids.current, 5);
+  /* limits are kept until an Update says they changed (or a second has passed) */
+  put("memory.max", "1048576\n");
+  assert_int_equal(rt_linux_counters_sample(k, s, false, &err), 0);
+  assert_true(s->memory.limit == UINT64_MAX);
+  rt_linux_counters_limits_changed(k);
+  assert_int_equal(rt_linux_counters_sample(k, s, false, &err), 0);
+  assert_int_equal(s->memory.limit, 1048576);
+  /* a quick read re-reads memory only when the CPU usage moved */
+  rt_quick q;
+  put("memory.current", "5000000\n");
+  assert_int_equal(rt_linux_counters_quick(k, &q, &err), 0);
+  assert_int_equal(q.cpu_usage_ns, 2000000);
+  assert_int_equal(q.memory_usage, 4096000);
+  put("cpu.stat", "usage_usec 2500\n");
+  assert_int_equal(rt_linux_counters_quick(k, &q, &err), 0);
+  assert_int_equal(q.cpu_usage_ns, 2500000);
+  assert_int_equal(q.memory_usage, 5000000);
   free(s);
   rt_linux_counters_close(k);
   assert_null(rt_linux_counters_open_v2("/nonexistent", 0, &err));
