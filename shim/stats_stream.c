@@ -2,6 +2,7 @@
 
 #include <pb_decode.h>
 #include <pb_encode.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,9 +23,9 @@ typedef struct stats_watch {
   bool ended;                        /* finished (the call is gone); the struct lives until the timer closes */
   uint32_t left;                     /* ticks left; 0 = unbounded */
   uint64_t seq, dropped;
-  rt_sample sample;
-  cshim_stats_v1_Sample msg;
-  uint8_t buf[cshim_stats_v1_Sample_size];
+  rt_sample sample;                  /* scratch for a full read */
+  cshim_stats_v1_Sample msg;         /* scratch for encoding a full read */
+  uint8_t buf[cshim_stats_v1_SampleTick_size + cshim_stats_v1_Sample_size];
 } stats_watch;
 
 /* Streams hang off the service so they can be counted and closed with it. */
@@ -108,63 +109,110 @@ static void fill(cshim_stats_v1_Sample *m, const rt_sample *s) {
   }
 }
 
-/* Per task, shared by every stream: the last full sample as it goes on the wire, and when it was read.
- * The counters that move between ticks (CPU usage, memory usage) are read every tick; the rest
- * (memory.stat, block I/O, network, throttling, pids: the expensive or slow-moving reads) at most once
- * per STREAM_FULL_NS. That keeps a 10 Hz stream over a pod's tasks at two preads per task per tick. */
+/* Per task, shared by every stream: what is not read every tick, as it goes on the wire (the Sample's fields
+ * but the SampleTick ones), and when it was read. CPU and memory usage are read every tick (the backend's
+ * quick read); the rest (memory.stat, block I/O, network, throttling, pids: the expensive or slow-moving
+ * reads) at most once per STREAM_FULL_NS, and encoded then, so a tick encodes only a SampleTick and appends
+ * these bytes. */
 #define STREAM_FULL_NS 2000000000LL
+/* A task that has not run since its last full read waits up to this long for the next one: what a full read
+ * adds can then only have moved by the kernel's work for it (reclaim, packets received), and a pod's idle
+ * tasks are most of its tasks. */
+#define STREAM_IDLE_FULL_NS 10000000000LL
 
 typedef struct stream_cache {
   int64_t full_at_ns;
-  cshim_stats_v1_Sample msg;
+  uint64_t full_cpu_ns; /* CPU usage at the last full read */
+  size_t rest_len, rest_cap;
+  uint8_t *rest;
 } stream_cache;
 
-static cshim_stats_v1_Sample *sample_for(stats_watch *w, task_container *ct, cs_err *err) {
+void stats_stream_cache_free(void *cache) {
+  stream_cache *c = cache;
+  if (c) free(c->rest);
+  free(c);
+}
+
+/* A full read: the tick's fields into t, the rest encoded into the task's cache. */
+static int full_read(stats_watch *w, task_container *ct, stream_cache *c, cshim_stats_v1_SampleTick *t, cs_err *err) {
+  rt_backend *rt = w->svc->rt;
+  int (*read)(rt_backend *, const char *, rt_sample *, cs_err *) = rt->ops->stats_lean ? rt->ops->stats_lean : rt->ops->stats;
+  if (read(rt, ct->id, &w->sample, err) < 0) return -1;
+  cshim_stats_v1_Sample *m = &w->msg;
+  memset(m, 0, sizeof *m);
+  fill(m, &w->sample);
+  t->timestamp_ns = w->sample.timestamp_ns;
+  t->cpu.usage_ns = m->cpu.usage_ns;
+  t->memory.usage = m->memory.usage;
+  m->cpu.usage_ns = 0; /* sent in the tick part */
+  m->memory.usage = 0;
+  pb_ostream_t os = pb_ostream_from_buffer(w->buf, sizeof w->buf);
+  if (!pb_encode(&os, cshim_stats_v1_Sample_fields, m))
+    return cs_err_set(err, CS_INTERNAL, "stats watch: encode: %s", PB_GET_ERROR(&os));
+  if (os.bytes_written > c->rest_cap) {
+    uint8_t *r = realloc(c->rest, os.bytes_written);
+    if (!r) return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+    c->rest = r;
+    c->rest_cap = os.bytes_written;
+  }
+  memcpy(c->rest, w->buf, os.bytes_written);
+  c->rest_len = os.bytes_written;
+  c->full_at_ns = task_now_ns();
+  c->full_cpu_ns = t->cpu.usage_ns;
+  return 0;
+}
+
+/* The tick's fields into t; the task's cache holds the rest, read now or earlier. */
+static stream_cache *sample_for(stats_watch *w, task_container *ct, cshim_stats_v1_SampleTick *t, cs_err *err) {
   rt_backend *rt = w->svc->rt;
   stream_cache *c = ct->stream_cache;
   if (!c) {
     c = ct->stream_cache = calloc(1, sizeof *c);
     if (!c) return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory"), NULL;
   }
-  int64_t now = task_now_ns();
-  if (c->full_at_ns && now - c->full_at_ns < STREAM_FULL_NS && rt->ops->stats_quick) {
+  int64_t age = c->full_at_ns ? task_now_ns() - c->full_at_ns : INT64_MAX;
+  if (age < STREAM_IDLE_FULL_NS && rt->ops->stats_quick) {
     rt_quick q;
     if (rt->ops->stats_quick(rt, ct->id, &q, err) < 0) return NULL;
-    c->msg.timestamp_ns = q.timestamp_ns;
-    c->msg.cpu.usage_ns = q.cpu_usage_ns;
-    c->msg.memory.usage = q.memory_usage;
-    return &c->msg;
+    if (age < STREAM_FULL_NS || q.cpu_usage_ns == c->full_cpu_ns) {
+      t->timestamp_ns = q.timestamp_ns;
+      t->cpu.usage_ns = q.cpu_usage_ns;
+      t->memory.usage = q.memory_usage;
+      return c;
+    }
   }
-  if (rt->ops->stats(rt, ct->id, &w->sample, err) < 0) return NULL;
-  memset(&c->msg, 0, sizeof c->msg);
-  c->msg.timestamp_ns = w->sample.timestamp_ns;
-  fill(&c->msg, &w->sample);
-  c->full_at_ns = now;
-  return &c->msg;
+  return full_read(w, ct, c, t, err) < 0 ? NULL : c;
 }
 
 /* Returns -1 when the stream is gone, 1 when the client is behind, 0 when sent (or nothing to send). */
 /* ct NULL: the task is gone, say so. */
 static int send_one(stats_watch *w, task_container *ct, const char *id) {
-  cshim_stats_v1_Sample *m = &w->msg;
+  cshim_stats_v1_SampleTick t = cshim_stats_v1_SampleTick_init_zero;
+  stream_cache *c = NULL;
   cs_err err;
-  if (!ct) {
-    memset(m, 0, sizeof *m);
-    m->timestamp_ns = task_now_ns();
-  } else if (!(m = sample_for(w, ct, &err))) {
+  if (ct && !(c = sample_for(w, ct, &t, &err))) {
     CS_DEBUG("stats watch %s: %s", id, err.msg);
     return 0;
   }
-  snprintf(m->id, sizeof m->id, "%s", id);
-  m->seq = w->seq;
-  m->dropped = w->dropped;
-  m->task_gone = ct == NULL;
+  if (!ct) t.timestamp_ns = task_now_ns();
+  size_t idlen = strnlen(id, sizeof t.id - 1);
+  memcpy(t.id, id, idlen);
+  t.seq = w->seq;
+  t.dropped = w->dropped;
+  t.task_gone = ct == NULL;
+  t.has_cpu = t.cpu.usage_ns != 0;
+  t.has_memory = t.memory.usage != 0;
   pb_ostream_t os = pb_ostream_from_buffer(w->buf, sizeof w->buf);
-  if (!pb_encode(&os, cshim_stats_v1_Sample_fields, m)) {
+  if (!pb_encode(&os, cshim_stats_v1_SampleTick_fields, &t)) {
     CS_ERROR("stats watch: encode: %s", PB_GET_ERROR(&os));
     return 0;
   }
-  return ttrpc_stream_send(w->call, w->buf, os.bytes_written);
+  size_t len = os.bytes_written;
+  if (c && c->rest_len <= sizeof w->buf - len) {
+    memcpy(w->buf + len, c->rest, c->rest_len);
+    len += c->rest_len;
+  }
+  return ttrpc_stream_send(w->call, w->buf, len);
 }
 
 static void watch_tick(uv_timer_t *t) {

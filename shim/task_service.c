@@ -69,7 +69,7 @@ int task_validate_id(const char *what, const char *id, cs_err *err) {
 
 static void container_free(task_container *ct) {
   task_proc_free_fields(&ct->init);
-  free(ct->stream_cache);
+  stats_stream_cache_free(ct->stream_cache);
   free(ct->id);
   free(ct->bundle);
   free(ct);

@@ -27,6 +27,8 @@ struct task_service {
 };
 
 void stats_stream_close_all(task_service *svc);
+/* A task's stream cache (task_container.stream_cache), when the task goes. */
+void stats_stream_cache_free(void *cache);
 
 /* An asynchronous operation on one process: holds a reference so the proc outlives a racing Delete. */
 typedef struct task_op {

@@ -383,7 +383,14 @@ static void watch_cb(void *data, bool last, int code, const char *msg, const uin
   rx->gone += s.task_gone;
   rx->last_seq = s.seq;
   snprintf(rx->last_id, sizeof rx->last_id, "%s", s.id);
-  if (!s.task_gone) assert_int_equal(s.cpu.usage_ns, 42);
+  if (!s.task_gone) {
+    /* the tick part (CPU usage) and the rest as last read (limit, interfaces) merge into one Sample */
+    assert_int_equal(s.cpu.usage_ns, 42);
+    assert_int_equal(s.memory.usage, 4096);
+    assert_int_equal(s.memory.limit, 1 << 20);
+    assert_int_equal(s.net_count, 1);
+    assert_string_equal(s.net[0].name, "eth0");
+  }
 }
 
 static watch_rx *RX;
@@ -411,6 +418,10 @@ static uint32_t watch(ttrpc_client *c, const char *id, uint64_t ms, uint32_t cou
 static void test_watch_stream(void **state) {
   env *e = *state;
   assert_int_equal(create("w1"), 0);
+  e->rt->sample.memory.usage = 4096;
+  e->rt->sample.memory.limit = 1 << 20;
+  e->rt->sample.n_net = 1;
+  snprintf(e->rt->sample.net[0].name, sizeof e->rt->sample.net[0].name, "eth0");
   assert_int_equal(simple("Start", "w1", NULL), 0);
   /* N samples at the interval, then a clean end */
   watch_rx rx = {0};
