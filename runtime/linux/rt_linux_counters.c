@@ -97,6 +97,10 @@ struct rt_linux_counters {
     uint64_t memory, swap, kernel, pids;
     int64_t read_at_ms; /* CLOCK_MONOTONIC_COARSE; 0: never, or changed */
   } lim;
+  /* v1 block I/O: which pair of files counts this cgroup's I/O, once one has shown any (0: not known yet;
+   * the alternates are then looked at once a second, not in every sample). */
+  int blkio_pair;
+  int64_t blkio_alt_at_ms;
   /* The last CPU and memory usage read: a quick read re-reads memory only if the CPU usage moved. */
   struct {
     bool valid;
@@ -284,10 +288,14 @@ void rt_linux_counters_limits_changed(rt_linux_counters *k) {
   k->lim.read_at_ms = 0;
 }
 
-static void read_limits(rt_linux_counters *k) {
+static int64_t coarse_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void read_limits(rt_linux_counters *k) {
+  int64_t now = coarse_ms();
   if (k->lim.read_at_ms != 0 && now - k->lim.read_at_ms < 1000) return;
   memset(&k->lim, 0, sizeof k->lim);
   if (k->version == 2) {
@@ -301,6 +309,32 @@ static void read_limits(rt_linux_counters *k) {
     rd_u64(k, F_PIDS_MAX, 0, &k->lim.pids);
   }
   k->lim.read_at_ms = now > 0 ? now : 1;
+}
+
+static void read_blkio_pair(rt_linux_counters *k, int bytes, int ops, rt_sample *s, char *buf, size_t cap) {
+  s->blkio.n = 0;
+  if (rd(k, bytes, buf, cap) == 1) rt_linux_cg_parse_blkio(buf, s->blkio.bytes, s->blkio.ops, &s->blkio.n, RT_MAX_BLKIO);
+  if (rd(k, ops, buf, cap) == 1) rt_linux_cg_parse_blkio(buf, s->blkio.ops, s->blkio.bytes, &s->blkio.n, RT_MAX_BLKIO);
+}
+
+/* The throttle files count I/O only on queues with blk-throttle on; the scheduler's files (BFQ, CFQ) only on
+ * disks that scheduler drives. Whichever shows a device first is the one read from then on. */
+static void read_blkio_v1(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap) {
+  if (k->blkio_pair == 2) {
+    read_blkio_pair(k, F_BLKIO_BYTES_ALT, F_BLKIO_OPS_ALT, s, buf, cap);
+    return;
+  }
+  read_blkio_pair(k, F_BLKIO_BYTES, F_BLKIO_OPS, s, buf, cap);
+  if (s->blkio.n > 0) {
+    k->blkio_pair = 1;
+    return;
+  }
+  if (k->blkio_pair != 0 || k->fd[F_BLKIO_BYTES_ALT] < 0) return;
+  int64_t now = coarse_ms();
+  if (k->blkio_alt_at_ms != 0 && now - k->blkio_alt_at_ms < 1000) return;
+  k->blkio_alt_at_ms = now;
+  read_blkio_pair(k, F_BLKIO_BYTES_ALT, F_BLKIO_OPS_ALT, s, buf, cap);
+  if (s->blkio.n > 0) k->blkio_pair = 2;
 }
 
 static void sample_v1(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap, bool lean) {
@@ -365,17 +399,7 @@ static void sample_v1(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap,
                               {"oom_kill", &m->oom_kill}};
     rt_linux_cg_parse_kv(buf, kv, 3);
   }
-  int bytes = F_BLKIO_BYTES, ops = F_BLKIO_OPS;
-  for (int pass = 0; pass < 2; pass++) {
-    s->blkio.n = 0;
-    if (rd(k, bytes, buf, cap) == 1)
-      rt_linux_cg_parse_blkio(buf, s->blkio.bytes, s->blkio.ops, &s->blkio.n, RT_MAX_BLKIO);
-    if (rd(k, ops, buf, cap) == 1)
-      rt_linux_cg_parse_blkio(buf, s->blkio.ops, s->blkio.bytes, &s->blkio.n, RT_MAX_BLKIO);
-    if (s->blkio.n > 0 || k->fd[F_BLKIO_BYTES_ALT] < 0) break;
-    bytes = F_BLKIO_BYTES_ALT;
-    ops = F_BLKIO_OPS_ALT;
-  }
+  read_blkio_v1(k, s, buf, cap);
   rd_u64(k, F_PIDS_CURRENT, 0, &s->pids.current);
 }
 
