@@ -25,13 +25,13 @@ typedef struct rt_linux_exec {
 } rt_linux_exec;
 
 typedef struct rt_linux_ctr {
-  /* What a stream's tick touches first, on one cache line: the tick looks every task up by id. */
+  /* What a stream's tick touches first, together: the tick looks every task up by id. */
   struct rt_linux_ctr *next;
   struct rt_linux_ctr *hnext; /* in its bucket of rt_linux.bucket */
   uint32_t hash;              /* of id */
   int pid;
-  char *id;
   rt_linux_counters *counters; /* opened once, at create or first stats */
+  char id[256];                /* rt_linux_check_id: at most 255 */
   rt_linux *be;
   char *bundle;
   bool creating; /* runtime create in flight */
