@@ -35,6 +35,7 @@ struct task_events {
   uv_timer_t retry;
   uint64_t backoff_ms;
   uv_timer_t drain_timer;
+  int closing_handles; /* freed when both timers have closed, in whatever order libuv finishes them */
   void (*drain_cb)(void *);
   void *drain_data;
 };
@@ -241,7 +242,7 @@ void task_events_drain(task_events *ev, uint64_t timeout_ms, void (*cb)(void *da
 
 static void ev_free_cb(uv_handle_t *h) {
   task_events *ev = h->data;
-  if (h == (uv_handle_t *)&ev->drain_timer) free(ev);
+  if (--ev->closing_handles == 0) free(ev);
 }
 
 void task_events_free(task_events *ev) {
@@ -255,6 +256,7 @@ void task_events_free(task_events *ev) {
   if (ev->client) ttrpc_client_close(ev->client);
   free(ev->address);
   free(ev->ns);
-  uv_close((uv_handle_t *)&ev->retry, NULL);
+  ev->closing_handles = 2;
+  uv_close((uv_handle_t *)&ev->retry, ev_free_cb);
   uv_close((uv_handle_t *)&ev->drain_timer, ev_free_cb);
 }
