@@ -218,6 +218,15 @@ json=$("${CTL[@]}" stats --json --watch --count 2 --interval 300ms busy 2>&1)
 if [ "$(wc -l <<<"$json")" = 2 ] && grep -q '"id":"busy"' <<<"$json" && grep -q '"cpu_percent":[0-9]' <<<"$json"; then
   ok "stats --json --watch: one object per sample"
 else not_ok "stats --json --watch: one object per sample" "$json"; fi
+# The stream's own figures, not only its shape: the busy loop's CPU, its memory usage and limit.
+last=$(tail -1 <<<"$json")
+if awk -v s="$last" 'BEGIN {
+    c = s; sub(/.*"cpu_percent":/, "", c); sub(/,.*/, "", c)
+    m = s; sub(/.*"memory_usage":/, "", m); sub(/,.*/, "", m)
+    exit !(c + 0 > 1 && m + 0 > 0)
+  }' && grep -q '"memory_limit":67108864' <<<"$last"; then
+  ok "stats --watch: the stream's CPU and memory figures are the task's"
+else not_ok "stats --watch: the stream's CPU and memory figures are the task's" "$json"; fi
 
 state=$("${CTL[@]}" state busy 2>&1)
 if grep -q '"status": "RUNNING"' <<<"$state"; then ok "state"; else not_ok "state" "$state"; fi

@@ -180,6 +180,40 @@ static void test_decode_watch(void **state) {
   assert_int_equal(cli_stats_decode_watch(junk, sizeof junk, &s, &info, &err), -1);
 }
 
+/* What the shim sends: fields 1-7 encoded each tick, then fields 8-11 as encoded at the last full read. */
+static void test_decode_watch_split(void **state) {
+  Cshim__Stats__V1__Sample head = CSHIM__STATS__V1__SAMPLE__INIT;
+  Cshim__Stats__V1__Cpu c = CSHIM__STATS__V1__CPU__INIT;
+  Cshim__Stats__V1__Memory mem = CSHIM__STATS__V1__MEMORY__INIT;
+  head.id = "w1";
+  head.timestamp_ns = 6000000000;
+  head.seq = 9;
+  c.usage_ns = 42;
+  c.user_ns = 30;
+  head.cpu = &c;
+  mem.usage = 4096;
+  mem.limit = 8192;
+  head.memory = &mem;
+  Cshim__Stats__V1__Sample rest = CSHIM__STATS__V1__SAMPLE__INIT;
+  Cshim__Stats__V1__Pids pids = CSHIM__STATS__V1__PIDS__INIT;
+  pids.current = 3;
+  rest.pids = &pids;
+  uint8_t buf[512];
+  size_t len = cshim__stats__v1__sample__pack(&head, buf);
+  len += cshim__stats__v1__sample__pack(&rest, buf + len);
+  cli_sample s;
+  cli_watch_info info;
+  cs_err err;
+  assert_int_equal(cli_stats_decode_watch(buf, len, &s, &info, &err), 0);
+  assert_string_equal(info.id, "w1");
+  assert_int_equal(info.seq, 9);
+  assert_int_equal(s.mono_ns, 6000000000);
+  assert_int_equal(s.cpu_ns, 42);
+  assert_int_equal(s.mem_usage, 4096);
+  assert_int_equal(s.mem_limit, 8192);
+  assert_int_equal(s.pids, 3);
+}
+
 static void test_cpu_percent(void **state) {
   cli_sample a = {.mono_ns = 1000000000, .cpu_ns = 5000000000, .has_cpu = true};
   cli_sample b = {.mono_ns = 2000000000, .cpu_ns = 5500000000, .has_cpu = true};
@@ -249,7 +283,7 @@ static void test_row_and_json(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_decode_v1),     cmocka_unit_test(test_decode_v2), cmocka_unit_test(test_decode_errors),
-    cmocka_unit_test(test_decode_watch),
+    cmocka_unit_test(test_decode_watch),  cmocka_unit_test(test_decode_watch_split),
     cmocka_unit_test(test_cpu_percent),   cmocka_unit_test(test_memory),    cmocka_unit_test(test_row_and_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -384,7 +384,7 @@ static void watch_cb(void *data, bool last, int code, const char *msg, const uin
   rx->last_seq = s.seq;
   snprintf(rx->last_id, sizeof rx->last_id, "%s", s.id);
   if (!s.task_gone) {
-    /* the tick part (CPU usage) and the rest as last read (limit, interfaces) merge into one Sample */
+    /* the per-tick fields and the rest as last read (interfaces) make one Sample */
     assert_int_equal(s.cpu.usage_ns, 42);
     assert_int_equal(s.memory.usage, 4096);
     assert_int_equal(s.memory.limit, 1 << 20);
