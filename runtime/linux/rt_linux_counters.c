@@ -95,6 +95,9 @@ struct rt_linux_counters {
    * re-read at most once a second rather than costing four reads in every sample. */
   struct {
     uint64_t memory, swap, kernel, pids;
+    /* v1 fail counts (memory, memsw, kmem), read with the limits: a counter only fails against its own
+     * limit, so with that limit unlimited its fail count cannot move and is not read per sample. */
+    uint64_t failcnt[3];
     int64_t read_at_ms; /* CLOCK_MONOTONIC_COARSE; 0: never, or changed */
   } lim;
   /* v1 block I/O: which pair of files counts this cgroup's I/O, once one has shown any (0: not known yet;
@@ -307,8 +310,24 @@ static void read_limits(rt_linux_counters *k) {
     rd_u64(k, F_MEMSW_LIMIT, 0, &k->lim.swap);
     rd_u64(k, F_KMEM_LIMIT, 0, &k->lim.kernel);
     rd_u64(k, F_PIDS_MAX, 0, &k->lim.pids);
+    rd_u64(k, F_MEM_FAILCNT, 0, &k->lim.failcnt[0]);
+    rd_u64(k, F_MEMSW_FAILCNT, 0, &k->lim.failcnt[1]);
+    rd_u64(k, F_KMEM_FAILCNT, 0, &k->lim.failcnt[2]);
   }
   k->lim.read_at_ms = now > 0 ? now : 1;
+}
+
+/* v1 reports "no limit" as the page counter's maximum (0x7FFFFFFFFFFFF000 with 4 KiB pages). */
+static bool unlimited_v1(uint64_t limit) {
+  return limit >= (UINT64_C(1) << 62);
+}
+
+/* A v1 fail count: the one read with the limits while the limit is unlimited, else read now. */
+static void failcnt_v1(rt_linux_counters *k, int id, int i, uint64_t limit, uint64_t *out) {
+  if (unlimited_v1(limit))
+    *out = k->lim.failcnt[i];
+  else
+    rd_u64(k, id, 0, out);
 }
 
 static void read_blkio_pair(rt_linux_counters *k, int bytes, int ops, rt_sample *s, char *buf, size_t cap) {
@@ -366,14 +385,14 @@ static void sample_v1(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap,
   s->pids.limit = k->lim.pids;
   rd_u64(k, F_MEM_USAGE, 0, &m->usage);
   rd_u64(k, F_MEM_MAX, 0, &m->max_usage);
-  rd_u64(k, F_MEM_FAILCNT, 0, &m->failcnt);
+  failcnt_v1(k, F_MEM_FAILCNT, 0, m->limit, &m->failcnt);
   rd_u64(k, F_MEMSW_USAGE, 0, &m->swap_usage);
   if (!lean) {
     rd_u64(k, F_MEMSW_MAX, 0, &m->swap_max_usage);
-    rd_u64(k, F_MEMSW_FAILCNT, 0, &m->swap_failcnt);
+    failcnt_v1(k, F_MEMSW_FAILCNT, 1, m->swap_limit, &m->swap_failcnt);
     rd_u64(k, F_KMEM_USAGE, 0, &m->kernel_usage);
     rd_u64(k, F_KMEM_MAX, 0, &m->kernel_max_usage);
-    rd_u64(k, F_KMEM_FAILCNT, 0, &m->kernel_failcnt);
+    failcnt_v1(k, F_KMEM_FAILCNT, 2, m->kernel_limit, &m->kernel_failcnt);
   }
   if (rd(k, F_MEM_STAT, buf, cap) == 1) {
     const rt_linux_kv kv[] = {

@@ -46,6 +46,13 @@ if [ "$v2" = 1 ]; then kills=$(jget memory_events.oom_kill <<<"$m" || true); lim
 else kills=$(jget memory_oom_control.oom_kill <<<"$m" || true); lim=$(jget memory.usage.limit <<<"$m" || true); fi
 if [ "${kills:-0}" -ge 1 ]; then ok "metrics count the OOM kill (oom_kill $kills)"; else not_ok "metrics count the OOM kill" "$m"; fi
 if [ "$lim" = "$limit" ]; then ok "metrics show the $limit byte limit"; else not_ok "metrics show the $limit byte limit" "got $lim"; fi
+if [ "$v2" != 1 ]; then
+  # v1: the charges that failed against the limit (read each sample while there is a limit)
+  fc=$(jget memory.usage.failcnt <<<"$m" || true)
+  kfc=$(cat "/sys/fs/cgroup/memory/$CTD_NS/$id/memory.failcnt" 2>/dev/null || echo x)
+  if [ "${fc:-0}" -ge 1 ] && [ "$fc" = "$kfc" ]; then ok "metrics show the fail count ($fc, as the kernel)"
+  else not_ok "metrics show the fail count" "shim '$fc', kernel '$kfc'"; fi
+fi
 
 # --- no OOM, no event
 rc=0
