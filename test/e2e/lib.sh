@@ -97,6 +97,20 @@ task_leftovers() {
 }
 task_gone() { task_leftovers "$@" >/dev/null; }
 
+# Delete task ID (init pid PID), stopped or on its way there, and its container; check nothing is left.
+delete_task() {
+  local id=$1 pid=$2
+  wait_for 20 status_is "$id" STOPPED || true
+  check "delete $id" ctd_ctr task delete "$id"
+  check "container rm $id" ctd_ctr container rm "$id"
+  if wait_for 20 task_gone "$id" "$pid"; then ok "nothing left of $id"; else not_ok "nothing left of $id" "$(task_leftovers "$id" "$pid")"; fi
+}
+# Kill task ID (init pid PID), then delete_task.
+remove_task() {
+  check "kill $1" ctd_ctr task kill -s KILL "$1"
+  delete_task "$1" "$2"
+}
+
 e2e_finish() {
   local rc=$?
   trap - EXIT

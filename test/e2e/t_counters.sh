@@ -147,11 +147,7 @@ else
   then ok "no test address or veth end in the host namespace"; else not_ok "no test address or veth end in the host namespace" "$(grep 10.231.77. <<<"$addrs")"; fi
 fi
 
-check "kill $id" ctd_ctr task kill -s KILL "$id"
-wait_for 20 status_is "$id" STOPPED || true
-check "delete $id" ctd_ctr task delete "$id"
-check "container rm $id" ctd_ctr container rm "$id"
-if wait_for 20 task_gone "$id" "$pid"; then ok "nothing left of $id"; else not_ok "nothing left of $id" "$(task_leftovers "$id" "$pid")"; fi
+remove_task "$id" "$pid"
 
 # Our namespace, veth pair and loop device go too (the task's netns died with it, taking its veth end).
 ip netns del "$netns" 2>/dev/null || true

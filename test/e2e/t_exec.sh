@@ -50,8 +50,4 @@ if [ "${mem:-0}" -gt 0 ] 2>/dev/null; then ok "metrics: memory usage $mem"; else
 if [ "${cpu:-0}" -gt 0 ] 2>/dev/null; then ok "metrics: cpu usage $cpu"; else not_ok "metrics: cpu usage" "$out"; fi
 if [ "${pids:-0}" -ge 1 ] 2>/dev/null; then ok "metrics: pids.current $pids"; else not_ok "metrics: pids.current" "$out"; fi
 
-check "kill" ctd_ctr task kill -s KILL "$id"
-wait_for 20 status_is "$id" STOPPED || true
-check "delete" ctd_ctr task delete "$id"
-check "container rm" ctd_ctr container rm "$id"
-if wait_for 20 task_gone "$id" "$pid"; then ok "nothing left of $id"; else not_ok "nothing left of $id" "$(task_leftovers "$id" "$pid")"; fi
+remove_task "$id" "$pid"

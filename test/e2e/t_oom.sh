@@ -63,8 +63,4 @@ calm_deleted() { grep -F /tasks/delete "$ev" | grep -F '"container_id":"calm1"' 
 wait_for 20 calm_deleted || true
 if [ "$(oom_events calm1)" = 0 ]; then ok "no TaskOOM for a task under its limit"; else not_ok "no TaskOOM for a task under its limit" "$(grep -F /tasks/oom "$ev")"; fi
 
-check "kill $id" ctd_ctr task kill -s KILL "$id"
-wait_for 20 status_is "$id" STOPPED || true
-check "delete $id" ctd_ctr task delete "$id"
-check "container rm $id" ctd_ctr container rm "$id"
-if wait_for 20 task_gone "$id" "$pid"; then ok "nothing left of $id"; else not_ok "nothing left of $id" "$(task_leftovers "$id" "$pid")"; fi
+remove_task "$id" "$pid"

@@ -95,8 +95,4 @@ if wait_for 20 task_gone in3; then ok "run --rm: nothing left of in3"; else not_
 out=$(ctd_ctr task ps "$id" 2>&1) || true
 if [ "$(awk 'NR > 1' <<<"$out" | wc -l)" = 1 ]; then ok "only init left in ps after the stdin execs"; else not_ok "only init left in ps after the stdin execs" "$out"; fi
 
-check "kill $id" ctd_ctr task kill -s KILL "$id"
-wait_for 20 status_is "$id" STOPPED || true
-check "delete $id" ctd_ctr task delete "$id"
-check "container rm $id" ctd_ctr container rm "$id"
-if wait_for 20 task_gone "$id" "$pid"; then ok "nothing left of $id"; else not_ok "nothing left of $id" "$(task_leftovers "$id" "$pid")"; fi
+remove_task "$id" "$pid"

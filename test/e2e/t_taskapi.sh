@@ -47,7 +47,4 @@ wait "$wpid" || rc=$?
 out=$(cat "$CTD_DIR/wait.out")
 if [ "$rc" = 0 ] && [ "$(field exit_status "$out")" = 137 ]; then ok "Wait returns exit_status 137 after KILL"; else not_ok "Wait returns exit_status 137 after KILL" "$out"; fi
 
-wait_for 20 status_is "$id" STOPPED || true
-check "delete" ctd_ctr task delete "$id"
-check "container rm" ctd_ctr container rm "$id"
-if wait_for 20 task_gone "$id" "$pid"; then ok "nothing left of $id"; else not_ok "nothing left of $id" "$(task_leftovers "$id" "$pid")"; fi
+delete_task "$id" "$pid"

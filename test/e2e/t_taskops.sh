@@ -127,8 +127,4 @@ rc=0
 out=$(e2e_exec --exec-id x2 "$id" echo alive </dev/null 2>&1) || rc=$?
 if [ "$rc" = 0 ] && [ "$out" = alive ]; then ok "exec works after the checkpoint"; else not_ok "exec works after the checkpoint" "exit $rc: $out"; fi
 
-check "kill $id" ctd_ctr task kill -s KILL "$id"
-wait_for 20 status_is "$id" STOPPED || true
-check "delete $id" ctd_ctr task delete "$id"
-check "container rm $id" ctd_ctr container rm "$id"
-if wait_for 20 task_gone "$id" "$pid"; then ok "nothing left of $id"; else not_ok "nothing left of $id" "$(task_leftovers "$id" "$pid")"; fi
+remove_task "$id" "$pid"

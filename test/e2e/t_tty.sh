@@ -51,11 +51,7 @@ if status_is "$id" RUNNING; then ok "exec -t: the task keeps running after the e
 out=$(ctd_ctr task ps "$id" 2>&1) || true
 if [ "$(awk 'NR > 1' <<<"$out" | wc -l)" = 1 ]; then ok "exec -t: only init left in ps"; else not_ok "exec -t: only init left in ps" "$out"; fi
 
-check "kill $id" ctd_ctr task kill -s KILL "$id"
-wait_for 20 status_is "$id" STOPPED || true
-check "delete $id" ctd_ctr task delete "$id"
-check "container rm $id" ctd_ctr container rm "$id"
-if wait_for 20 task_gone "$id" "$pid"; then ok "nothing left of $id"; else not_ok "nothing left of $id" "$(task_leftovers "$id" "$pid")"; fi
+remove_task "$id" "$pid"
 
 # --- run -t: the init process itself on a terminal
 id=tty2
