@@ -53,7 +53,8 @@ rt_linux_ctr *rt_linux_ctr_find(rt_linux *be, const char *id) {
 }
 
 rt_linux_ctr *rt_linux_ctr_add(rt_linux *be, const char *id, const char *bundle, cs_err *err) {
-  if (strlen(id) >= sizeof ((rt_linux_ctr *)0)->id)
+  size_t idlen = strlen(id);
+  if (idlen >= sizeof ((rt_linux_ctr *)0)->id)
     return cs_err_set(err, CS_INVALID_ARGUMENT, "container id longer than 255 bytes"), NULL;
   rt_linux_ctr *c = calloc(1, sizeof *c);
   if (c) c->bundle = strdup(bundle);
@@ -62,7 +63,7 @@ rt_linux_ctr *rt_linux_ctr_add(rt_linux *be, const char *id, const char *bundle,
     cs_err_sys(err, ENOMEM, "container %s", id);
     return NULL;
   }
-  memcpy(c->id, id, strlen(id) + 1);
+  memcpy(c->id, id, idlen + 1);
   if ((size_t)snprintf(c->log_path, sizeof c->log_path, "%s/log.json", bundle) >= sizeof c->log_path) {
     free(c->bundle), free(c);
     cs_err_set(err, CS_INVALID_ARGUMENT, "bundle path too long: %s", bundle);

@@ -90,7 +90,7 @@ struct rt_linux_counters {
   int version;
   int fd[F_COUNT];
   int net_fd;
-  int gone_errno;   /* set by rd(): a removed cgroup answers ENODEV to every read */
+  bool gone;        /* set by rd(): a removed cgroup answers ENODEV to every read */
   /* Limits change only on Update (which calls rt_linux_counters_limits_changed) or by hand, so they are
    * re-read at most once a second rather than costing four reads in every sample. */
   struct {
@@ -270,7 +270,7 @@ static int rd(rt_linux_counters *k, int id, char *buf, size_t cap) {
     ssize_t n = pread(fd, buf + got, want, (off_t)got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      if (errno == ENODEV || errno == ENOENT) k->gone_errno = errno;
+      if (errno == ENODEV || errno == ENOENT) k->gone = true;
       return -1;
     }
     got += (size_t)n;
@@ -297,6 +297,11 @@ static int64_t coarse_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* v1 reports "no limit" as the page counter's maximum (0x7FFFFFFFFFFFF000 with 4 KiB pages). */
+static bool unlimited_v1(uint64_t limit) {
+  return limit >= (UINT64_C(1) << 62);
+}
+
 static void read_limits(rt_linux_counters *k) {
   int64_t now = coarse_ms();
   if (k->lim.read_at_ms != 0 && now - k->lim.read_at_ms < 1000) return;
@@ -310,16 +315,13 @@ static void read_limits(rt_linux_counters *k) {
     rd_u64(k, F_MEMSW_LIMIT, 0, &k->lim.swap);
     rd_u64(k, F_KMEM_LIMIT, 0, &k->lim.kernel);
     rd_u64(k, F_PIDS_MAX, 0, &k->lim.pids);
-    rd_u64(k, F_MEM_FAILCNT, 0, &k->lim.failcnt[0]);
-    rd_u64(k, F_MEMSW_FAILCNT, 0, &k->lim.failcnt[1]);
-    rd_u64(k, F_KMEM_FAILCNT, 0, &k->lim.failcnt[2]);
+    /* Only the fail counts samples will not read themselves (see failcnt_v1). */
+    const struct { uint64_t limit; int id; } fc[3] = {
+        {k->lim.memory, F_MEM_FAILCNT}, {k->lim.swap, F_MEMSW_FAILCNT}, {k->lim.kernel, F_KMEM_FAILCNT}};
+    for (int i = 0; i < 3; i++)
+      if (unlimited_v1(fc[i].limit)) rd_u64(k, fc[i].id, 0, &k->lim.failcnt[i]);
   }
   k->lim.read_at_ms = now > 0 ? now : 1;
-}
-
-/* v1 reports "no limit" as the page counter's maximum (0x7FFFFFFFFFFFF000 with 4 KiB pages). */
-static bool unlimited_v1(uint64_t limit) {
-  return limit >= (UINT64_C(1) << 62);
 }
 
 /* A v1 fail count: the one read with the limits while the limit is unlimited, else read now. */
@@ -463,16 +465,27 @@ static void sample_v2(rt_linux_counters *k, rt_sample *s, char *buf, size_t cap)
 }
 
 static int check_alive(rt_linux_counters *k, cs_err *err) {
-  if (!k->gone_errno) return 0;
+  if (!k->gone) return 0;
   return cs_err_sys(err, ENOENT, "container cgroup is gone");
+}
+
+static int64_t realtime_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The usage a quick read compares with (see rt_linux_counters_quick). */
+static void remember_usage(rt_linux_counters *k, uint64_t cpu_ns, uint64_t memory) {
+  k->last.valid = true;
+  k->last.cpu_ns = cpu_ns;
+  k->last.memory = memory;
 }
 
 int rt_linux_counters_quick(rt_linux_counters *k, rt_quick *q, cs_err *err) {
   memset(q, 0, sizeof *q);
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  q->timestamp_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-  k->gone_errno = 0;
+  q->timestamp_ns = realtime_ns();
+  k->gone = false;
   if (k->version == 2) {
     char buf[512];
     if (rd(k, F2_CPU_STAT, buf, sizeof buf) == 1) {
@@ -491,18 +504,14 @@ int rt_linux_counters_quick(rt_linux_counters *k, rt_quick *q, cs_err *err) {
   else
     rd_u64(k, k->version == 2 ? F2_MEM_CURRENT : F_MEM_USAGE, 0, &q->memory_usage);
   if (check_alive(k, err) < 0) return -1;
-  k->last.valid = true;
-  k->last.cpu_ns = q->cpu_usage_ns;
-  k->last.memory = q->memory_usage;
+  remember_usage(k, q->cpu_usage_ns, q->memory_usage);
   return 0;
 }
 
 int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *s, bool lean, cs_err *err) {
   memset(s, 0, sizeof *s);
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  s->timestamp_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-  k->gone_errno = 0;
+  s->timestamp_ns = realtime_ns();
+  k->gone = false;
   s->kind = k->version == 2 ? RT_SAMPLE_CGROUP_V2 : RT_SAMPLE_CGROUP_V1;
   if (k->version == 2)
     sample_v2(k, s, k->buf, sizeof k->buf);
@@ -510,9 +519,7 @@ int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *s, bool lean, cs_e
     sample_v1(k, s, k->buf, sizeof k->buf, lean); /* v2 has nothing a lean sample could skip */
   /* No separate liveness probe: the reads themselves tell (ENODEV once the cgroup is removed). */
   if (check_alive(k, err) < 0) return -1;
-  k->last.valid = true;
-  k->last.cpu_ns = s->cpu.usage_ns;
-  k->last.memory = s->memory.usage;
+  remember_usage(k, s->cpu.usage_ns, s->memory.usage);
   if (k->net_fd >= 0) {
     cs_err nerr;
     if (net_counters_read(k->net_fd, s->net, RT_MAX_IFACES, &s->n_net, &nerr) != 0) s->n_net = 0;
