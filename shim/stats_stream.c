@@ -169,15 +169,15 @@ static int full_read(stats_watch *w, task_container *ct, stream_cache *c, cs_err
   return 0;
 }
 
-/* Fields 6-7 of the task's Sample into c->cm, if they changed since last encoded. */
+/* Fields 6-7 of the task's Sample into c->cm, if they changed since last encoded: each submessage with its
+ * tag, as pb_encode would write them in a Sample, without a whole Sample to fill. */
 static int encode_cm(stream_cache *c) {
   if (c->cm_valid) return 0;
-  cshim_stats_v1_Sample m = cshim_stats_v1_Sample_init_zero;
-  m.has_cpu = m.has_memory = true;
-  m.cpu = c->cpu;
-  m.memory = c->memory;
   pb_ostream_t os = pb_ostream_from_buffer(c->cm, sizeof c->cm);
-  if (!pb_encode(&os, cshim_stats_v1_Sample_fields, &m)) {
+  if (!pb_encode_tag(&os, PB_WT_STRING, cshim_stats_v1_Sample_cpu_tag) ||
+      !pb_encode_submessage(&os, cshim_stats_v1_Cpu_fields, &c->cpu) ||
+      !pb_encode_tag(&os, PB_WT_STRING, cshim_stats_v1_Sample_memory_tag) ||
+      !pb_encode_submessage(&os, cshim_stats_v1_Memory_fields, &c->memory)) {
     CS_ERROR("stats watch: encode: %s", PB_GET_ERROR(&os));
     return -1;
   }
