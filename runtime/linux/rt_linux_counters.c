@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,6 +89,7 @@ static const rt_linux_cgfile v2_files[] = {
 
 struct rt_linux_counters {
   int version;
+  rt_linux_counters_shared *sh;
   int fd[F_COUNT];
   int net_fd;
   bool gone;        /* set by rd(): a removed cgroup answers ENODEV to every read */
@@ -109,10 +111,13 @@ struct rt_linux_counters {
     bool valid;
     uint64_t cpu_ns, memory;
   } last;
+  /* The parent cgroup's CPU usage as read before the last quick read of this one's (gate_valid): while
+   * it has not moved, neither has this cgroup's. */
+  rt_linux_gate *gate;
+  bool gate_valid;
+  uint64_t gate_seen;
   uint64_t ns_per_tick;
-  char memdir[PATH_MAX];
-  /* Large enough for memory.stat (~50 lines) and blkio with RT_MAX_BLKIO devices x 6 ops. */
-  char buf[32768];
+  char *memdir;
 };
 
 int rt_linux_counters_version(const rt_linux_counters *k) {
@@ -120,7 +125,7 @@ int rt_linux_counters_version(const rt_linux_counters *k) {
 }
 
 const char *rt_linux_counters_memory_dir(const rt_linux_counters *k) {
-  return k->memdir;
+  return k->memdir ? k->memdir : "";
 }
 
 void rt_linux_counters_close(rt_linux_counters *k) {
@@ -128,6 +133,8 @@ void rt_linux_counters_close(rt_linux_counters *k) {
   for (int i = 0; i < F_COUNT; i++)
     if (k->fd[i] >= 0) close(k->fd[i]);
   if (k->net_fd >= 0) close(k->net_fd);
+  rt_linux_gate_put(k->gate);
+  free(k->memdir);
   free(k);
 }
 
@@ -167,12 +174,13 @@ static int open_in(const char *dir, const char *name) {
   return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-static rt_linux_counters *alloc_counters(cs_err *err) {
+static rt_linux_counters *alloc_counters(rt_linux_counters_shared *sh, cs_err *err) {
   rt_linux_counters *k = calloc(1, sizeof *k);
   if (!k) {
     cs_err_sys(err, ENOMEM, "counters");
     return NULL;
   }
+  k->sh = sh;
   for (int i = 0; i < F_COUNT; i++) k->fd[i] = -1;
   k->net_fd = -1;
   long hz = sysconf(_SC_CLK_TCK);
@@ -180,9 +188,25 @@ static rt_linux_counters *alloc_counters(cs_err *err) {
   return k;
 }
 
+/* The gate of dir's parent, unless the parent is the hierarchy's root: the root's usage is the whole
+ * machine's, which always moves. */
+static void open_gate(rt_linux_counters *k, const char *dir) {
+  char parent[PATH_MAX], above[PATH_MAX + 4];
+  snprintf(parent, sizeof parent, "%s", dir);
+  char *slash = strrchr(parent, '/');
+  if (!slash || slash == parent) return;
+  *slash = '\0';
+  snprintf(above, sizeof above, "%s/..", parent);
+  struct stat p, a;
+  if (stat(parent, &p) != 0 || stat(above, &a) != 0 || p.st_dev != a.st_dev) return; /* a mount's root */
+  k->gate = rt_linux_gate_get(&k->sh->gates, k->version, parent);
+}
+
 static void open_v2_files(rt_linux_counters *k, const char *dir) {
   k->version = 2;
-  snprintf(k->memdir, sizeof k->memdir, "%s", dir);
+  free(k->memdir);
+  k->memdir = strdup(dir);
+  open_gate(k, dir);
   for (size_t i = 0; i < sizeof v2_files / sizeof v2_files[0]; i++) k->fd[v2_files[i].id] = open_in(dir, v2_files[i].name);
 }
 
@@ -192,8 +216,9 @@ static void open_net(rt_linux_counters *k, int pid) {
   if (k->net_fd < 0) CS_DEBUG("counters: pid %d: no network counters: %s", pid, nerr.msg);
 }
 
-rt_linux_counters *rt_linux_counters_open_v2(const char *dir, int net_pid, cs_err *err) {
-  rt_linux_counters *k = alloc_counters(err);
+rt_linux_counters *rt_linux_counters_open_v2(const char *dir, int net_pid, rt_linux_counters_shared *sh,
+                                             cs_err *err) {
+  rt_linux_counters *k = alloc_counters(sh, err);
   if (!k) return NULL;
   open_v2_files(k, dir);
   if (k->fd[F2_CPU_STAT] < 0 && k->fd[F2_MEM_CURRENT] < 0) {
@@ -205,8 +230,8 @@ rt_linux_counters *rt_linux_counters_open_v2(const char *dir, int net_pid, cs_er
   return k;
 }
 
-rt_linux_counters *rt_linux_counters_open(int pid, cs_err *err) {
-  rt_linux_counters *k = alloc_counters(err);
+rt_linux_counters *rt_linux_counters_open(int pid, rt_linux_counters_shared *sh, cs_err *err) {
+  rt_linux_counters *k = alloc_counters(sh, err);
   if (!k) return NULL;
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
@@ -230,7 +255,8 @@ rt_linux_counters *rt_linux_counters_open(int pid, cs_err *err) {
         have = rt_linux_cg_resolve(mi, cg, f->ctrl, dir, sizeof dir) == 0;
         last = f->ctrl;
         if (!have) CS_DEBUG("counters: pid %d: no %s cgroup", pid, f->ctrl);
-        if (have && !strcmp(f->ctrl, "memory")) snprintf(k->memdir, sizeof k->memdir, "%s", dir);
+        if (have && !strcmp(f->ctrl, "memory") && !k->memdir) k->memdir = strdup(dir);
+        if (have && !strcmp(f->ctrl, "cpuacct")) open_gate(k, dir);
         if (have && !strcmp(f->ctrl, "blkio")) {
           for (size_t a = 0; a < sizeof blkio_alt / sizeof blkio_alt[0] && k->fd[F_BLKIO_BYTES_ALT] < 0; a++) {
             k->fd[F_BLKIO_BYTES_ALT] = open_in(dir, blkio_alt[a][0]);
@@ -484,6 +510,16 @@ static void remember_usage(rt_linux_counters *k, uint64_t cpu_ns, uint64_t memor
 
 int rt_linux_counters_quick(rt_linux_counters *k, rt_quick *q, cs_err *err) {
   memset(q, 0, sizeof *q);
+  uint64_t parent = 0;
+  int64_t parent_at = 0;
+  bool gated = k->gate && rt_linux_gate_read(k->gate, &parent, &parent_at) == 0;
+  if (gated && k->gate_valid && k->last.valid && parent == k->gate_seen) {
+    /* As of the parent's read: nothing under it ran between then and this cgroup's last read. */
+    q->timestamp_ns = parent_at;
+    q->cpu_usage_ns = k->last.cpu_ns;
+    q->memory_usage = k->last.memory;
+    return 0;
+  }
   q->timestamp_ns = realtime_ns();
   k->gone = false;
   if (k->version == 2) {
@@ -505,6 +541,8 @@ int rt_linux_counters_quick(rt_linux_counters *k, rt_quick *q, cs_err *err) {
     rd_u64(k, k->version == 2 ? F2_MEM_CURRENT : F_MEM_USAGE, 0, &q->memory_usage);
   if (check_alive(k, err) < 0) return -1;
   remember_usage(k, q->cpu_usage_ns, q->memory_usage);
+  k->gate_valid = gated;
+  k->gate_seen = parent;
   return 0;
 }
 
@@ -514,9 +552,9 @@ int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *s, bool lean, cs_e
   k->gone = false;
   s->kind = k->version == 2 ? RT_SAMPLE_CGROUP_V2 : RT_SAMPLE_CGROUP_V1;
   if (k->version == 2)
-    sample_v2(k, s, k->buf, sizeof k->buf);
+    sample_v2(k, s, k->sh->buf, sizeof k->sh->buf);
   else
-    sample_v1(k, s, k->buf, sizeof k->buf, lean); /* v2 has nothing a lean sample could skip */
+    sample_v1(k, s, k->sh->buf, sizeof k->sh->buf, lean); /* v2 has nothing a lean sample could skip */
   /* No separate liveness probe: the reads themselves tell (ENODEV once the cgroup is removed). */
   if (check_alive(k, err) < 0) return -1;
   remember_usage(k, s->cpu.usage_ns, s->memory.usage);

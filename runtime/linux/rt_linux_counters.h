@@ -7,20 +7,31 @@
 
 #include "cs_err.h"
 #include "rt.h"
+#include "rt_linux_gate.h"
 
 typedef struct rt_linux_counters rt_linux_counters;
 
+/* What the counters of one backend's containers share: the parent cgroups' CPU usage (see rt_linux_gate.h)
+ * and one read buffer (samples are read synchronously, on one thread). Outlives the counters. */
+typedef struct rt_linux_counters_shared {
+  rt_linux_gate *gates;
+  /* Large enough for memory.stat (~50 lines) and blkio with RT_MAX_BLKIO devices x 6 ops. */
+  char buf[32768];
+} rt_linux_counters_shared;
+
 /* Resolve pid's cgroups (v2 if /sys/fs/cgroup is cgroup2, else the v1 controllers) and open the files. */
-rt_linux_counters *rt_linux_counters_open(int pid, cs_err *err);
+rt_linux_counters *rt_linux_counters_open(int pid, rt_linux_counters_shared *sh, cs_err *err);
 
 /* Cgroup v2 counters of a known directory (fixture files in tests); net_pid 0: no network counters. */
-rt_linux_counters *rt_linux_counters_open_v2(const char *dir, int net_pid, cs_err *err);
+rt_linux_counters *rt_linux_counters_open_v2(const char *dir, int net_pid, rt_linux_counters_shared *sh,
+                                             cs_err *err);
 
 /* Fill out (memset first). Fails with NotFound once the cgroup has been removed. lean: without per-CPU
  * usage and the swap and kernel-memory peaks and fail counts (v1; see rt_ops.stats_lean). */
 int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *out, bool lean, cs_err *err);
 /* CPU usage and memory usage only: two preads, or one when the CPU usage has not moved since the last
- * read (memory usage is then the last one read). */
+ * read (memory usage is then the last one read), or none when the parent cgroup's usage has not moved
+ * since then (its one read serves all its children for RT_LINUX_GATE_REUSE_NS). */
 int rt_linux_counters_quick(rt_linux_counters *k, rt_quick *out, cs_err *err);
 
 /* The limits (memory, swap, kernel memory, pids) are read at most once a second, as they change only on

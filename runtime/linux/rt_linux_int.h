@@ -79,6 +79,7 @@ struct rt_linux {
   rt_linux_ctr *ctrs;
   /* ctrs by id: a stream looks up every task of a pod each tick. */
   rt_linux_ctr *bucket[256];
+  rt_linux_counters_shared counters; /* the containers' counters' gates and read buffer */
   rt_linux_op inflight;          /* list sentinel */
   rt_linux_op *deferred, *deferred_tail;
   uv_idle_t idle;                /* runs the deferred queue */

@@ -10,7 +10,7 @@ static rt_linux_counters *counters_of(rt_backend *b, const char *id, cs_err *err
   if (!c) return cs_err_set(err, CS_NOT_FOUND, "stats: container %s: not found", id ? id : "(null)"), NULL;
   if (!c->counters) {
     if (c->pid <= 0) return cs_err_set(err, CS_FAILED_PRECONDITION, "stats: container %s: not created", id), NULL;
-    if (!(c->counters = rt_linux_counters_open(c->pid, err))) return cs_err_wrap(err, "stats %s", id), NULL;
+    if (!(c->counters = rt_linux_counters_open(c->pid, &be->counters, err))) return cs_err_wrap(err, "stats %s", id), NULL;
   }
   return c->counters;
 }
@@ -45,7 +45,7 @@ static void on_oom(void *data) {
 
 void rt_linux_watch_ctr(rt_linux_ctr *c) {
   cs_err err;
-  if (!c->counters && !(c->counters = rt_linux_counters_open(c->pid, &err))) {
+  if (!c->counters && !(c->counters = rt_linux_counters_open(c->pid, &c->be->counters, &err))) {
     /* A process already gone (the dead-shim cleanup adopts containers whose init exited) is no news. */
     if (err.code == CS_NOT_FOUND) CS_DEBUG("container %s: counters: %s", c->id, err.msg);
     else CS_WARN("container %s: counters: %s", c->id, err.msg);

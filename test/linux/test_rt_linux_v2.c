@@ -11,16 +11,19 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rt_linux_counters.h"
 #include "rt_linux_oom.h"
 
-static char dir[64];
+/* top: the pod's cgroup (only its cpu.stat: the gate's); dir: the container's below it */
+static char top[64], dir[80];
+static rt_linux_counters_shared shared;
 
-static void put(const char *name, const char *text) {
+static void put_in(const char *d, const char *name, const char *text) {
   char p[128];
-  snprintf(p, sizeof p, "%s/%s", dir, name);
+  snprintf(p, sizeof p, "%s/%s", d, name);
   /* rewrite in place (same inode): that is what inotify on a cgroup file sees */
   int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   assert_true(fd >= 0);
@@ -28,10 +31,17 @@ static void put(const char *name, const char *text) {
   close(fd);
 }
 
+static void put(const char *name, const char *text) {
+  put_in(dir, name, text);
+}
+
 static int setup(void **state) {
   (void)state;
-  snprintf(dir, sizeof dir, "/tmp/cshim-v2-XXXXXX");
-  if (!mkdtemp(dir)) return -1;
+  snprintf(top, sizeof top, "/tmp/cshim-v2-XXXXXX");
+  if (!mkdtemp(top)) return -1;
+  snprintf(dir, sizeof dir, "%s/ctr", top);
+  if (mkdir(dir, 0755) != 0) return -1;
+  put_in(top, "cpu.stat", "usage_usec 8000\n");
   put("cpu.stat", "usage_usec 2000\nuser_usec 1500\nsystem_usec 500\nnr_periods 10\nnr_throttled 2\n"
                   "throttled_usec 300\n");
   put("memory.current", "4096000\n");
@@ -58,13 +68,16 @@ static int teardown(void **state) {
     unlink(p);
   }
   rmdir(dir);
+  snprintf(p, sizeof p, "%s/cpu.stat", top);
+  unlink(p);
+  rmdir(top);
   return 0;
 }
 
 static void test_sample_v2(void **state) {
   (void)state;
   cs_err err;
-  rt_linux_counters *k = rt_linux_counters_open_v2(dir, getpid(), &err);
+  rt_linux_counters *k = rt_linux_counters_open_v2(dir, getpid(), &shared, &err);
   assert_non_null(k);
   assert_int_equal(rt_linux_counters_version(k), 2);
   rt_sample *s = calloc(1, sizeof *s);
@@ -108,13 +121,28 @@ static void test_sample_v2(void **state) {
   assert_int_equal(rt_linux_counters_quick(k, &q, &err), 0);
   assert_int_equal(q.cpu_usage_ns, 2000000);
   assert_int_equal(q.memory_usage, 4096000);
+  /* ... and reads nothing while the parent's usage has not moved since (the kernel charges CPU time to
+   * every ancestor; the fixture's child moving alone shows the read was skipped) */
+  assert_non_null(shared.gates);
   put("cpu.stat", "usage_usec 2500\n");
+  usleep(2 * RT_LINUX_GATE_REUSE_NS / 1000);
+  assert_int_equal(rt_linux_counters_quick(k, &q, &err), 0);
+  assert_int_equal(q.cpu_usage_ns, 2000000);
+  assert_int_equal(q.memory_usage, 4096000);
+  put_in(top, "cpu.stat", "usage_usec 8500\n");
+  usleep(2 * RT_LINUX_GATE_REUSE_NS / 1000);
   assert_int_equal(rt_linux_counters_quick(k, &q, &err), 0);
   assert_int_equal(q.cpu_usage_ns, 2500000);
   assert_int_equal(q.memory_usage, 5000000);
+  /* a sibling shares the parent's gate: one read of it per tick serves the pod */
+  rt_linux_counters *k2 = rt_linux_counters_open_v2(dir, 0, &shared, &err);
+  assert_non_null(k2);
+  rt_linux_counters_close(k2);
+  assert_non_null(shared.gates);
   free(s);
   rt_linux_counters_close(k);
-  assert_null(rt_linux_counters_open_v2("/nonexistent", 0, &err));
+  assert_null(shared.gates); /* the last one out closed it */
+  assert_null(rt_linux_counters_open_v2("/nonexistent", 0, &shared, &err));
   assert_int_equal(err.code, CS_NOT_FOUND);
 }
 
