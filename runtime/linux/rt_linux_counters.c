@@ -36,6 +36,10 @@ enum {
   F_COUNT
 };
 
+/* How often what changes only by hand is looked at again (limits; which block I/O files count). A stream's
+ * full reads come every 2 s: a shorter period would re-read them in every one. */
+#define RECHECK_MS 10000
+
 typedef struct rt_linux_cgfile {
   int id;
   const char *ctrl; /* v1 controller; NULL for v2 */
@@ -94,7 +98,8 @@ struct rt_linux_counters {
   int net_fd;
   bool gone;        /* set by rd(): a removed cgroup answers ENODEV to every read */
   /* Limits change only on Update (which calls rt_linux_counters_limits_changed) or by hand, so they are
-   * re-read at most once a second rather than costing four reads in every sample. */
+   * re-read every RECHECK_MS rather than costing four reads in every sample (a hand-made change shows
+   * within that). */
   struct {
     uint64_t memory, swap, kernel, pids;
     /* v1 fail counts (memory, memsw, kmem), read with the limits: a counter only fails against its own
@@ -103,7 +108,7 @@ struct rt_linux_counters {
     int64_t read_at_ms; /* CLOCK_MONOTONIC_COARSE; 0: never, or changed */
   } lim;
   /* v1 block I/O: which pair of files counts this cgroup's I/O, once one has shown any (0: not known yet;
-   * the alternates are then looked at once a second, not in every sample). */
+   * the alternates are then looked at every RECHECK_MS, not in every sample). */
   int blkio_pair;
   int64_t blkio_alt_at_ms;
   /* The last CPU and memory usage read: a quick read re-reads memory only if the CPU usage moved. */
@@ -330,7 +335,7 @@ static bool unlimited_v1(uint64_t limit) {
 
 static void read_limits(rt_linux_counters *k) {
   int64_t now = coarse_ms();
-  if (k->lim.read_at_ms != 0 && now - k->lim.read_at_ms < 1000) return;
+  if (k->lim.read_at_ms != 0 && now - k->lim.read_at_ms < RECHECK_MS) return;
   memset(&k->lim, 0, sizeof k->lim);
   if (k->version == 2) {
     rd_u64(k, F2_MEM_MAX, UINT64_MAX, &k->lim.memory);
@@ -378,7 +383,7 @@ static void read_blkio_v1(rt_linux_counters *k, rt_sample *s, char *buf, size_t 
   }
   if (k->blkio_pair != 0 || k->fd[F_BLKIO_BYTES_ALT] < 0) return;
   int64_t now = coarse_ms();
-  if (k->blkio_alt_at_ms != 0 && now - k->blkio_alt_at_ms < 1000) return;
+  if (k->blkio_alt_at_ms != 0 && now - k->blkio_alt_at_ms < RECHECK_MS) return;
   k->blkio_alt_at_ms = now;
   read_blkio_pair(k, F_BLKIO_BYTES_ALT, F_BLKIO_OPS_ALT, s, buf, cap);
   if (s->blkio.n > 0) k->blkio_pair = 2;

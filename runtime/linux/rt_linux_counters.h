@@ -34,8 +34,8 @@ int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *out, bool lean, cs
  * since then (its one read serves all its children for RT_LINUX_GATE_REUSE_NS). */
 int rt_linux_counters_quick(rt_linux_counters *k, rt_quick *out, cs_err *err);
 
-/* The limits (memory, swap, kernel memory, pids) are read at most once a second, as they change only on
- * Update: call this after one so the next sample has the new ones. */
+/* The limits (memory, swap, kernel memory, pids) are read at most every 10 s, as they change only on Update
+ * (or by hand): call this after one so the next sample has the new ones. */
 void rt_linux_counters_limits_changed(rt_linux_counters *k);
 /* 1 or 2 */
 int rt_linux_counters_version(const rt_linux_counters *k);

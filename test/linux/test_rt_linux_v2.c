@@ -108,7 +108,7 @@ static void test_sample_v2(void **state) {
   put("pids.current", "5\n");
   assert_int_equal(rt_linux_counters_sample(k, s, false, &err), 0);
   assert_int_equal(s->pids.current, 5);
-  /* limits are kept until an Update says they changed (or a second has passed) */
+  /* limits are kept until an Update says they changed (or 10 s have passed) */
   put("memory.max", "1048576\n");
   assert_int_equal(rt_linux_counters_sample(k, s, false, &err), 0);
   assert_true(s->memory.limit == UINT64_MAX);
