@@ -111,11 +111,13 @@ static void fill(cshim_stats_v1_Sample *m, const rt_sample *s) {
 
 /* Per task, shared by every stream: the last full read, and when it was made. CPU and memory usage are read
  * every tick (the backend's quick read); the rest (memory.stat, block I/O, network, throttling, pids: the
- * expensive or slow-moving reads) at most once per STREAM_FULL_NS. A Sample goes out as fields 1-5 (id ..
- * task_gone) encoded each tick, fields 6-7 (cpu, memory) encoded when they changed, and fields 8-11 (blkio,
- * pids, net, windows: most of a Sample's bytes and nanopb's work) as encoded at the full read. No field is
- * sent twice, so a decoder needs no merge of repeated submessages (protobuf-c, for one, does not merge
- * proto3 scalars). */
+ * expensive or slow-moving reads) at most once per STREAM_FULL_NS. What a full read brings is kept encoded:
+ * the Cpu and Memory submessages without their usage (field 1 of each), and fields 8-11 (blkio, pids, net,
+ * windows: most of a Sample's bytes and nanopb's work). A tick writes fields 1-5, then each submessage with
+ * its usage in front of the rest (where field 1 goes), then fields 8-11: the bytes pb_encode would write for
+ * the whole Sample (test_task_service checks that), from a few varints and two copies. No field is sent
+ * twice, so a decoder needs no merge of repeated submessages (protobuf-c, for one, does not merge proto3
+ * scalars). */
 #define STREAM_FULL_NS 2000000000LL
 /* A task that has not run since its last full read waits up to this long for the next one: what a full read
  * adds can then only have moved by the kernel's work for it (reclaim, packets received), and a pod's idle
@@ -124,14 +126,11 @@ static void fill(cshim_stats_v1_Sample *m, const rt_sample *s) {
 
 typedef struct stream_cache {
   int64_t full_at_ns;
-  cshim_stats_v1_Cpu cpu;       /* as of the full read; usage_ns is refreshed every tick */
-  cshim_stats_v1_Memory memory; /* likewise usage */
   uint64_t full_cpu_ns;         /* CPU usage at the full read */
-  /* Fields 6-7 (cpu, memory) encoded, re-encoded only when a tick finds them changed (a sleeping task's
-   * never are between full reads). */
-  bool cm_valid;
-  size_t cm_len;
-  uint8_t cm[cshim_stats_v1_Cpu_size + cshim_stats_v1_Memory_size + 8];
+  uint64_t cpu_ns, memory;      /* usage as of the last tick */
+  uint8_t cpu_len, memory_len;
+  uint8_t cpu[cshim_stats_v1_Cpu_size];       /* Cpu without usage_ns, encoded */
+  uint8_t mem[cshim_stats_v1_Memory_size];    /* Memory without usage, encoded */
   size_t rest_len, rest_cap;
   uint8_t *rest;                /* fields 8-11, encoded */
 } stream_cache;
@@ -142,6 +141,16 @@ void stats_stream_cache_free(void *cache) {
   free(c);
 }
 
+/* A submessage's fields but the first into out; returns the length, or -1. */
+static int encode_rest_of(const pb_msgdesc_t *fields, const void *msg, uint8_t *out, size_t cap) {
+  pb_ostream_t os = pb_ostream_from_buffer(out, cap);
+  if (!pb_encode(&os, fields, msg)) {
+    CS_ERROR("stats watch: encode: %s", PB_GET_ERROR(&os));
+    return -1;
+  }
+  return (int)os.bytes_written;
+}
+
 static int full_read(stats_watch *w, task_container *ct, stream_cache *c, cs_err *err) {
   rt_backend *rt = w->svc->rt;
   int (*read)(rt_backend *, const char *, rt_sample *, cs_err *) = rt->ops->stats_lean ? rt->ops->stats_lean : rt->ops->stats;
@@ -149,9 +158,16 @@ static int full_read(stats_watch *w, task_container *ct, stream_cache *c, cs_err
   cshim_stats_v1_Sample *m = &w->msg;
   memset(m, 0, sizeof *m);
   fill(m, &w->sample);
-  c->cpu = m->cpu;
-  c->memory = m->memory;
-  m->has_cpu = m->has_memory = false; /* sent with every tick */
+  c->cpu_ns = m->cpu.usage_ns;
+  c->memory = m->memory.usage;
+  m->cpu.usage_ns = 0;  /* proto3: a zero is not written, so what is encoded starts at field 2 */
+  m->memory.usage = 0;
+  int cl = encode_rest_of(cshim_stats_v1_Cpu_fields, &m->cpu, c->cpu, sizeof c->cpu);
+  int ml = encode_rest_of(cshim_stats_v1_Memory_fields, &m->memory, c->mem, sizeof c->mem);
+  if (cl < 0 || ml < 0) return cs_err_set(err, CS_INTERNAL, "stats watch: encode failed");
+  c->cpu_len = (uint8_t)cl;
+  c->memory_len = (uint8_t)ml;
+  m->has_cpu = m->has_memory = false; /* written by every tick */
   pb_ostream_t os = pb_ostream_from_buffer(w->buf, sizeof w->buf);
   if (!pb_encode(&os, cshim_stats_v1_Sample_fields, m))
     return cs_err_set(err, CS_INTERNAL, "stats watch: encode: %s", PB_GET_ERROR(&os));
@@ -164,30 +180,12 @@ static int full_read(stats_watch *w, task_container *ct, stream_cache *c, cs_err
   memcpy(c->rest, w->buf, os.bytes_written);
   c->rest_len = os.bytes_written;
   c->full_at_ns = task_now_ns();
-  c->full_cpu_ns = c->cpu.usage_ns;
-  c->cm_valid = false;
+  c->full_cpu_ns = c->cpu_ns;
   return 0;
 }
 
-/* Fields 6-7 of the task's Sample into c->cm, if they changed since last encoded: each submessage with its
- * tag, as pb_encode would write them in a Sample, without a whole Sample to fill. */
-static int encode_cm(stream_cache *c) {
-  if (c->cm_valid) return 0;
-  pb_ostream_t os = pb_ostream_from_buffer(c->cm, sizeof c->cm);
-  if (!pb_encode_tag(&os, PB_WT_STRING, cshim_stats_v1_Sample_cpu_tag) ||
-      !pb_encode_submessage(&os, cshim_stats_v1_Cpu_fields, &c->cpu) ||
-      !pb_encode_tag(&os, PB_WT_STRING, cshim_stats_v1_Sample_memory_tag) ||
-      !pb_encode_submessage(&os, cshim_stats_v1_Memory_fields, &c->memory)) {
-    CS_ERROR("stats watch: encode: %s", PB_GET_ERROR(&os));
-    return -1;
-  }
-  c->cm_len = os.bytes_written;
-  c->cm_valid = true;
-  return 0;
-}
-
-/* The task's cache brought up to this tick (a quick read, or a full one when due); m's timestamp set. */
-static stream_cache *sample_for(stats_watch *w, task_container *ct, cshim_stats_v1_Sample *m, cs_err *err) {
+/* The task's cache brought up to this tick (a quick read, or a full one when due); *ts its timestamp. */
+static stream_cache *sample_for(stats_watch *w, task_container *ct, int64_t *ts, cs_err *err) {
   rt_backend *rt = w->svc->rt;
   stream_cache *c = ct->stream_cache;
   if (!c) {
@@ -199,53 +197,57 @@ static stream_cache *sample_for(stats_watch *w, task_container *ct, cshim_stats_
     rt_quick q;
     if (rt->ops->stats_quick(rt, ct->id, &q, err) < 0) return NULL;
     if (age < STREAM_FULL_NS || q.cpu_usage_ns == c->full_cpu_ns) {
-      m->timestamp_ns = q.timestamp_ns;
-      if (q.cpu_usage_ns != c->cpu.usage_ns || q.memory_usage != c->memory.usage) c->cm_valid = false;
-      c->cpu.usage_ns = q.cpu_usage_ns;
-      c->memory.usage = q.memory_usage;
+      *ts = q.timestamp_ns;
+      c->cpu_ns = q.cpu_usage_ns;
+      c->memory = q.memory_usage;
       return c;
     }
   }
   if (full_read(w, ct, c, err) < 0) return NULL;
-  m->timestamp_ns = w->sample.timestamp_ns;
+  *ts = w->sample.timestamp_ns;
   return c;
+}
+
+static bool put_varint_field(pb_ostream_t *os, uint32_t tag, uint64_t v) {
+  return v == 0 || (pb_encode_tag(os, PB_WT_VARINT, tag) && pb_encode_varint(os, v));
+}
+
+/* A submessage whose field 1 is a varint: field 1 (unless 0), then the rest as encoded without it. */
+static bool put_usage_sub(pb_ostream_t *os, uint32_t tag, uint64_t usage, const uint8_t *rest, size_t rest_len) {
+  pb_ostream_t sizing = PB_OSTREAM_SIZING;
+  if (!put_varint_field(&sizing, 1, usage)) return false;
+  return pb_encode_tag(os, PB_WT_STRING, tag) && pb_encode_varint(os, sizing.bytes_written + rest_len) &&
+         put_varint_field(os, 1, usage) && pb_write(os, rest, rest_len);
 }
 
 /* Returns -1 when the stream is gone, 1 when the client is behind, 0 when sent (or nothing to send). */
 /* ct NULL: the task is gone, say so. */
 static int send_one(stats_watch *w, task_container *ct, const char *id) {
-  cshim_stats_v1_Sample *m = &w->msg;
   stream_cache *c = NULL;
+  int64_t ts = 0;
   cs_err err;
-  if (ct && !(c = sample_for(w, ct, m, &err))) {
+  if (ct && !(c = sample_for(w, ct, &ts, &err))) {
     CS_DEBUG("stats watch %s: %s", id, err.msg);
     return 0;
   }
-  /* Fields 1-5 only (a full read may have left others in the scratch message); clearing just those
-   * spares a 3 KiB memset per task per tick. */
-  m->has_cpu = m->has_memory = m->has_pids = m->has_windows = false;
-  m->blkio_count = m->net_count = 0;
-  if (!c) m->timestamp_ns = task_now_ns();
-  size_t idlen = strnlen(id, sizeof m->id - 1);
-  memcpy(m->id, id, idlen);
-  m->id[idlen] = '\0';
-  m->seq = w->seq;
-  m->dropped = w->dropped;
-  m->task_gone = ct == NULL;
-  if (c && encode_cm(c) < 0) return 0;
+  if (!c) ts = task_now_ns();
   pb_ostream_t os = pb_ostream_from_buffer(w->buf, sizeof w->buf);
-  if (!pb_encode(&os, cshim_stats_v1_Sample_fields, m)) {
+  size_t idlen = strnlen(id, sizeof w->msg.id - 1);
+  bool ok = (idlen == 0 || (pb_encode_tag(&os, PB_WT_STRING, cshim_stats_v1_Sample_id_tag) &&
+                            pb_encode_string(&os, (const pb_byte_t *)id, idlen))) &&
+            put_varint_field(&os, cshim_stats_v1_Sample_timestamp_ns_tag, (uint64_t)ts) &&
+            put_varint_field(&os, cshim_stats_v1_Sample_seq_tag, w->seq) &&
+            put_varint_field(&os, cshim_stats_v1_Sample_dropped_tag, w->dropped) &&
+            put_varint_field(&os, cshim_stats_v1_Sample_task_gone_tag, c == NULL);
+  if (ok && c)
+    ok = put_usage_sub(&os, cshim_stats_v1_Sample_cpu_tag, c->cpu_ns, c->cpu, c->cpu_len) &&
+         put_usage_sub(&os, cshim_stats_v1_Sample_memory_tag, c->memory, c->mem, c->memory_len) &&
+         pb_write(&os, c->rest, c->rest_len);
+  if (!ok) {
     CS_ERROR("stats watch: encode: %s", PB_GET_ERROR(&os));
     return 0;
   }
-  size_t len = os.bytes_written;
-  if (c && c->cm_len + c->rest_len <= sizeof w->buf - len) {
-    memcpy(w->buf + len, c->cm, c->cm_len);
-    len += c->cm_len;
-    memcpy(w->buf + len, c->rest, c->rest_len);
-    len += c->rest_len;
-  }
-  return ttrpc_stream_send(w->call, w->buf, len);
+  return ttrpc_stream_send(w->call, w->buf, os.bytes_written);
 }
 
 static void watch_tick(uv_timer_t *t) {

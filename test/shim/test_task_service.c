@@ -20,6 +20,7 @@
 #include "fake_rt.h"
 #include "stats_stream.h"
 #include <pb_decode.h>
+#include <pb_encode.h>
 #include "task_service.h"
 
 #define TASK "containerd.task.v2.Task"
@@ -367,6 +368,7 @@ typedef struct watch_rx {
   int code;
   uint64_t last_seq;
   char last_id[80];
+  uint64_t cpu, memory; /* of the last sample */
 } watch_rx;
 
 static void watch_cb(void *data, bool last, int code, const char *msg, const uint8_t *p, size_t n) {
@@ -385,12 +387,18 @@ static void watch_cb(void *data, bool last, int code, const char *msg, const uin
   snprintf(rx->last_id, sizeof rx->last_id, "%s", s.id);
   if (!s.task_gone) {
     /* the per-tick fields and the rest as last read (interfaces) make one Sample */
-    assert_int_equal(s.cpu.usage_ns, 42);
-    assert_int_equal(s.memory.usage, 4096);
+    rx->cpu = s.cpu.usage_ns;
+    rx->memory = s.memory.usage;
     assert_int_equal(s.memory.limit, 1 << 20);
     assert_int_equal(s.net_count, 1);
     assert_string_equal(s.net[0].name, "eth0");
   }
+  /* assembled from parts, yet the very bytes nanopb writes for the whole Sample */
+  static uint8_t again[cshim_stats_v1_Sample_size];
+  pb_ostream_t os = pb_ostream_from_buffer(again, sizeof again);
+  assert_true(pb_encode(&os, cshim_stats_v1_Sample_fields, &s));
+  assert_int_equal(os.bytes_written, n);
+  assert_memory_equal(again, p, n);
 }
 
 static watch_rx *RX;
@@ -432,6 +440,17 @@ static void test_watch_stream(void **state) {
   assert_int_equal(rx.samples, 3);
   assert_int_equal(rx.last_seq, 3);
   assert_string_equal(rx.last_id, "w1");
+  assert_int_equal(rx.cpu, 42);
+  assert_int_equal(rx.memory, 4096);
+  /* usage moves between full reads: every tick has it (and a zero is left out, as nanopb would) */
+  e->rt->sample.cpu.usage_ns = 1ull << 40;
+  e->rt->sample.memory.usage = 0;
+  rx = (watch_rx){0};
+  watch(e->client, "w1", 10, 2, &rx);
+  run_until(rx_ended);
+  assert_int_equal(rx.samples, 2);
+  assert_int_equal(rx.cpu, 1ull << 40);
+  assert_int_equal(rx.memory, 0);
   /* an unknown task is NotFound */
   watch_rx bad = {0};
   RX = &bad;
