@@ -320,6 +320,7 @@ void rt_linux_destroy(rt_backend *b) {
   }
   be->deferred = be->deferred_tail = NULL;
   while (be->ctrs) rt_linux_ctr_remove(be, be->ctrs);
+  rt_linux_counters_shared_release(&be->counters);
   rt_reaper_close(be->reaper);
   uv_close((uv_handle_t *)&be->idle, on_handle_closed);
 }

@@ -551,15 +551,23 @@ int rt_linux_counters_quick(rt_linux_counters *k, rt_quick *q, cs_err *err) {
   return 0;
 }
 
+void rt_linux_counters_shared_release(rt_linux_counters_shared *sh) {
+  free(sh->buf);
+  sh->buf = NULL;
+}
+
 int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *s, bool lean, cs_err *err) {
+  /* Its own mapping (above the serving process's mmap threshold, not zeroed by hand): only the pages
+   * the largest file used are ever resident. */
+  if (!k->sh->buf && !(k->sh->buf = malloc(RT_LINUX_COUNTERS_BUF))) return cs_err_sys(err, ENOMEM, "counters");
   memset(s, 0, sizeof *s);
   s->timestamp_ns = realtime_ns();
   k->gone = false;
   s->kind = k->version == 2 ? RT_SAMPLE_CGROUP_V2 : RT_SAMPLE_CGROUP_V1;
   if (k->version == 2)
-    sample_v2(k, s, k->sh->buf, sizeof k->sh->buf);
+    sample_v2(k, s, k->sh->buf, RT_LINUX_COUNTERS_BUF);
   else
-    sample_v1(k, s, k->sh->buf, sizeof k->sh->buf, lean); /* v2 has nothing a lean sample could skip */
+    sample_v1(k, s, k->sh->buf, RT_LINUX_COUNTERS_BUF, lean); /* v2 has nothing a lean sample could skip */
   /* No separate liveness probe: the reads themselves tell (ENODEV once the cgroup is removed). */
   if (check_alive(k, err) < 0) return -1;
   remember_usage(k, s->cpu.usage_ns, s->memory.usage);

@@ -15,9 +15,14 @@ typedef struct rt_linux_counters rt_linux_counters;
  * and one read buffer (samples are read synchronously, on one thread). Outlives the counters. */
 typedef struct rt_linux_counters_shared {
   rt_linux_gate *gates;
-  /* Large enough for memory.stat (~50 lines) and blkio with RT_MAX_BLKIO devices x 6 ops. */
-  char buf[32768];
+  char *buf; /* RT_LINUX_COUNTERS_BUF bytes, allocated at the first full sample */
 } rt_linux_counters_shared;
+
+/* Large enough for memory.stat (~50 lines) and blkio with RT_MAX_BLKIO devices x 6 ops. */
+#define RT_LINUX_COUNTERS_BUF 32768
+
+/* Frees the read buffer; the gates go with the last counters that use them. */
+void rt_linux_counters_shared_release(rt_linux_counters_shared *sh);
 
 /* Resolve pid's cgroups (v2 if /sys/fs/cgroup is cgroup2, else the v1 controllers) and open the files. */
 rt_linux_counters *rt_linux_counters_open(int pid, rt_linux_counters_shared *sh, cs_err *err);

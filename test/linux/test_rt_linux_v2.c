@@ -142,6 +142,7 @@ static void test_sample_v2(void **state) {
   free(s);
   rt_linux_counters_close(k);
   assert_null(shared.gates); /* the last one out closed it */
+  rt_linux_counters_shared_release(&shared);
   assert_null(rt_linux_counters_open_v2("/nonexistent", 0, &shared, &err));
   assert_int_equal(err.code, CS_NOT_FOUND);
 }
