@@ -67,6 +67,15 @@ int rt_linux_cg_parse_u64(const char *buf, uint64_t max_value, uint64_t *out) {
   return parse_num(p, out, NULL) ? 0 : -1;
 }
 
+int rt_linux_cg_parse_cpu_usage(int version, const char *buf, uint64_t *ns) {
+  if (version != 2) return rt_linux_cg_parse_u64(buf, 0, ns);
+  uint64_t usec;
+  const rt_linux_kv kv[] = {{"usage_usec", &usec}};
+  if (rt_linux_cg_parse_kv(buf, kv, 1) != 1) return -1;
+  *ns = usec * 1000;
+  return 0;
+}
+
 uint32_t rt_linux_cg_parse_list(const char *buf, uint64_t *out, uint32_t max) {
   uint32_t n = 0;
   const char *p = buf;

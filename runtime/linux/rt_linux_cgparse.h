@@ -20,6 +20,10 @@ size_t rt_linux_cg_parse_kv(const char *buf, const rt_linux_kv *tbl, size_t n);
 /* One number; the word "max" gives max_value. -1 if neither. */
 int rt_linux_cg_parse_u64(const char *buf, uint64_t max_value, uint64_t *out);
 
+/* A cgroup's CPU usage in ns from the file that has it: v1 cpuacct.usage (ns), v2 cpu.stat's usage_usec.
+ * -1 if not there. */
+int rt_linux_cg_parse_cpu_usage(int version, const char *buf, uint64_t *ns);
+
 /* Whitespace-separated numbers (cpuacct.usage_percpu); returns the count, at most max. */
 uint32_t rt_linux_cg_parse_list(const char *buf, uint64_t *out, uint32_t max);
 

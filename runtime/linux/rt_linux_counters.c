@@ -16,6 +16,7 @@
 #include "cs_log.h"
 #include "net_counters.h"
 #include "rt_linux_cgparse.h"
+#include "rt_linux_clock.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -209,7 +210,6 @@ static void open_gate(rt_linux_counters *k, const char *dir) {
 
 static void open_v2_files(rt_linux_counters *k, const char *dir) {
   k->version = 2;
-  free(k->memdir);
   k->memdir = strdup(dir);
   open_gate(k, dir);
   for (size_t i = 0; i < sizeof v2_files / sizeof v2_files[0]; i++) k->fd[v2_files[i].id] = open_in(dir, v2_files[i].name);
@@ -323,9 +323,7 @@ void rt_linux_counters_limits_changed(rt_linux_counters *k) {
 }
 
 static int64_t coarse_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return rt_linux_clock_ns(CLOCK_MONOTONIC_COARSE) / 1000000;
 }
 
 /* v1 reports "no limit" as the page counter's maximum (0x7FFFFFFFFFFFF000 with 4 KiB pages). */
@@ -500,12 +498,6 @@ static int check_alive(rt_linux_counters *k, cs_err *err) {
   return cs_err_sys(err, ENOENT, "container cgroup is gone");
 }
 
-static int64_t realtime_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The usage a quick read compares with (see rt_linux_counters_quick). */
 static void remember_usage(rt_linux_counters *k, uint64_t cpu_ns, uint64_t memory) {
   k->last.valid = true;
@@ -525,19 +517,11 @@ int rt_linux_counters_quick(rt_linux_counters *k, rt_quick *q, cs_err *err) {
     q->memory_usage = k->last.memory;
     return 0;
   }
-  q->timestamp_ns = realtime_ns();
+  q->timestamp_ns = rt_linux_clock_ns(CLOCK_REALTIME);
   k->gone = false;
-  if (k->version == 2) {
-    char buf[512];
-    if (rd(k, F2_CPU_STAT, buf, sizeof buf) == 1) {
-      uint64_t usage = 0;
-      const rt_linux_kv kv[] = {{"usage_usec", &usage}};
-      rt_linux_cg_parse_kv(buf, kv, 1);
-      q->cpu_usage_ns = usage * 1000;
-    }
-  } else {
-    rd_u64(k, F_CPUACCT_USAGE, 0, &q->cpu_usage_ns);
-  }
+  char buf[512];
+  if (rd(k, k->version == 2 ? F2_CPU_STAT : F_CPUACCT_USAGE, buf, sizeof buf) == 1)
+    rt_linux_cg_parse_cpu_usage(k->version, buf, &q->cpu_usage_ns);
   /* A task that did not run since the last read has charged next to no memory: the read is skipped (a
    * cold cgroup read is most of a tick's cost), and the next full sample reads it anyway. */
   if (k->last.valid && q->cpu_usage_ns == k->last.cpu_ns)
@@ -561,7 +545,7 @@ int rt_linux_counters_sample(rt_linux_counters *k, rt_sample *s, bool lean, cs_e
    * the largest file used are ever resident. */
   if (!k->sh->buf && !(k->sh->buf = malloc(RT_LINUX_COUNTERS_BUF))) return cs_err_sys(err, ENOMEM, "counters");
   memset(s, 0, sizeof *s);
-  s->timestamp_ns = realtime_ns();
+  s->timestamp_ns = rt_linux_clock_ns(CLOCK_REALTIME);
   k->gone = false;
   s->kind = k->version == 2 ? RT_SAMPLE_CGROUP_V2 : RT_SAMPLE_CGROUP_V1;
   if (k->version == 2)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "rt_linux_cgparse.h"
+#include "rt_linux_clock.h"
 
 struct rt_linux_gate {
   rt_linux_gate *next, **pprev;
@@ -19,12 +20,6 @@ struct rt_linux_gate {
   int64_t mono_ns, real_ns; /* of the last read; mono_ns 0: none yet */
   char dir[];
 };
-
-static int64_t clock_ns(clockid_t id) {
-  struct timespec ts;
-  clock_gettime(id, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 rt_linux_gate *rt_linux_gate_get(rt_linux_gate **list, int version, const char *dir) {
   for (rt_linux_gate *g = *list; g; g = g->next)
@@ -61,23 +56,15 @@ void rt_linux_gate_put(rt_linux_gate *g) {
 }
 
 int rt_linux_gate_read(rt_linux_gate *g, uint64_t *usage_ns, int64_t *at_ns) {
-  int64_t now = clock_ns(CLOCK_MONOTONIC);
+  int64_t now = rt_linux_clock_ns(CLOCK_MONOTONIC);
   if (g->mono_ns == 0 || now - g->mono_ns > RT_LINUX_GATE_REUSE_NS) {
     char buf[512];
     ssize_t n = pread(g->fd, buf, sizeof buf - 1, 0);
     if (n <= 0) return -1;
     buf[n] = '\0';
-    uint64_t v = 0;
-    if (g->version == 2) {
-      const rt_linux_kv kv[] = {{"usage_usec", &v}};
-      if (rt_linux_cg_parse_kv(buf, kv, 1) != 1) return -1;
-      v *= 1000;
-    } else if (rt_linux_cg_parse_u64(buf, 0, &v) != 0) {
-      return -1;
-    }
-    g->usage_ns = v;
+    if (rt_linux_cg_parse_cpu_usage(g->version, buf, &g->usage_ns) != 0) return -1;
     g->mono_ns = now;
-    g->real_ns = clock_ns(CLOCK_REALTIME);
+    g->real_ns = rt_linux_clock_ns(CLOCK_REALTIME);
   }
   *usage_ns = g->usage_ns;
   *at_ns = g->real_ns;

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "rt_linux_clock.h"
+
 typedef struct rt_reaper_watch_entry {
   int pid;
   rt_reaper_cb cb; /* NULL: unwatched, the exit is dropped */
@@ -41,12 +43,6 @@ int rt_reaper_status(int wstatus) {
   return 255;
 }
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static ssize_t find(const rt_reaper *r, int pid) {
   for (size_t i = 0; i < r->nw; i++)
     if (r->w[i].pid == pid) return (ssize_t)i;
@@ -78,14 +74,14 @@ static void drain(rt_reaper *r) {
         ssize_t i = find(r, pid);
         rt_reaper_watch_entry e = {pid, r->unclaimed, r->data};
         if (i >= 0) take(r, (size_t)i, &e);
-        if (e.cb) e.cb(e.data, pid, rt_reaper_status(st), now_ns());
+        if (e.cb) e.cb(e.data, pid, rt_reaper_status(st), rt_linux_clock_ns(CLOCK_REALTIME));
         if (r->closing) return;
         continue;
       }
       r->batch = b;
       r->capb = cap;
     }
-    r->batch[n++] = (rt_reaper_exit){pid, rt_reaper_status(st), now_ns()};
+    r->batch[n++] = (rt_reaper_exit){pid, rt_reaper_status(st), rt_linux_clock_ns(CLOCK_REALTIME)};
     r->counts.reaped++;
   }
   if (n == 0) return;

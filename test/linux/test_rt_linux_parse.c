@@ -42,6 +42,13 @@ static void test_u64_and_list(void **state) {
   assert_int_equal(rt_linux_cg_parse_u64("max\n", UINT64_MAX, &v), 0);
   assert_true(v == UINT64_MAX);
   assert_int_equal(rt_linux_cg_parse_u64("", 0, &v), -1);
+  /* CPU usage: v1 cpuacct.usage is ns, v2 cpu.stat's usage_usec is us */
+  assert_int_equal(rt_linux_cg_parse_cpu_usage(1, "5947571\n", &v), 0);
+  assert_int_equal(v, 5947571);
+  assert_int_equal(rt_linux_cg_parse_cpu_usage(2, "usage_usec 2500\nuser_usec 2000\n", &v), 0);
+  assert_int_equal(v, 2500000);
+  assert_int_equal(rt_linux_cg_parse_cpu_usage(2, "user_usec 2000\n", &v), -1);
+  assert_int_equal(v, 2500000); /* untouched */
   uint64_t per[4] = {0};
   assert_int_equal(rt_linux_cg_parse_list("1000 2000 3000 \n", per, 4), 3);
   assert_int_equal(per[2], 3000);
