@@ -119,36 +119,8 @@ static void test_decode_errors(void **state) {
   assert_int_equal(cli_stats_decode(NULL, junk, 0, &s, &err), -1);
 }
 
-static void test_decode_watch(void **state) {
-  Cshim__Stats__V1__Sample m = CSHIM__STATS__V1__SAMPLE__INIT;
-  Cshim__Stats__V1__Cpu c = CSHIM__STATS__V1__CPU__INIT;
-  Cshim__Stats__V1__Memory mem = CSHIM__STATS__V1__MEMORY__INIT;
-  Cshim__Stats__V1__BlkioDevice b0 = CSHIM__STATS__V1__BLKIO_DEVICE__INIT, b1 = CSHIM__STATS__V1__BLKIO_DEVICE__INIT;
-  Cshim__Stats__V1__BlkioDevice *bp[2] = {&b0, &b1};
-  Cshim__Stats__V1__Pids pids = CSHIM__STATS__V1__PIDS__INIT;
-  Cshim__Stats__V1__NetIface lo = CSHIM__STATS__V1__NET_IFACE__INIT, eth = CSHIM__STATS__V1__NET_IFACE__INIT;
-  Cshim__Stats__V1__NetIface *np[2] = {&lo, &eth};
-  m.id = "w1";
-  m.timestamp_ns = 5000000000;
-  m.seq = 7;
-  m.dropped = 2;
-  c.usage_ns = 42;
-  m.cpu = &c;
-  mem.usage = 4096;
-  mem.limit = 8192;
-  mem.cache = 1024;
-  m.memory = &mem;
-  b0.read_bytes = 1, b0.write_bytes = 2, b1.read_bytes = 10, b1.write_bytes = 20;
-  m.n_blkio = 2;
-  m.blkio = bp;
-  pids.current = 4;
-  m.pids = &pids;
-  lo.name = "lo", lo.rx_bytes = 99, lo.tx_bytes = 99;
-  eth.name = "eth0", eth.rx_bytes = 7, eth.tx_bytes = 8;
-  m.n_net = 2;
-  m.net = np;
-  uint8_t buf[512];
-  size_t len = cshim__stats__v1__sample__pack(&m, buf);
+/* The decoded form of test_decode_watch's sample. */
+static void assert_watch_w1(const uint8_t *buf, size_t len) {
   cli_sample s;
   cli_watch_info info;
   cs_err err;
@@ -168,7 +140,53 @@ static void test_decode_watch(void **state) {
   assert_true(s.has_net);
   assert_int_equal(s.net_rx, 7);
   assert_int_equal(s.net_tx, 8);
+}
 
+static void test_decode_watch(void **state) {
+  Cshim__Stats__V1__Sample m = CSHIM__STATS__V1__SAMPLE__INIT;
+  Cshim__Stats__V1__Cpu c = CSHIM__STATS__V1__CPU__INIT;
+  Cshim__Stats__V1__Memory mem = CSHIM__STATS__V1__MEMORY__INIT;
+  Cshim__Stats__V1__BlkioDevice b0 = CSHIM__STATS__V1__BLKIO_DEVICE__INIT, b1 = CSHIM__STATS__V1__BLKIO_DEVICE__INIT;
+  Cshim__Stats__V1__BlkioDevice *bp[2] = {&b0, &b1};
+  Cshim__Stats__V1__Pids pids = CSHIM__STATS__V1__PIDS__INIT;
+  Cshim__Stats__V1__NetIface lo = CSHIM__STATS__V1__NET_IFACE__INIT, eth = CSHIM__STATS__V1__NET_IFACE__INIT;
+  Cshim__Stats__V1__NetIface *np[2] = {&lo, &eth};
+  m.id = "w1";
+  m.timestamp_ns = 5000000000;
+  m.seq = 7;
+  m.dropped = 2;
+  c.usage_ns = 42;
+  c.user_ns = 30;
+  m.cpu = &c;
+  mem.usage = 4096;
+  mem.limit = 8192;
+  mem.cache = 1024;
+  m.memory = &mem;
+  b0.read_bytes = 1, b0.write_bytes = 2, b1.read_bytes = 10, b1.write_bytes = 20;
+  m.n_blkio = 2;
+  m.blkio = bp;
+  pids.current = 4;
+  m.pids = &pids;
+  lo.name = "lo", lo.rx_bytes = 99, lo.tx_bytes = 99;
+  eth.name = "eth0", eth.rx_bytes = 7, eth.tx_bytes = 8;
+  m.n_net = 2;
+  m.net = np;
+  uint8_t buf[512];
+  size_t len = cshim__stats__v1__sample__pack(&m, buf);
+  assert_watch_w1(buf, len);
+
+  /* The same sample as two messages back to back (fields 1-7, then 8-11 as a full read encodes them):
+   * one Sample to any protobuf decoder. */
+  Cshim__Stats__V1__Sample head = m, rest = CSHIM__STATS__V1__SAMPLE__INIT;
+  head.n_blkio = 0, head.blkio = NULL, head.pids = NULL, head.n_net = 0, head.net = NULL;
+  rest.n_blkio = m.n_blkio, rest.blkio = m.blkio, rest.pids = m.pids, rest.n_net = m.n_net, rest.net = m.net;
+  len = cshim__stats__v1__sample__pack(&head, buf);
+  len += cshim__stats__v1__sample__pack(&rest, buf + len);
+  assert_watch_w1(buf, len);
+
+  cli_sample s;
+  cli_watch_info info;
+  cs_err err;
   Cshim__Stats__V1__Sample gone = CSHIM__STATS__V1__SAMPLE__INIT;
   gone.id = "w1";
   gone.task_gone = true;
@@ -178,40 +196,6 @@ static void test_decode_watch(void **state) {
   assert_false(s.has_cpu);
   uint8_t junk[] = {0xff, 0xff};
   assert_int_equal(cli_stats_decode_watch(junk, sizeof junk, &s, &info, &err), -1);
-}
-
-/* What the shim sends: fields 1-7 encoded each tick, then fields 8-11 as encoded at the last full read. */
-static void test_decode_watch_split(void **state) {
-  Cshim__Stats__V1__Sample head = CSHIM__STATS__V1__SAMPLE__INIT;
-  Cshim__Stats__V1__Cpu c = CSHIM__STATS__V1__CPU__INIT;
-  Cshim__Stats__V1__Memory mem = CSHIM__STATS__V1__MEMORY__INIT;
-  head.id = "w1";
-  head.timestamp_ns = 6000000000;
-  head.seq = 9;
-  c.usage_ns = 42;
-  c.user_ns = 30;
-  head.cpu = &c;
-  mem.usage = 4096;
-  mem.limit = 8192;
-  head.memory = &mem;
-  Cshim__Stats__V1__Sample rest = CSHIM__STATS__V1__SAMPLE__INIT;
-  Cshim__Stats__V1__Pids pids = CSHIM__STATS__V1__PIDS__INIT;
-  pids.current = 3;
-  rest.pids = &pids;
-  uint8_t buf[512];
-  size_t len = cshim__stats__v1__sample__pack(&head, buf);
-  len += cshim__stats__v1__sample__pack(&rest, buf + len);
-  cli_sample s;
-  cli_watch_info info;
-  cs_err err;
-  assert_int_equal(cli_stats_decode_watch(buf, len, &s, &info, &err), 0);
-  assert_string_equal(info.id, "w1");
-  assert_int_equal(info.seq, 9);
-  assert_int_equal(s.mono_ns, 6000000000);
-  assert_int_equal(s.cpu_ns, 42);
-  assert_int_equal(s.mem_usage, 4096);
-  assert_int_equal(s.mem_limit, 8192);
-  assert_int_equal(s.pids, 3);
 }
 
 static void test_cpu_percent(void **state) {
@@ -283,7 +267,7 @@ static void test_row_and_json(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_decode_v1),     cmocka_unit_test(test_decode_v2), cmocka_unit_test(test_decode_errors),
-    cmocka_unit_test(test_decode_watch),  cmocka_unit_test(test_decode_watch_split),
+    cmocka_unit_test(test_decode_watch),
     cmocka_unit_test(test_cpu_percent),   cmocka_unit_test(test_memory),    cmocka_unit_test(test_row_and_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
