@@ -1,8 +1,8 @@
 /* cshim.stats.v1.Stats/Watch: counters pushed over a TTRPC server stream (proto/cshim/stats.proto).
  * One timer per stream; each tick reads every watched task's CPU and memory usage through the backend
  * (kept-open cgroup files), encodes them with nanopb into a preallocated buffer and appends the task's
- * other counters as encoded at its last full read (every 2 s): nothing is allocated per sample. A client that reads too slowly gets ticks dropped (counted in Sample.dropped), never a
- * growing queue in the shim. */
+ * other counters as encoded at its last full read (every 2 s): nothing is allocated per sample. A client
+ * that reads too slowly gets ticks dropped (counted in Sample.dropped), never a growing queue in the shim. */
 #ifndef STATS_STREAM_H
 #define STATS_STREAM_H
 
