@@ -5,11 +5,11 @@
 # found there if it sits on top of the namespace's own "/". A bind mount of the chroot at some
 # subdirectory is not enough: containers start, but every `runc exec` lands in the host's tree.
 #
-# So here, in a mount namespace of our own made private, the chroot is bind-mounted and that mount is moved onto the
-# namespace's real "/" (what switch_root does), then the calling script is re-run inside it. Reaching the
-# real "/" from inside a chroot takes the classic step out of it (a chroot below the working directory,
-# then ".." up to the top), done in perl because perl-base is in every Debian; the mount itself is made by
-# the chroot's own mount(8), through /proc/self/fd paths. On a normal machine none of this runs.
+# So here, in a mount namespace of our own made private, the chroot is bind-mounted and that mount is
+# moved onto the namespace's real "/" (what switch_root does), then the calling script is re-run inside it.
+# Reaching the real "/" from inside a chroot takes the classic step out of it (a chroot below the working
+# directory, then ".." up to the top), done in perl because perl-base is in every Debian; the mount itself
+# is made by the chroot's own mount(8), through /proc/self/fd paths. On a normal machine none of this runs.
 if ! mountpoint -q / && [ -z "${CSHIM_REROOTED:-}" ]; then
   cshim_root=$(mktemp -d /tmp/cshim-root.XXXXXX)
   exec unshare --mount --propagation unchanged /usr/bin/perl -e '
