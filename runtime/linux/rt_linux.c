@@ -128,7 +128,7 @@ int rt_linux_check_id(const char *what, const char *id, cs_err *err) {
 /* ------------------------------------------------------------------ exits */
 
 /* An exec's record stays after its exit (start(exec_id) may still come), but only the last few. */
-static void exec_exited(rt_linux_ctr *c, rt_linux_exec *x) {
+void rt_linux_exec_exited(rt_linux_ctr *c, rt_linux_exec *x) {
   x->exited = true;
   if (++c->n_exited_execs <= RT_LINUX_EXITED_EXECS) return;
   rt_linux_exec **oldest = NULL;
@@ -148,11 +148,35 @@ static void on_unclaimed_exit(void *data, int pid, int status, int64_t at) {
   for (rt_linux_ctr *c = be->ctrs; c; c = c->next)
     for (rt_linux_exec *x = c->execs; x; x = x->next)
       if (x->pid == pid && !x->exited) {
-        exec_exited(c, x);
+        rt_linux_exec_exited(c, x);
         goto found;
       }
+  if (be->execs_inflight > 0) {
+    if (be->early.n == be->early.cap) {
+      size_t cap = be->early.cap ? be->early.cap * 2 : 8;
+      int *p = realloc(be->early.pid, cap * sizeof *p);
+      if (p) be->early.pid = p, be->early.cap = cap;
+    }
+    if (be->early.n < be->early.cap) be->early.pid[be->early.n++] = pid;
+    else CS_WARN("exit of pid %d while an exec runs: out of memory keeping it", pid);
+  }
 found:
   if (be->base.events.exit) be->base.events.exit(be->base.events.data, pid, status, at);
+}
+
+void rt_linux_exec_begin(rt_linux *be) {
+  be->execs_inflight++;
+}
+
+bool rt_linux_exec_end(rt_linux *be, int pid) {
+  bool exited = false;
+  for (size_t i = 0; pid > 0 && i < be->early.n && !exited; i++) exited = be->early.pid[i] == pid;
+  if (be->execs_inflight > 0 && --be->execs_inflight == 0) {
+    free(be->early.pid);
+    be->early.pid = NULL;
+    be->early.n = be->early.cap = 0;
+  }
+  return exited;
 }
 
 /* ------------------------------------------------------------------ operations */
@@ -320,6 +344,8 @@ void rt_linux_destroy(rt_backend *b) {
   }
   be->deferred = be->deferred_tail = NULL;
   while (be->ctrs) rt_linux_ctr_remove(be, be->ctrs);
+  free(be->early.pid);
+  be->early.pid = NULL;
   rt_linux_counters_shared_release(&be->counters);
   rt_reaper_close(be->reaper);
   uv_close((uv_handle_t *)&be->idle, on_handle_closed);

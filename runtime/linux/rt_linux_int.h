@@ -86,6 +86,14 @@ struct rt_linux {
   char console_dir[PATH_MAX];
   bool no_pivot, no_new_keyring;
   bool destroyed;
+  /* `runc exec --detach` hands its process to us (the subreaper) before it exits itself: the process can
+   * exit, and be reaped, before runc's pid file is read and the exec recorded. Exits no record claims are
+   * kept while an exec is in flight, so the record is made exited (as runc-v2 keeps its "early exits"). */
+  int execs_inflight;
+  struct {
+    int *pid;
+    size_t n, cap;
+  } early;
   int open_handles;              /* idle + OOM watchers closing; freed at 0 after destroy */
 };
 
@@ -99,6 +107,11 @@ void rt_linux_ctr_remove(rt_linux *be, rt_linux_ctr *c);
 rt_linux_runc *rt_linux_ctr_runc(rt_linux *be, rt_linux_ctr *c);
 int rt_linux_ctr_set_runtime(rt_linux *be, rt_linux_ctr *c, const char *binary, const char *root, cs_err *err);
 rt_linux_exec *rt_linux_exec_find(rt_linux_ctr *c, const char *exec_id);
+/* Around a runtime exec: begin before it runs; end once it has (pid: what its pid file named, 0 if none)
+ * returns whether pid has already exited. */
+void rt_linux_exec_begin(rt_linux *be);
+bool rt_linux_exec_end(rt_linux *be, int pid);
+void rt_linux_exec_exited(rt_linux_ctr *c, rt_linux_exec *x);
 int rt_linux_check_id(const char *what, const char *id, cs_err *err);
 rt_linux_op *rt_linux_op_new(rt_linux *be, const char *what, const char *id, const char *exec_id,
                              rt_done_cb done, void *data, cs_err *err);

@@ -43,13 +43,15 @@ static void simple_finish(rt_linux_op *op, const rt_linux_runc_result *res) {
 static void exec_finish(rt_linux_op *op, const rt_linux_runc_result *res) {
   rt_linux *be = op->be;
   cs_err e;
+  rt_result r = {.pid = 0, .console_fd = -1};
+  bool have_pid = res->status == 0 && rt_linux_read_pidfile(op->pidfile, &r.pid, &e) == 0;
+  bool exited = rt_linux_exec_end(be, have_pid ? r.pid : 0);
   if (res->status != 0) {
     cs_err_set(&e, rt_linux_msg_code(res->msg), "OCI runtime exec failed: %s", res->msg);
     rt_linux_op_complete(op, NULL, &e);
     return;
   }
-  rt_result r = {.pid = 0, .console_fd = -1};
-  if (rt_linux_read_pidfile(op->pidfile, &r.pid, &e) != 0) goto fail;
+  if (!have_pid) goto fail;
   if (op->console_open && (r.console_fd = rt_linux_console_take(&op->console, &e)) < 0) goto fail;
   rt_linux_ctr *c = rt_linux_ctr_find(be, op->id);
   if (c) {
@@ -58,6 +60,7 @@ static void exec_finish(rt_linux_op *op, const rt_linux_runc_result *res) {
       x->pid = r.pid;
       x->next = c->execs;
       c->execs = x;
+      if (exited) rt_linux_exec_exited(c, x); /* its exit came first, and went to the events as any exit */
     } else {
       free(x);
       CS_WARN("exec %s/%s: out of memory recording pid %d", op->id, op->exec_id, r.pid);
@@ -67,7 +70,7 @@ static void exec_finish(rt_linux_op *op, const rt_linux_runc_result *res) {
   return;
 fail:
   /* The process runs but we cannot hand it over: stop it rather than leave it unowned. */
-  if (r.pid > 0) kill(r.pid, SIGKILL);
+  if (r.pid > 0 && !exited) kill(r.pid, SIGKILL);
   rt_linux_op_complete(op, NULL, &e);
 }
 
@@ -131,7 +134,10 @@ int rt_linux_exec_op(rt_backend *b, const rt_exec_req *req, rt_done_cb cb, void 
   }
   args[n++] = req->id;
   args[n] = NULL;
-  return rt_linux_op_run(op, c, args, req->io.terminal ? NULL : req->io.fd, NULL, 0, exec_finish, err);
+  rt_linux_exec_begin(be);
+  if (rt_linux_op_run(op, c, args, req->io.terminal ? NULL : req->io.fd, NULL, 0, exec_finish, err) == 0) return 0;
+  rt_linux_exec_end(be, 0);
+  return -1;
 fail:
   rt_linux_op_free(op);
   return -1;

@@ -12,6 +12,7 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,12 +156,109 @@ static void test_deferred_and_destroy_in_callback(void **state) {
   free_ctx(c);
 }
 
+/* A stand-in runtime that does what runc does when an exec'd process is quick: its process is handed to the
+ * subreaper (us) and exits, and is reaped, before the runtime itself exits and its pid file is read. */
+static const char fake_runtime[] =
+    "#!/bin/sh\n"
+    "pidfile= cmd=\n"
+    "while [ $# -gt 0 ]; do\n"
+    "  case \"$1\" in\n"
+    "    --pid-file) pidfile=$2; shift ;;\n"
+    "    create|exec|kill|delete) [ -z \"$cmd\" ] && cmd=$1 ;;\n"
+    "  esac\n"
+    "  shift\n"
+    "done\n"
+    "case \"$cmd\" in\n"
+    "  create) sleep 30 </dev/null >/dev/null 2>&1 & echo $! > \"$pidfile\" ;;\n"
+    "  exec)\n"
+    "    (sh -c 'exit 3' </dev/null >/dev/null 2>&1 & echo $! > \"$pidfile.early\")\n"
+    "    p=$(cat \"$pidfile.early\"); rm -f \"$pidfile.early\"\n"
+    "    while kill -0 \"$p\" 2>/dev/null; do sleep 0.01; done\n"
+    "    echo \"$p\" > \"$pidfile\" ;;\n"
+    "esac\n";
+
+typedef struct exec_ctx {
+  ctx *c;
+  int done, pid;
+  cs_err err;
+  bool failed;
+} exec_ctx;
+
+static void on_exec_done(void *data, const rt_result *res, const cs_err *err) {
+  exec_ctx *x = data;
+  x->done++;
+  x->pid = res ? res->pid : 0;
+  x->failed = err != NULL;
+  if (err) x->err = *err;
+}
+
+static void wait_done(ctx *c, exec_ctx *x) {
+  for (int i = 0; i < 10000 && !x->done; i++) spin(c, 1);
+  assert_int_equal(x->done, 1);
+}
+
+/* An exec whose process exited before the runtime returned is recorded as exited: its id can be used again
+ * (ctr reuses exec ids; the stale record answered AlreadyExists), and its exit reached the events once. */
+static void test_exec_exit_before_runtime_returns(void **state) {
+  (void)state;
+  char dir[] = "/tmp/rtb-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char bin[64];
+  snprintf(bin, sizeof bin, "%s/fake-runc", dir);
+  FILE *f = fopen(bin, "w");
+  assert_non_null(f);
+  fputs(fake_runtime, f);
+  fclose(f);
+  chmod(bin, 0755);
+
+  ctx *c = calloc(1, sizeof *c);
+  uv_loop_init(&c->loop);
+  rt_linux_opts o = {.binary = bin, .root = dir};
+  rt_events ev = {.exit = on_exit_ev, .data = c};
+  cs_err err;
+  c->be = rt_linux_new(&c->loop, &o, &ev, &err);
+  assert_non_null(c->be);
+
+  exec_ctx cr = {.c = c};
+  rt_create_req req = {.id = "a", .bundle = dir, .io = {.fd = {-1, -1, -1}}};
+  assert_int_equal(c->be->ops->create(c->be, &req, on_exec_done, &cr, &err), 0);
+  wait_done(c, &cr);
+  assert_false(cr.failed);
+  int init = cr.pid;
+  assert_true(init > 0);
+
+  rt_exec_req ex = {.id = "a", .exec_id = "e1", .process_json = "{}", .process_json_len = 2, .io = {.fd = {-1, -1, -1}}};
+  for (int round = 0; round < 2; round++) {
+    exec_ctx x = {.c = c};
+    int exits = c->exits;
+    assert_int_equal(c->be->ops->exec(c->be, &ex, on_exec_done, &x, &err), 0);
+    wait_done(c, &x);
+    assert_false(x.failed);
+    assert_int_equal(c->exits, exits + 1); /* before the runtime returned */
+    assert_int_equal(c->exit_pid, x.pid);
+    assert_int_equal(c->exit_status, 3);
+  }
+
+  kill(init, SIGKILL);
+  for (int i = 0; i < 5000 && c->exit_pid != init; i++) spin(c, 1);
+  assert_int_equal(c->exit_pid, init);
+  char path[96];
+  snprintf(path, sizeof path, "%s/init.pid", dir);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/e1.pid", dir);
+  unlink(path);
+  unlink(bin);
+  free_ctx(c);
+  assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_constructor_errors),
       cmocka_unit_test(test_argument_errors),
       cmocka_unit_test(test_deferred_and_destroy_in_callback),
+      cmocka_unit_test(test_exec_exit_before_runtime_returns),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
