@@ -142,6 +142,12 @@ void rt_linux_exec_exited(rt_linux_ctr *c, rt_linux_exec *x) {
   c->n_exited_execs--;
 }
 
+static bool execs_running(const rt_linux *be) {
+  for (const rt_linux_op *o = be->inflight.next; o != &be->inflight; o = o->next)
+    if (o->exec_watch) return true;
+  return false;
+}
+
 static void on_unclaimed_exit(void *data, int pid, int status, int64_t at) {
   rt_linux *be = data;
   if (be->destroyed) return;
@@ -151,7 +157,7 @@ static void on_unclaimed_exit(void *data, int pid, int status, int64_t at) {
         rt_linux_exec_exited(c, x);
         goto found;
       }
-  if (be->execs_inflight > 0) {
+  if (execs_running(be)) {
     if (be->early.n == be->early.cap) {
       size_t cap = be->early.cap ? be->early.cap * 2 : 8;
       int *p = realloc(be->early.pid, cap * sizeof *p);
@@ -164,17 +170,30 @@ found:
   if (be->base.events.exit) be->base.events.exit(be->base.events.data, pid, status, at);
 }
 
-void rt_linux_exec_begin(rt_linux *be) {
-  be->execs_inflight++;
+void rt_linux_exec_begin(rt_linux_op *op) {
+  op->exec_watch = true;
+  op->early_from = op->be->early.base + op->be->early.n;
 }
 
-bool rt_linux_exec_end(rt_linux *be, int pid) {
+bool rt_linux_exec_end(rt_linux_op *op, int pid) {
+  rt_linux *be = op->be;
   bool exited = false;
-  for (size_t i = 0; pid > 0 && i < be->early.n && !exited; i++) exited = be->early.pid[i] == pid;
-  if (be->execs_inflight > 0 && --be->execs_inflight == 0) {
+  for (size_t i = op->early_from - be->early.base; pid > 0 && i < be->early.n && !exited; i++)
+    exited = be->early.pid[i] == pid;
+  op->exec_watch = false;
+  /* What no exec still in flight can be looking for goes. */
+  size_t keep_from = be->early.base + be->early.n;
+  for (rt_linux_op *o = be->inflight.next; o != &be->inflight; o = o->next)
+    if (o->exec_watch && o->early_from < keep_from) keep_from = o->early_from;
+  size_t drop = keep_from - be->early.base;
+  if (drop == 0) return exited;
+  memmove(be->early.pid, be->early.pid + drop, (be->early.n - drop) * sizeof *be->early.pid);
+  be->early.n -= drop;
+  be->early.base = keep_from;
+  if (be->early.n == 0) {
     free(be->early.pid);
     be->early.pid = NULL;
-    be->early.n = be->early.cap = 0;
+    be->early.cap = 0;
   }
   return exited;
 }

@@ -66,6 +66,9 @@ struct rt_linux_op {
   char tmpfile[PATH_MAX];
   char workdir[PATH_MAX];
   bool rm_workdir, exit_after;
+  /* An exec in flight (rt_linux_exec_begin): exits kept from rt_linux.early entry early_from on. */
+  bool exec_watch;
+  size_t early_from;
   /* Deferred completion (result known synchronously, delivered from the loop). */
   rt_result res;
   cs_err err;
@@ -88,11 +91,12 @@ struct rt_linux {
   bool destroyed;
   /* `runc exec --detach` hands its process to us (the subreaper) before it exits itself: the process can
    * exit, and be reaped, before runc's pid file is read and the exec recorded. Exits no record claims are
-   * kept while an exec is in flight, so the record is made exited (as runc-v2 keeps its "early exits"). */
-  int execs_inflight;
+   * kept while an exec is in flight, so the record is made exited (as runc-v2 keeps its "early exits").
+   * Entry i is the (base + i)-th kept; each exec op looks from where the list stood when it began, and
+   * entries older than every in-flight exec's start are dropped. */
   struct {
     int *pid;
-    size_t n, cap;
+    size_t n, cap, base;
   } early;
   int open_handles;              /* idle + OOM watchers closing; freed at 0 after destroy */
 };
@@ -107,10 +111,10 @@ void rt_linux_ctr_remove(rt_linux *be, rt_linux_ctr *c);
 rt_linux_runc *rt_linux_ctr_runc(rt_linux *be, rt_linux_ctr *c);
 int rt_linux_ctr_set_runtime(rt_linux *be, rt_linux_ctr *c, const char *binary, const char *root, cs_err *err);
 rt_linux_exec *rt_linux_exec_find(rt_linux_ctr *c, const char *exec_id);
-/* Around a runtime exec: begin before it runs; end once it has (pid: what its pid file named, 0 if none)
- * returns whether pid has already exited. */
-void rt_linux_exec_begin(rt_linux *be);
-bool rt_linux_exec_end(rt_linux *be, int pid);
+/* Around a runtime exec: begin once op runs; end once it has exited (pid: what its pid file named, 0 if
+ * none) returns whether pid has already exited since op began. */
+void rt_linux_exec_begin(rt_linux_op *op);
+bool rt_linux_exec_end(rt_linux_op *op, int pid);
 void rt_linux_exec_exited(rt_linux_ctr *c, rt_linux_exec *x);
 int rt_linux_check_id(const char *what, const char *id, cs_err *err);
 rt_linux_op *rt_linux_op_new(rt_linux *be, const char *what, const char *id, const char *exec_id,

@@ -45,7 +45,7 @@ static void exec_finish(rt_linux_op *op, const rt_linux_runc_result *res) {
   cs_err e;
   rt_result r = {.pid = 0, .console_fd = -1};
   bool have_pid = res->status == 0 && rt_linux_read_pidfile(op->pidfile, &r.pid, &e) == 0;
-  bool exited = rt_linux_exec_end(be, have_pid ? r.pid : 0);
+  bool exited = rt_linux_exec_end(op, have_pid ? r.pid : 0);
   if (res->status != 0) {
     cs_err_set(&e, rt_linux_msg_code(res->msg), "OCI runtime exec failed: %s", res->msg);
     rt_linux_op_complete(op, NULL, &e);
@@ -134,10 +134,10 @@ int rt_linux_exec_op(rt_backend *b, const rt_exec_req *req, rt_done_cb cb, void 
   }
   args[n++] = req->id;
   args[n] = NULL;
-  rt_linux_exec_begin(be);
-  if (rt_linux_op_run(op, c, args, req->io.terminal ? NULL : req->io.fd, NULL, 0, exec_finish, err) == 0) return 0;
-  rt_linux_exec_end(be, 0);
-  return -1;
+  /* No exit is reaped before the loop runs again: beginning after the spawn misses none. */
+  if (rt_linux_op_run(op, c, args, req->io.terminal ? NULL : req->io.fd, NULL, 0, exec_finish, err) != 0) return -1;
+  rt_linux_exec_begin(op);
+  return 0;
 fail:
   rt_linux_op_free(op);
   return -1;

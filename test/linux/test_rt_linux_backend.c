@@ -24,11 +24,13 @@ typedef struct ctx {
   int calls[4];
   bool destroy_in_cb;
   int exit_pid, exit_status, exits;
+  int exit_pids[8]; /* the last ones, by exits % 8 */
 } ctx;
 
 static void on_exit_ev(void *data, int pid, int status, int64_t at) {
   ctx *c = data;
   (void)at;
+  c->exit_pids[c->exits % 8] = pid;
   c->exits++;
   c->exit_pid = pid;
   c->exit_status = status;
@@ -227,26 +229,35 @@ static void test_exec_exit_before_runtime_returns(void **state) {
   int init = cr.pid;
   assert_true(init > 0);
 
-  rt_exec_req ex = {.id = "a", .exec_id = "e1", .process_json = "{}", .process_json_len = 2, .io = {.fd = {-1, -1, -1}}};
+  /* Two at a time, so each looks only at the exits since it began and neither drops what the other needs. */
+  rt_exec_req ex[2] = {
+      {.id = "a", .exec_id = "e1", .process_json = "{}", .process_json_len = 2, .io = {.fd = {-1, -1, -1}}},
+      {.id = "a", .exec_id = "e2", .process_json = "{}", .process_json_len = 2, .io = {.fd = {-1, -1, -1}}},
+  };
   for (int round = 0; round < 2; round++) {
-    exec_ctx x = {.c = c};
+    exec_ctx x[2] = {{.c = c}, {.c = c}};
     int exits = c->exits;
-    assert_int_equal(c->be->ops->exec(c->be, &ex, on_exec_done, &x, &err), 0);
-    wait_done(c, &x);
-    assert_false(x.failed);
-    assert_int_equal(c->exits, exits + 1); /* before the runtime returned */
-    assert_int_equal(c->exit_pid, x.pid);
+    for (int i = 0; i < 2; i++) assert_int_equal(c->be->ops->exec(c->be, &ex[i], on_exec_done, &x[i], &err), 0);
+    for (int i = 0; i < 2; i++) {
+      wait_done(c, &x[i]);
+      assert_false(x[i].failed);
+    }
+    assert_int_equal(c->exits, exits + 2); /* before the runtime returned */
     assert_int_equal(c->exit_status, 3);
+    for (int i = 0; i < 2; i++)
+      assert_true(c->exit_pids[exits % 8] == x[i].pid || c->exit_pids[(exits + 1) % 8] == x[i].pid);
+    assert_int_not_equal(x[0].pid, x[1].pid);
   }
-
   kill(init, SIGKILL);
   for (int i = 0; i < 5000 && c->exit_pid != init; i++) spin(c, 1);
   assert_int_equal(c->exit_pid, init);
   char path[96];
   snprintf(path, sizeof path, "%s/init.pid", dir);
   unlink(path);
-  snprintf(path, sizeof path, "%s/e1.pid", dir);
-  unlink(path);
+  for (int i = 0; i < 2; i++) {
+    snprintf(path, sizeof path, "%s/%s.pid", dir, ex[i].exec_id);
+    unlink(path);
+  }
   unlink(bin);
   free_ctx(c);
   assert_int_equal(rmdir(dir), 0);
