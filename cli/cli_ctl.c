@@ -22,7 +22,9 @@ typedef struct ctl_opts {
 } ctl_opts;
 
 #define O(f) offsetof(ctl_opts, f)
-static const cli_opt exec_id_opt = {"exec-id", 0, CLI_OPT_STRING, O(exec_id), "ID", "an exec process instead of init"};
+/* A macro, not a const object: C11 allows only constant expressions in a static initializer, and a const
+ * object is not one (gcc accepts it as an extension, clang rejects it). */
+#define EXEC_ID_OPT {"exec-id", 0, CLI_OPT_STRING, O(exec_id), "ID", "an exec process instead of init"}
 
 static int open_target(cli_env *e, const char *cmd, const char *id, cli_target *t, cli_conn *c) {
   cs_err err;
@@ -44,7 +46,7 @@ static int check_exec_id(const char *cmd, const char *exec_id) {
 
 /* ---------------------------------------------------------------- state */
 
-static const cli_opt state_opts[] = {exec_id_opt};
+static const cli_opt state_opts[] = {EXEC_ID_OPT};
 static const cli_cmd_spec state_spec = {
   .name = "state",
   .usage = "[--exec-id ID] [--address SOCKET --namespace NS] ID",
@@ -94,7 +96,7 @@ const cli_command cli_cmd_state = {&state_spec, state_cmd};
 static const cli_opt kill_opts[] = {
   {"signal", 's', CLI_OPT_STRING, O(signal), "SIG", "signal name or number (default SIGTERM)"},
   {"all", 'a', CLI_OPT_FLAG, O(all), NULL, "signal every process of the container"},
-  exec_id_opt,
+  EXEC_ID_OPT,
 };
 static const cli_cmd_spec kill_spec = {
   .name = "kill",

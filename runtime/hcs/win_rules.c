@@ -111,7 +111,12 @@ int win_isolation_parse(const char *s, int *out, cs_err *err) {
   if (!s || !*s || eq_nocase(s, "default")) *out = WIN_ISOLATION_DEFAULT;
   else if (eq_nocase(s, "process")) *out = WIN_ISOLATION_PROCESS;
   else if (eq_nocase(s, "hyperv")) *out = WIN_ISOLATION_HYPERV;
-  else return cs_err_set(err, CS_INVALID_ARGUMENT, "invalid isolation: \"%s\" (want process, hyperv or default)", s);
+  else {
+    /* -1 spelled out (not cs_err_set's return): callers rely on *out being set whenever 0 comes back, and
+     * the compiler can only see that if the failure value is visible here. */
+    cs_err_set(err, CS_INVALID_ARGUMENT, "invalid isolation: \"%s\" (want process, hyperv or default)", s);
+    return -1;
+  }
   return 0;
 }
 
