@@ -7,8 +7,7 @@
 #include <unistd.h>
 
 #include "cli_cmd.h"
-
-#define CSHIMCTL_VERSION "0.1.0"
+#include "cshim_version.h"
 
 static const cli_command *const commands[] = {
   &cli_cmd_run, &cli_cmd_exec, &cli_cmd_ps, &cli_cmd_state, &cli_cmd_kill, &cli_cmd_pause,
@@ -50,7 +49,9 @@ int main(int argc, char **argv) {
     return CLI_EXIT_USAGE;
   }
   if (i < argc && (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "version") == 0)) {
-    printf("cshimctl %s\n", CSHIMCTL_VERSION);
+    /* The form of containerd's shims' -v (and ctr version's client part). */
+    printf("cshimctl:\n  Version:  %s\n  Revision: %s\n  Go version: none (C11, %s)\n\n", CSHIM_VERSION,
+           CSHIM_REVISION, CSHIM_COMPILER);
     return 0;
   }
   if (help || i >= argc || strcmp(argv[i], "help") == 0) {

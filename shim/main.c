@@ -5,9 +5,8 @@
 #include <unistd.h>
 
 #include "cs_log.h"
+#include "cshim_version.h"
 #include "shim_start.h"
-
-#define CSHIM_VERSION "0.1.0"
 
 int main(int argc, char **argv) {
   shim_args a;
@@ -18,7 +17,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (a.version) {
-    printf("%s:\n  Version: %s\n  Revision: cshim\n  Go version: none (C11)\n\n", argv[0], CSHIM_VERSION);
+    /* The lines containerd's own shims print (pkg/shim: os.Args[0], then Version, Revision, Go version). */
+    printf("%s:\n  Version:  %s\n  Revision: %s\n  Go version: none (C11, %s)\n\n", argv[0], CSHIM_VERSION,
+           CSHIM_REVISION, CSHIM_COMPILER);
     return 0;
   }
   if (a.action && strcmp(a.action, "start") == 0) {
