@@ -64,7 +64,7 @@ base=/var/tmp/cshim-pkg-base
 exec 9>/var/tmp/cshim-pkg-base.lock
 flock 9
 if [ ! -f "$base/.ok" ]; then
-  rm -rf "$base"
+  rm -rf --one-file-system "$base" "$base.tmp"
   if [ -f /var/tmp/fresh-check-base/.ok ]; then
     echo "== base: a copy of /var/tmp/fresh-check-base"
     cp -a /var/tmp/fresh-check-base "$base.tmp"
@@ -72,8 +72,9 @@ if [ ! -f "$base/.ok" ]; then
     mirror=$(grep -rhoE '^(deb|URIs:) *\S+' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
              | awk '{print $NF}' | grep -v security | head -1 || true)
     echo "== base: debootstrap --variant=minbase bookworm ${mirror:-(default mirror)} (once, cached in $base)"
-    rm -rf "$base.tmp"
-    debootstrap --variant=minbase bookworm "$base.tmp" ${mirror:+"$mirror"} > "$work/debootstrap.log" 2>&1 \
+    # In a mount namespace of its own: the proc and sys it mounts in the target cannot outlive it.
+    unshare --mount --propagation private \
+      debootstrap --variant=minbase bookworm "$base.tmp" ${mirror:+"$mirror"} > "$work/debootstrap.log" 2>&1 \
       || { tail -30 "$work/debootstrap.log"; exit 1; }
   fi
   mv "$base.tmp" "$base"
