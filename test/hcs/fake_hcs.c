@@ -1,11 +1,11 @@
 #include "fake_hcs.h"
 
+#include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
-
-#include "hcs_wstr.h"
 
 enum { OBJ_SYSTEM = 1, OBJ_PROCESS = 2, OBJ_ENDPOINT = 3 };
 
@@ -69,7 +69,59 @@ static void fk_log(const char *call, const char *arg) {
   fk.log_len += (size_t)snprintf(fk.log + fk.log_len, add, "%s%s%s\n", call, arg ? " " : "", arg ? arg : "");
 }
 
-static char *narrow(hcs_pcwstr w) { return w ? hcs_wide_to_utf8(w, NULL) : NULL; }
+/* UTF-16 <-> UTF-8 with glibc's iconv, not the product's hcs_wstr.c: the fake must compute what it checks
+ * independently, or a conversion bug in the product would cancel out here. hcs_wchar units are in host
+ * byte order. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FK_UTF16 "UTF-16LE"
+#else
+#define FK_UTF16 "UTF-16BE"
+#endif
+
+static char *fk_iconv(const char *to, const char *from, const char *in, size_t in_len, size_t unit) {
+  iconv_t cd = iconv_open(to, from);
+  if (cd == (iconv_t)-1) abort();
+  size_t cap = in_len * 2 + 8, left_in = in_len;
+  char *out = malloc(cap), *inp = (char *)in;
+  size_t done = 0;
+  for (;;) {
+    char *outp = out + done;
+    size_t left_out = cap - done - unit; /* room for the terminator */
+    size_t r = iconv(cd, &inp, &left_in, &outp, &left_out);
+    done = (size_t)(outp - out);
+    if (r != (size_t)-1) break;
+    if (errno != E2BIG) { /* invalid input: the fake reports it loudly rather than guess */
+      free(out);
+      out = NULL;
+      break;
+    }
+    cap *= 2;
+    out = realloc(out, cap);
+  }
+  iconv_close(cd);
+  if (out) memset(out + done, 0, unit);
+  return out;
+}
+
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", lower case: the fake's own, like the conversions above. */
+#define FK_GUID_LEN 37
+static void fk_guid_format(const hcs_guid *g, char out[FK_GUID_LEN]) {
+  snprintf(out, FK_GUID_LEN, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", (unsigned)g->Data1,
+           (unsigned)g->Data2, (unsigned)g->Data3, g->Data4[0], g->Data4[1], g->Data4[2], g->Data4[3], g->Data4[4],
+           g->Data4[5], g->Data4[6], g->Data4[7]);
+}
+
+static char *narrow(hcs_pcwstr w) {
+  if (!w) return NULL;
+  size_t n = 0;
+  while (w[n]) n++;
+  char *s = fk_iconv("UTF-8", FK_UTF16, (const char *)w, n * sizeof *w, 1);
+  if (!s) {
+    fprintf(stderr, "fake_hcs: a document from the product is not valid UTF-16\n");
+    abort();
+  }
+  return s;
+}
 
 /* Record a call and its document; returns the injected failure for it, if any (consumed). */
 static bool fk_record(const char *call, const char *arg, hcs_pcwstr doc, fake_fail_t *out) {
@@ -125,7 +177,15 @@ static void f_close_operation(hcs_operation o) {
   uv_mutex_unlock(&fk.lock);
 }
 
-static hcs_pwstr widen(const char *s) { return s ? hcs_utf8_to_wide(s, NULL) : NULL; }
+static hcs_pwstr widen(const char *s) {
+  if (!s) return NULL;
+  hcs_pwstr w = (hcs_pwstr)fk_iconv(FK_UTF16, "UTF-8", s, strlen(s), sizeof(hcs_wchar));
+  if (!w) {
+    fprintf(stderr, "fake_hcs: a document for the product is not valid UTF-8\n");
+    abort();
+  }
+  return w;
+}
 
 static hcs_hresult f_wait(hcs_operation o, hcs_dword timeout, hcs_pwstr *doc) {
   uv_mutex_lock(&fk.lock);
@@ -370,8 +430,8 @@ static int f_relay(void *ctx, hcs_handle h[3], const char *const paths[3]) {
 
 static hcs_hresult n_open(const hcs_guid *id, net_hcn_endpoint *ep, hcs_pwstr *rec) {
   uv_mutex_lock(&fk.lock);
-  char s[HCS_GUID_STR_LEN];
-  hcs_guid_format(id, s);
+  char s[FK_GUID_LEN];
+  fk_guid_format(id, s);
   fk_log("HcnOpenEndpoint", s);
   *ep = (net_hcn_endpoint)obj_new(OBJ_ENDPOINT, s);
   *rec = NULL;
