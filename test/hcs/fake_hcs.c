@@ -123,6 +123,8 @@ static char *narrow(hcs_pcwstr w) {
   return s;
 }
 
+static bool fk_take_fail(const char *call, fake_fail_t *out);
+
 /* Record a call and its document; returns the injected failure for it, if any (consumed). */
 static bool fk_record(const char *call, const char *arg, hcs_pcwstr doc, fake_fail_t *out) {
   fk_log(call, arg);
@@ -132,6 +134,11 @@ static bool fk_record(const char *call, const char *arg, hcs_pcwstr doc, fake_fa
   fake_doc **pp = &fk.docs;
   while (*pp) pp = &(*pp)->next;
   *pp = d;
+  return fk_take_fail(call, out);
+}
+
+/* The failure injected for the next call of `call`, if any (consumed). */
+static bool fk_take_fail(const char *call, fake_fail_t *out) {
   for (fake_fail_t **fp = &fk.fails; *fp; fp = &(*fp)->next)
     if (strcmp((*fp)->call, call) == 0) {
       fake_fail_t *f = *fp;
@@ -321,6 +328,11 @@ static hcs_hresult f_set_system_cb(hcs_system s, hcs_event_options opt, const vo
   uv_mutex_lock(&fk.lock);
   fake_obj *o = (fake_obj *)s;
   fk_log("HcsSetComputeSystemCallback", o->id);
+  fake_fail_t f;
+  if (fk_take_fail("HcsSetComputeSystemCallback", &f)) {
+    uv_mutex_unlock(&fk.lock);
+    return f.hr;
+  }
   o->cb = cb;
   o->ctx = (void *)ctx;
   uv_mutex_unlock(&fk.lock);
@@ -399,6 +411,11 @@ static hcs_hresult f_set_process_cb(hcs_process h, hcs_event_options opt, void *
   uv_mutex_lock(&fk.lock);
   fake_obj *p = (fake_obj *)h;
   fk_log("HcsSetProcessCallback", NULL);
+  fake_fail_t f;
+  if (fk_take_fail("HcsSetProcessCallback", &f)) {
+    uv_mutex_unlock(&fk.lock);
+    return f.hr;
+  }
   p->cb = cb;
   p->ctx = ctx;
   uv_mutex_unlock(&fk.lock);
@@ -464,6 +481,14 @@ static hcs_hresult n_hns_call(hcs_pcwstr method, hcs_pcwstr path, hcs_pcwstr req
   uv_mutex_lock(&fk.lock);
   char *m = narrow(method), *p = narrow(path);
   fk_log("HNSCall", p);
+  fake_fail_t f;
+  if (fk_take_fail("HNSCall", &f)) {
+    free(m);
+    free(p);
+    *resp = NULL;
+    uv_mutex_unlock(&fk.lock);
+    return f.hr;
+  }
   const char *id = strrchr(p, '/') ? strrchr(p, '/') + 1 : "";
   unsigned k = (unsigned)strtoul((char[]){id[0], 0}, NULL, 16) + 1;
   char buf[512];
