@@ -75,9 +75,14 @@ ctest_stage() {
   ctest --test-dir "$dir" --output-on-failure --output-junit "$xml" \
     --test-output-size-passed 4000000 --test-output-size-failed 4000000 "$@" || true
   if [ ! -s "$xml" ]; then record fail "$name: ctest wrote no results"; return; fi
+  local res
+  if ! res=$(python3 test/junit-summary.py "$xml") || [ -z "$res" ]; then
+    record fail "$name: its results ($xml) could not be read"
+    return
+  fi
   while IFS=$'\t' read -r st t why; do
     record "$st" "$name/$t" "$why"
-  done < <(python3 test/junit-summary.py "$xml")
+  done <<<"$res"
 }
 
 if [ "${CI:-}" = true ] || [ "${CSHIM_TEST_HOST_CGROUPS:-0}" = 1 ]; then
