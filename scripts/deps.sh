@@ -6,7 +6,7 @@ PKGS=(
   build-essential cmake pkg-config git ca-certificates
   protobuf-c-compiler libprotobuf-c-dev protobuf-compiler nanopb libnanopb-dev python3-protobuf
   libuv1-dev libcmocka-dev libjansson-dev
-  clang libclang-rt-14-dev valgrind
+  clang libclang-rt-14-dev valgrind gcovr
   gcc-mingw-w64-x86-64
   runc crun containerd criu busybox-static
   golang-go golang-github-containerd-ttrpc-dev golang-github-containerd-containerd-dev

@@ -49,13 +49,23 @@ bench_idle_shim() {
 # State and Stats round trips straight to the shim socket (the bundle's address file names it): with
 # containerd's Go ttrpc client (what containerd sees), and as raw synchronous frames (the shim plus the socket,
 # without the Go client's own goroutine hand-offs).
+# Nanoseconds on CPU of process PID so far: the first field of /proc/PID/task/*/schedstat (time spent
+# running, per thread), summed over its threads (%.0f: mawk's %d stops at 2^31 ns, about 2 s).
+bench_cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
+
+# N round trips of each kind against task ID's shim. Per kind: latency p50/p99 (as the client sees it) and
+# the shim's own CPU per call (its threads' schedstat before and after, divided by N): state_cpu=µs ...
 bench_rpc() {
-  local id=$1 n=$2 tc=$3 m out line=
+  local id=$1 n=$2 tc=$3 m out line= shim c0 c1
   local args=(-bundle "$(ctd_bundle "$id")" -namespace "$CTD_NS")
+  shim=$(ctd_shim_pids "$id" | head -1)
   for m in state stats state-raw stats-raw; do
+    c0=$(bench_cpu_ns "$shim")
     out=$("$tc" "${args[@]}" "bench-$m" "$id" "$n") || return 1
+    c1=$(bench_cpu_ns "$shim")
     # "n=N p50_us=X p99_us=Y" → state_p50=X state_p99=Y (state-raw → stateraw_...)
     line+=$(sed -E "s/^n=[0-9]+ p50_us=([^ ]+) p99_us=([^ ]+)$/${m/-/}_p50=\1 ${m/-/}_p99=\2 /" <<<"$out")
+    line+=$(awk -v a="$c0" -v b="$c1" -v n="$n" -v k="${m/-/}_cpu" 'BEGIN {printf "%s=%.1f ", k, (b - a) / n / 1000}')
   done
   echo "$line"
 }

@@ -295,9 +295,14 @@ else not_ok "run -t: typed echo ok answers" "$(pane)"; fi
 if wait_for 5 bash -c "tmux -L $TMUX_SOCK capture-pane -t t -p | grep -qx '30 100'"; then ok "run -t: the terminal size is passed on"
 else not_ok "run -t: the terminal size is passed on" "$(pane)"; fi
 tmux -L "$TMUX_SOCK" resize-window -t t -x 90 -y 20 2>/dev/null
-sleep 0.3
-tmux -L "$TMUX_SOCK" send-keys -t t 'stty size' Enter
-if wait_for 5 bash -c "tmux -L $TMUX_SOCK capture-pane -t t -p | grep -qx '20 90'"; then ok "run -t: SIGWINCH resizes"
+# The resize travels tmux → cshimctl (SIGWINCH) → shim (ResizePty) → pty asynchronously: type `stty size`
+# again until the new size shows (20 s deadline), as t_tty.sh does.
+resized=0
+for _ in $(seq 1 20); do
+  tmux -L "$TMUX_SOCK" send-keys -t t 'stty size' Enter
+  if wait_for 1 bash -c "tmux -L $TMUX_SOCK capture-pane -t t -p | grep -qx '20 90'"; then resized=1; break; fi
+done
+if [ "$resized" = 1 ]; then ok "run -t: SIGWINCH resizes"
 else not_ok "run -t: SIGWINCH resizes" "$(pane)"; fi
 tmux -L "$TMUX_SOCK" send-keys -t t 'exit 4' Enter
 if wait_for 30 bash -c "tmux -L $TMUX_SOCK capture-pane -t t -p | grep -qx 'EXIT=4'"; then ok "run -t: the shell's exit status is ours"

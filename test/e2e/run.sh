@@ -41,6 +41,14 @@ else
   fail=$((fail + 1))
 fi
 
+# containerd's own Go client, for runtime options ctr cannot send (t_crun.sh reports its absence).
+if "$here/../lib/taskclient/build.sh" "$build/ctdclient" "$here/../lib/ctdclient" >"$work/ctdclient.log" 2>&1; then
+  export E2E_CTDCLIENT=$build/ctdclient
+else
+  echo "not ok - containerd Go client (ctdclient) builds"; sed 's/^/#   /' "$work/ctdclient.log"
+  fail=$((fail + 1))
+fi
+
 if [ $# -gt 0 ]; then scripts=("$@"); else scripts=("$here"/t_*.sh); fi
 for s in "${scripts[@]}"; do
   [ -e "$s" ] || s=$here/$s

@@ -63,11 +63,14 @@ if wait_for 20 status_is p1 STOPPED; then ok "p1 STOPPED"; else not_ok "p1 STOPP
 if status_is p2 RUNNING; then ok "p2 still RUNNING after p1's kill"; else not_ok "p2 still RUNNING after p1's kill" "$(ctd_ctr task ls 2>&1)"; fi
 check "delete p1" ctd_ctr task delete p1
 check "container rm p1" ctd_ctr container rm p1
-sleep 1   # give a wrongly-exiting shim the chance to go before we look
-if kill -0 "$shim" 2>/dev/null; then ok "the shim lives on after p1 is deleted"; else not_ok "the shim lives on after p1 is deleted" "shim $shim gone"; fi
+# `ctr task delete` returns after containerd's Delete and Shutdown calls to the shim; a shim that wrongly
+# took that Shutdown would stop on its next loop turn. An exec served afterwards (the shim's one loop answers
+# in order) is the positive signal that it did not: only then is its pid checked.
 rc=0
 out=$(e2e_exec --exec-id e-after p2 echo still </dev/null 2>&1) || rc=$?
 if [ "$rc" = 0 ] && [ "$out" = still ]; then ok "exec in p2 after p1 is gone"; else not_ok "exec in p2 after p1 is gone" "exit $rc: $out"; fi
+if kill -0 "$shim" 2>/dev/null && [ "$(ctd_shim_pids | grep -cx "$shim")" = 1 ]; then ok "the shim lives on after p1 is deleted"
+else not_ok "the shim lives on after p1 is deleted" "shim $shim gone"; fi
 m=$(metrics_json p2 2>&1) || true
 if [ "$(jget pids.current <<<"$m" 2>/dev/null || echo 0)" = 1 ]; then ok "metrics of p2 after p1 is gone"; else not_ok "metrics of p2 after p1 is gone" "$m"; fi
 if [ -S "${a1#unix://}" ]; then ok "the pod's socket is still there"; else not_ok "the pod's socket is still there" "${a1#unix://}"; fi

@@ -35,5 +35,5 @@ if [ "$rc" = 0 ] && [ "$out" = out ]; then ok "run --rm keeps stdout and stderr 
 else not_ok "run --rm keeps stdout and stderr apart" "exit $rc, stdout: $out"; fi
 
 for id in t1 t2 t3 t4; do
-  if msg=$(task_leftovers "$id"); then ok "run --rm $id leaves nothing"; else not_ok "run --rm $id leaves nothing" "$msg"; fi
+  if wait_for 20 task_gone "$id"; then ok "run --rm $id leaves nothing"; else not_ok "run --rm $id leaves nothing" "$(task_leftovers "$id")"; fi
 done

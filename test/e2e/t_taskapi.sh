@@ -41,6 +41,16 @@ if [ "$got" = "$limit" ]; then ok "Update: memory limit $limit reaches the cgrou
 # Wait blocks until the exit, then reports it.
 timeout -k 5 60 "$tc" -bundle "$(ctd_bundle "$id")" -namespace "$CTD_NS" wait "$id" >"$CTD_DIR/wait.out" 2>&1 &
 wpid=$!
+# Before the kill, Wait must be pending in the shim: the client has written its request (its /proc io shows
+# bytes written), the shim has answered a State sent after it on another connection (its one loop has read
+# what was ready by then), and the client is still waiting.
+wchar() { local c; c=$(pgrep -P "$wpid" | head -1); awk '$1 == "wchar:" {print $2}' "/proc/${c:-none}/io" 2>/dev/null; }
+sent() { [ "$(wchar)" -gt 0 ] 2>/dev/null; }
+pending=0
+if wait_for 20 sent && api state "$id" >/dev/null 2>&1 && kill -0 "$wpid" 2>/dev/null && [ -z "$(cat "$CTD_DIR/wait.out")" ]
+then pending=1; fi
+if [ "$pending" = 1 ]; then ok "Wait is pending while the task runs"
+else not_ok "Wait is pending while the task runs" "wrote $(wchar) bytes; output: $(cat "$CTD_DIR/wait.out")"; fi
 ctd_ctr task kill -s KILL "$id" >/dev/null 2>&1 || true
 rc=0
 wait "$wpid" || rc=$?

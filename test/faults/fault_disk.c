@@ -78,8 +78,18 @@ static bool leftovers(st_env *e, const char *id, char *what, size_t len) {
   return false;
 }
 
+typedef struct leftover_q {
+  const char *id;
+  char what[1024];
+} leftover_q;
+
+static bool nothing_left(st_env *e, void *data) {
+  leftover_q *q = data;
+  return !leftovers(e, q->id, q->what, sizeof q->what);
+}
+
 static void check_full_create(st_env *e, ttrpc_client *cl, const char *id, const char *bundle, const char *when) {
-  char msg[CS_ERR_MSG_MAX], what[1024];
+  char msg[CS_ERR_MSG_MAX];
   int rc = st_create(e, cl, id, bundle, NULL, NULL, msg);
   st_check(e, rc == CS_RESOURCE_EXHAUSTED || rc == CS_UNKNOWN,
            "%s: Create on a full bundle fails with ResourceExhausted or Unknown (got %d)", when, rc);
@@ -87,9 +97,11 @@ static void check_full_create(st_env *e, ttrpc_client *cl, const char *id, const
   int status = 0;
   rc = st_state(e, cl, id, &status, NULL, msg);
   st_check(e, rc == CS_NOT_FOUND, "%s: the failed task is not kept (State: %d %s)", when, rc, msg);
-  st_sleep(e, 300); /* a fire-and-forget cleanup (runc delete --force) finishes */
-  bool left = leftovers(e, id, what, sizeof what);
-  st_check(e, !left, "%s: no runc state or cgroup left for %s%s%s", when, id, left ? ": " : "", left ? what : "");
+  /* the shim's cleanup (runc delete --force) runs after the reply: wait for it, with a deadline */
+  leftover_q q = {.id = id};
+  bool gone = st_wait_until(e, 20000, nothing_left, &q);
+  st_check(e, gone, "%s: no runc state or cgroup left for %s%s%s", when, id, gone ? "" : " after 20 s: ",
+           gone ? "" : q.what);
 }
 
 int main(int argc, char **argv) {

@@ -1,11 +1,11 @@
 #include "fake_hcs.h"
 
+#include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
-
-#include "hcs_wstr.h"
 
 enum { OBJ_SYSTEM = 1, OBJ_PROCESS = 2, OBJ_ENDPOINT = 3 };
 
@@ -69,7 +69,61 @@ static void fk_log(const char *call, const char *arg) {
   fk.log_len += (size_t)snprintf(fk.log + fk.log_len, add, "%s%s%s\n", call, arg ? " " : "", arg ? arg : "");
 }
 
-static char *narrow(hcs_pcwstr w) { return w ? hcs_wide_to_utf8(w, NULL) : NULL; }
+/* UTF-16 <-> UTF-8 with glibc's iconv, not the product's hcs_wstr.c: the fake must compute what it checks
+ * independently, or a conversion bug in the product would cancel out here. hcs_wchar units are in host
+ * byte order. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FK_UTF16 "UTF-16LE"
+#else
+#define FK_UTF16 "UTF-16BE"
+#endif
+
+static char *fk_iconv(const char *to, const char *from, const char *in, size_t in_len, size_t unit) {
+  iconv_t cd = iconv_open(to, from);
+  if (cd == (iconv_t)-1) abort();
+  size_t cap = in_len * 2 + 8, left_in = in_len;
+  char *out = malloc(cap), *inp = (char *)in;
+  size_t done = 0;
+  for (;;) {
+    char *outp = out + done;
+    size_t left_out = cap - done - unit; /* room for the terminator */
+    size_t r = iconv(cd, &inp, &left_in, &outp, &left_out);
+    done = (size_t)(outp - out);
+    if (r != (size_t)-1) break;
+    if (errno != E2BIG) { /* invalid input: the fake reports it loudly rather than guess */
+      free(out);
+      out = NULL;
+      break;
+    }
+    cap *= 2;
+    out = realloc(out, cap);
+  }
+  iconv_close(cd);
+  if (out) memset(out + done, 0, unit);
+  return out;
+}
+
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", lower case: the fake's own, like the conversions above. */
+#define FK_GUID_LEN 37
+static void fk_guid_format(const hcs_guid *g, char out[FK_GUID_LEN]) {
+  snprintf(out, FK_GUID_LEN, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", (unsigned)g->Data1,
+           (unsigned)g->Data2, (unsigned)g->Data3, g->Data4[0], g->Data4[1], g->Data4[2], g->Data4[3], g->Data4[4],
+           g->Data4[5], g->Data4[6], g->Data4[7]);
+}
+
+static char *narrow(hcs_pcwstr w) {
+  if (!w) return NULL;
+  size_t n = 0;
+  while (w[n]) n++;
+  char *s = fk_iconv("UTF-8", FK_UTF16, (const char *)w, n * sizeof *w, 1);
+  if (!s) {
+    fprintf(stderr, "fake_hcs: a document from the product is not valid UTF-16\n");
+    abort();
+  }
+  return s;
+}
+
+static bool fk_take_fail(const char *call, fake_fail_t *out);
 
 /* Record a call and its document; returns the injected failure for it, if any (consumed). */
 static bool fk_record(const char *call, const char *arg, hcs_pcwstr doc, fake_fail_t *out) {
@@ -80,6 +134,11 @@ static bool fk_record(const char *call, const char *arg, hcs_pcwstr doc, fake_fa
   fake_doc **pp = &fk.docs;
   while (*pp) pp = &(*pp)->next;
   *pp = d;
+  return fk_take_fail(call, out);
+}
+
+/* The failure injected for the next call of `call`, if any (consumed). */
+static bool fk_take_fail(const char *call, fake_fail_t *out) {
   for (fake_fail_t **fp = &fk.fails; *fp; fp = &(*fp)->next)
     if (strcmp((*fp)->call, call) == 0) {
       fake_fail_t *f = *fp;
@@ -125,7 +184,15 @@ static void f_close_operation(hcs_operation o) {
   uv_mutex_unlock(&fk.lock);
 }
 
-static hcs_pwstr widen(const char *s) { return s ? hcs_utf8_to_wide(s, NULL) : NULL; }
+static hcs_pwstr widen(const char *s) {
+  if (!s) return NULL;
+  hcs_pwstr w = (hcs_pwstr)fk_iconv(FK_UTF16, "UTF-8", s, strlen(s), sizeof(hcs_wchar));
+  if (!w) {
+    fprintf(stderr, "fake_hcs: a document for the product is not valid UTF-8\n");
+    abort();
+  }
+  return w;
+}
 
 static hcs_hresult f_wait(hcs_operation o, hcs_dword timeout, hcs_pwstr *doc) {
   uv_mutex_lock(&fk.lock);
@@ -261,6 +328,11 @@ static hcs_hresult f_set_system_cb(hcs_system s, hcs_event_options opt, const vo
   uv_mutex_lock(&fk.lock);
   fake_obj *o = (fake_obj *)s;
   fk_log("HcsSetComputeSystemCallback", o->id);
+  fake_fail_t f;
+  if (fk_take_fail("HcsSetComputeSystemCallback", &f)) {
+    uv_mutex_unlock(&fk.lock);
+    return f.hr;
+  }
   o->cb = cb;
   o->ctx = (void *)ctx;
   uv_mutex_unlock(&fk.lock);
@@ -339,6 +411,11 @@ static hcs_hresult f_set_process_cb(hcs_process h, hcs_event_options opt, void *
   uv_mutex_lock(&fk.lock);
   fake_obj *p = (fake_obj *)h;
   fk_log("HcsSetProcessCallback", NULL);
+  fake_fail_t f;
+  if (fk_take_fail("HcsSetProcessCallback", &f)) {
+    uv_mutex_unlock(&fk.lock);
+    return f.hr;
+  }
   p->cb = cb;
   p->ctx = ctx;
   uv_mutex_unlock(&fk.lock);
@@ -370,8 +447,8 @@ static int f_relay(void *ctx, hcs_handle h[3], const char *const paths[3]) {
 
 static hcs_hresult n_open(const hcs_guid *id, net_hcn_endpoint *ep, hcs_pwstr *rec) {
   uv_mutex_lock(&fk.lock);
-  char s[HCS_GUID_STR_LEN];
-  hcs_guid_format(id, s);
+  char s[FK_GUID_LEN];
+  fk_guid_format(id, s);
   fk_log("HcnOpenEndpoint", s);
   *ep = (net_hcn_endpoint)obj_new(OBJ_ENDPOINT, s);
   *rec = NULL;
@@ -404,6 +481,14 @@ static hcs_hresult n_hns_call(hcs_pcwstr method, hcs_pcwstr path, hcs_pcwstr req
   uv_mutex_lock(&fk.lock);
   char *m = narrow(method), *p = narrow(path);
   fk_log("HNSCall", p);
+  fake_fail_t f;
+  if (fk_take_fail("HNSCall", &f)) {
+    free(m);
+    free(p);
+    *resp = NULL;
+    uv_mutex_unlock(&fk.lock);
+    return f.hr;
+  }
   const char *id = strrchr(p, '/') ? strrchr(p, '/') + 1 : "";
   unsigned k = (unsigned)strtoul((char[]){id[0], 0}, NULL, 16) + 1;
   char buf[512];

@@ -16,7 +16,8 @@ void fake_hcs_init(hcs_api *api, net_hns_api *hns);
 /* Joins the fake's threads and frees everything. */
 void fake_hcs_reset(void);
 
-/* The next call of `call` fails: its operation completes with hr and {"Error":hr,"ErrorMessage":msg}. */
+/* The next call of `call` fails: its operation completes with hr and {"Error":hr,"ErrorMessage":msg}. Calls
+ * without an operation (HcsSetComputeSystemCallback, HcsSetProcessCallback, HNSCall) return hr. */
 void fake_hcs_fail(const char *call, hcs_hresult hr, const char *msg);
 /* The next process created has already exited with this code before anyone could register a callback. */
 void fake_hcs_exit_on_create(int code);

@@ -424,6 +424,170 @@ static void test_destroy_with_job_in_flight(void **state) {
   assert_int_equal(rt_hcs_new(&f->loop, &cfg, NULL, &f->be, &err), 0);
 }
 
+/* ---------------------------------------------------------------- error paths of rt_hcs.c */
+
+/* HcsCreateProcess failing: start fails with HCS's code, the init can be started again. */
+static void test_start_failure(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  rt_create_req req = {.id = "c1", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  fake_hcs_fail("HcsCreateProcess", (hcs_hresult)0x80070002, "The system cannot find the file specified.");
+  assert_int_equal(f->be->ops->start(f->be, "c1", NULL, on_done, f, &err), 0);
+  wait_done(f);
+  assert_true(f->failed);
+  assert_int_equal(f->last_err.code, CS_NOT_FOUND);
+  assert_non_null(strstr(f->last_err.msg, "start c1"));
+  assert_non_null(strstr(f->last_err.msg, "HcsCreateProcess: 0x80070002"));
+  assert_int_equal(f->be->ops->start(f->be, "c1", NULL, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_true(f->last_pid > 0);
+}
+
+/* Without its exit callback a system or process would never be seen to exit: registration failing fails the
+ * create or start, and what was made is stopped and closed (teardown counts the open handles). */
+static void test_callback_registration_fails(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  fake_hcs_fail("HcsSetComputeSystemCallback", (hcs_hresult)0x80004005, NULL);
+  rt_create_req req = {.id = "c1", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_true(f->failed);
+  assert_non_null(strstr(f->last_err.msg, "HcsSetComputeSystemCallback"));
+  assert_int_equal(fake_hcs_count("HcsStartComputeSystem"), 0); /* never started half-watched */
+  assert_non_null(strstr(fake_hcs_log(), "HcsCloseComputeSystem c1"));
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0); /* the id is free again */
+  wait_done(f);
+  assert_false(f->failed);
+  fake_hcs_fail("HcsSetProcessCallback", (hcs_hresult)0x80004005, NULL);
+  assert_int_equal(f->be->ops->start(f->be, "c1", NULL, on_done, f, &err), 0);
+  wait_done(f);
+  assert_true(f->failed);
+  assert_non_null(strstr(f->last_err.msg, "HcsSetProcessCallback"));
+  assert_int_equal(fake_hcs_count("HcsTerminateProcess"), 1);
+  assert_int_equal(f->be->ops->start(f->be, "c1", NULL, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+}
+
+static void test_kill_paths(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  create_start(f);
+  const char *pj = "{\"args\":[\"ping\",\"-t\",\"localhost\"]}";
+  rt_exec_req ex = {.id = "c1", .exec_id = "e1", .process_json = pj, .process_json_len = strlen(pj)};
+  assert_int_equal(f->be->ops->exec(f->be, &ex, on_done, f, &err), 0);
+  wait_done(f);
+  assert_int_equal(f->be->ops->start(f->be, "c1", "e1", on_done, f, &err), 0);
+  wait_done(f);
+  /* signal 0 probes: the process exists, nothing is sent */
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 0, 0, false, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(fake_hcs_count("HcsSignalProcess") + fake_hcs_count("HcsTerminateProcess"), 0);
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 4242, 0, false, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+  /* a kill racing the exit: HCS says the process already stopped; containerd reads NotFound as gone */
+  fake_hcs_fail("HcsSignalProcess", (hcs_hresult)0x8037011F, NULL);
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 1001, 15, false, on_done, f, &err), 0);
+  wait_done(f);
+  assert_true(f->failed);
+  assert_int_equal(f->last_err.code, CS_NOT_FOUND);
+  assert_non_null(strstr(f->last_err.msg, "process already finished"));
+  /* any other failure keeps its code */
+  fake_hcs_fail("HcsSignalProcess", (hcs_hresult)0x80070005, NULL);
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 1001, 15, false, on_done, f, &err), 0);
+  wait_done(f);
+  assert_int_equal(f->last_err.code, CS_PERMISSION_DENIED);
+  /* `all`: every running process of the container, here terminated (SIGKILL) */
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 0, 9, true, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(fake_hcs_count("HcsTerminateProcess"), 2);
+  run_until(f, &f->n_exits, 2);
+  /* after the exits: the init is finished (NotFound), and no process is left to signal */
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 0, 15, false, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 0, 15, true, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_FAILED_PRECONDITION);
+}
+
+/* While the compute system is being created (on a worker thread) there is nothing to signal or count. */
+static void test_kill_stats_during_create(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  rt_create_req req = {.id = "c1", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 0, 9, false, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_FAILED_PRECONDITION);
+  rt_sample s;
+  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), -1);
+  assert_int_equal(err.code, CS_FAILED_PRECONDITION);
+  assert_int_equal(f->be->ops->delete(f->be, "c1", true, on_done, f, &err), -1); /* busy */
+  assert_int_equal(err.code, CS_FAILED_PRECONDITION);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), 0);
+}
+
+/* HCS refusing to terminate: delete fails with its code, the container is kept, a retry deletes it. */
+static void test_delete_failure(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  create_start(f);
+  fake_hcs_fail("HcsTerminateComputeSystem", (hcs_hresult)0x80070005, "Access is denied.");
+  assert_int_equal(f->be->ops->delete(f->be, "c1", true, on_done, f, &err), 0);
+  wait_done(f);
+  assert_true(f->failed);
+  assert_int_equal(f->last_err.code, CS_PERMISSION_DENIED);
+  assert_non_null(strstr(f->last_err.msg, "delete c1"));
+  rt_sample s;
+  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), 0); /* still there */
+  /* "already stopped" is what delete wants: not an error */
+  fake_hcs_fail("HcsTerminateComputeSystem", (hcs_hresult)0x80370110, NULL);
+  assert_int_equal(f->be->ops->delete(f->be, "c1", true, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+}
+
+/* Destroy while a start is on a worker thread: no callback afterwards, the process it made is closed. */
+static void test_destroy_during_start(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  rt_create_req req = {.id = "c1", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  int done = f->done;
+  assert_int_equal(f->be->ops->start(f->be, "c1", NULL, on_done, f, &err), 0);
+  f->be->ops->destroy(f->be);
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+  fake_hcs_join();
+  assert_int_equal(f->done, done);
+  assert_int_equal(fake_hcs_open_handles(), 0);
+  rt_hcs_config cfg = {.hcs = &f->api};
+  assert_int_equal(rt_hcs_new(&f->loop, &cfg, NULL, &f->be, &err), 0);
+}
+
+/* One endpoint's counters failing leaves them out of the sample; the sample itself is fine. */
+static void test_endpoint_stats_failure(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  create_start(f);
+  rt_sample s;
+  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), 0);
+  assert_int_equal(s.n_net, 1);
+  assert_string_equal(s.net[0].endpoint_id, EP);
+  fake_hcs_fail("HNSCall", (hcs_hresult)0x80070490, NULL);
+  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), 0);
+  assert_int_equal(s.n_net, 0);
+  assert_true(s.cpu.usage_ns > 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
@@ -437,6 +601,13 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_request_errors, setup, teardown),
     cmocka_unit_test_setup_teardown(test_kill_before_start_terminates_system, setup, teardown),
     cmocka_unit_test_setup_teardown(test_destroy_with_job_in_flight, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_start_failure, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_callback_registration_fails, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_kill_paths, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_kill_stats_during_create, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_delete_failure, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_destroy_during_start, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_endpoint_stats_failure, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

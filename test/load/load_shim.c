@@ -480,9 +480,11 @@ int main(int argc, char **argv) {
   long rss_after = st_rss_kib((pid_t)shim_pid);
   printf("# shim VmRSS: %ld KiB after warm-up, %ld KiB after the run (%+ld KiB)\n", rss_before, rss_after,
          rss_after - rss_before);
+  /* A sanitizer build's allocator holds freed memory (quarantine): its RSS says nothing about leaks, and
+   * LeakSanitizer judges that build instead. The plain build (the shipped one) runs these checks, and
+   * load_shim_catches_leak shows they fail on a leaking shim. */
   if (sanitized)
-    st_check(&e, rss_after > 0, "shim RSS within %d KiB of warm-up # SKIP sanitizer build (its allocator holds freed memory)",
-             RSS_SLACK_KIB);
+    printf("# RSS growth is judged on the plain build (a sanitizer's allocator holds freed memory)\n");
   else
     st_check(&e, rss_before > 0 && rss_after > 0 && rss_after - rss_before <= RSS_SLACK_KIB,
              "shim RSS after the run within %d KiB of after warm-up (%ld → %ld KiB)", RSS_SLACK_KIB, rss_before,
@@ -536,7 +538,7 @@ int main(int argc, char **argv) {
   printf("# shim VmRSS: %ld KiB after churn warm-up, %ld KiB after churn (%+ld KiB)\n", rss_churn0, rss_churn1,
          rss_churn1 - rss_churn0);
   if (sanitized)
-    st_check(&e, rss_churn1 > 0, "shim RSS after churn within %d KiB # SKIP sanitizer build", RSS_SLACK_KIB);
+    printf("# RSS growth after churn is judged on the plain build\n");
   else
     st_check(&e, rss_churn0 > 0 && rss_churn1 > 0 && rss_churn1 - rss_churn0 <= RSS_SLACK_KIB,
              "shim RSS after churn within %d KiB of after its warm-up (%ld → %ld KiB)", RSS_SLACK_KIB, rss_churn0,

@@ -9,6 +9,7 @@ typedef struct fake_pending {
   rt_done_cb cb;
   void *data;
   rt_result res;
+  int fail_code; /* non-zero: completes with this error */
   char op[16];
 } fake_pending;
 
@@ -20,7 +21,19 @@ typedef struct fake_rt {
   int n_pending;
   char calls[64][48];        /* "create t1", "start t1", "exec t1/e1", "kill t1 9 0", ... */
   int n_calls;
-  int fail_code;             /* non-zero: the next op fails with this code */
+  int fail_code;             /* non-zero: the next op (fail_op: the next op of that name) fails with this code */
+  char fail_op[16];          /* "" any op; else "create", "start", "exec", "kill", "delete", "update", ... */
+  bool fail_async;           /* the failing op is accepted and its callback reports the error (from the loop
+                                when not manual), instead of returning -1 */
+  int stats_fail_code;       /* non-zero: stats and pids fail with this code (until cleared) */
+  /* stdio handed out, so the service's task_io is exercised end to end (off by default: fuzz_task) */
+  bool keep_stdio;           /* create/exec: keep a dup of each stdio fd the service passed (io_fd, -1 none) */
+  int io_fd[3];
+  bool give_console;         /* create/exec with terminal: a pty; its master goes to the service as
+                                console_fd, the test keeps the other end (tty) as the process would */
+  int tty;
+  int last_kill_sig, last_kill_pid;
+  bool last_kill_all;
   rt_sample sample;
 } fake_rt;
 
@@ -29,5 +42,7 @@ rt_backend *fake_rt_new(uv_loop_t *loop, const rt_events *ev);
 void fake_rt_complete(fake_rt *f);
 void fake_rt_exit(fake_rt *f, int pid, int status);
 bool fake_rt_called(const fake_rt *f, const char *call);
+/* Close what keep_stdio / give_console kept. */
+void fake_rt_close_stdio(fake_rt *f);
 
 #endif
