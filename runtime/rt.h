@@ -71,6 +71,10 @@ typedef struct rt_checkpoint_req {
 typedef struct rt_result {
   int pid;         /* create/exec/start: the process pid (0 where not applicable) */
   int console_fd;  /* terminal create/exec on Linux: the pty master, owned by the receiver; else -1 */
+  /* start on Windows: the std handles (HANDLE) HCS created for the process's stdin/stdout/stderr, owned by
+   * the receiver, which moves them to and from the client's pipes (shim/task_io_windows.c); NULL: none.
+   * Handed up like console_fd, so the service owns stdio (CloseIO) and the backend never knows the client. */
+  void *stdio_handle[3];
 } rt_result;
 
 /* err is NULL on success. */

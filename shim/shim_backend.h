@@ -1,5 +1,6 @@
-/* Platform glue of the serving process: which backend the task service gets, how its counters are
- * encoded for Stats, and who may connect. */
+/* The backend of each platform, chosen by CMake: which backend the task service gets and how its counters
+ * are encoded for Stats (shim_backend_linux.c: runc/crun, cgroup Metrics; shim_backend_windows.c: HCS,
+ * runhcs Statistics). */
 #ifndef SHIM_BACKEND_H
 #define SHIM_BACKEND_H
 
@@ -10,8 +11,9 @@ rt_backend *shim_backend_new(void *data, uv_loop_t *loop, const task_runtime_opt
 /* Make the backend know a container it did not create (the `delete` cleanup of a dead shim). */
 int shim_backend_adopt(rt_backend *be, const char *id, const char *bundle, int pid, cs_err *err);
 int shim_encode_stats(const rt_sample *s, uint8_t **out, size_t *len, const char **type_url, cs_err *err);
-/* Refuse peers whose uid is neither root nor ours (SO_PEERCRED). */
-void shim_backend_set_peer_check(ttrpc_server *srv);
+/* The exit status `delete` reports for a shim that died: 137 after runc's SIGKILL (runc-v2), 255 on
+ * Windows where the real one is unknown (runhcs). */
+int shim_backend_dead_exit_status(void);
 
 /* What Create chose (runtime binary, root), saved in the bundle so `delete` after a crash drives the same
  * runtime the same way. */
