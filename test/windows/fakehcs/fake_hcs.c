@@ -248,6 +248,7 @@ static void sys_free(fake_sys *s) {
   if (s->job) CloseHandle(s->job);
   free(s->id);
   free(s->owner);
+  free(s->host_id);
   free(s);
 }
 
@@ -319,9 +320,12 @@ void fake_deliver(fake_handle **list, HCS_EVENT_TYPE type, const char *data) {
 
 /* ------------------------------------------------------------------ systems */
 
+static int sys_handle_count(fake_sys *s);
+
+/* A stopped system whose last handle is gone is no longer there, even while its exit is still being delivered. */
 static fake_sys *sys_by_id(const char *id) {
   for (fake_sys *s = fake_g.systems; s; s = s->next)
-    if (_stricmp(s->id, id) == 0) return s;
+    if (_stricmp(s->id, id) == 0 && !(s->state == SYS_STOPPED && sys_handle_count(s) == 0)) return s;
   return NULL;
 }
 
@@ -348,9 +352,14 @@ static HRESULT check_config(json_t *doc, bool *hyperv, char *err, size_t n) {
       snprintf(err, n, "HostedSystem needs HostingSystemId");
       return FAKE_HCS_E_INVALID_JSON;
     }
-    if (!sys_by_id(host)) {
+    fake_sys *h = sys_by_id(host);
+    if (!h) {
       snprintf(err, n, "HostingSystemId %s: no such compute system", host);
       return FAKE_HCS_E_SYSTEM_NOT_FOUND;
+    }
+    if (!h->hyperv || h->state != SYS_RUNNING) {
+      snprintf(err, n, "HostingSystemId %s: not a running virtual machine", host);
+      return FAKE_HCS_E_INVALID_STATE;
     }
     ctr = json_object_get(hosted, "Container");
   }
@@ -413,6 +422,8 @@ HRESULT WINAPI HcsCreateComputeSystem(PCWSTR id, PCWSTR configuration, HCS_OPERA
   const char *owner = json_string_value(json_object_get(doc, "Owner"));
   s->owner = strdup(owner ? owner : "");
   s->hyperv = hyperv;
+  const char *host = json_string_value(json_object_get(doc, "HostingSystemId"));
+  s->host_id = host ? strdup(host) : NULL;
   s->terminate_on_close = json_is_true(json_object_get(doc, "ShouldTerminateOnLastHandleClosed"));
   s->memory_mb = (unsigned long long)json_integer_value(
       json_object_get(json_object_get(json_object_get(doc, "Container"), "Memory"), "SizeInMB"));
@@ -707,6 +718,9 @@ static DWORD WINAPI sys_exit_thread(LPVOID arg) {
 
 void fake_sys_stop(fake_sys *s, bool forced, UINT code) {
   s->state = SYS_STOPPED;
+  /* The containers a VM hosts end with it. */
+  for (fake_sys *c = fake_g.systems; c; c = c->next)
+    if (c->state != SYS_STOPPED && c->host_id && _stricmp(c->host_id, s->id) == 0) fake_sys_stop(c, true, code);
   s->forced = forced;
   if (s->job) TerminateJobObject(s->job, code);
   /* Also one by one: a process the job could not take (Wine, or a nested job) must end all the same. */

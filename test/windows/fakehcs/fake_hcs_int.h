@@ -52,6 +52,7 @@ struct fake_proc {
 struct fake_sys {
   char *id;
   char *owner;
+  char *host_id;          /* HostingSystemId of a hosted container: it stops with its VM */
   int state;
   bool hyperv;            /* a VirtualMachine document: no processes of its own in the fake */
   bool terminate_on_close;

@@ -66,6 +66,7 @@ FN(HcsOpenComputeSystem);
 FN(HcsCloseComputeSystem);
 FN(HcsStartComputeSystem);
 FN(HcsTerminateComputeSystem);
+FN(HcsPauseComputeSystem);
 FN(HcsGetComputeSystemProperties);
 FN(HcsModifyComputeSystem);
 FN(HcsSetComputeSystemCallback);
@@ -428,6 +429,53 @@ static void test_bad_input(HCS_SYSTEM sys) {
   result_free(&r);
 }
 
+/* The shapes runtime/hcs/hcs_doc.c builds for Hyper-V isolation (utility VM, hosted container, NIC hot-add):
+ * every field must be in the fake's schema table. Pause is refused for process isolation, served for a VM. */
+static void test_hyperv_documents(void) {
+  static const char uvm[] =
+      "{\"Owner\":\"cshim\",\"SchemaVersion\":{\"Major\":2,\"Minor\":1},\"VirtualMachine\":{\"StopOnReset\":true,"
+      "\"Chipset\":{\"Uefi\":{\"BootThis\":{\"DevicePath\":\"\\\\EFI\\\\Microsoft\\\\Boot\\\\bootmgfw.efi\","
+      "\"DeviceType\":\"VmbFs\"}}},\"ComputeTopology\":{\"Memory\":{\"SizeInMB\":1024,\"AllowOvercommit\":true},"
+      "\"Processor\":{\"Count\":2}},\"Devices\":{\"Scsi\":{\"0\":{\"Attachments\":{\"0\":{\"Path\":\"C:\\\\s\\\\vm\\\\sandbox.vhdx\","
+      "\"Type\":\"VirtualDisk\"}}}},\"HvSocket\":{\"HvSocketConfig\":{\"DefaultBindSecurityDescriptor\":"
+      "\"D:P(A;;FA;;;SY)(A;;FA;;;BA)\"}},\"VirtualSmb\":{\"DirectFileMappingInMB\":1024,\"Shares\":[{\"Name\":\"os\","
+      "\"Path\":\"C:\\\\l\\\\UtilityVM\\\\Files\",\"Options\":{\"ReadOnly\":true,\"PseudoOplocks\":true,"
+      "\"TakeBackupPrivilege\":true,\"CacheIo\":true,\"ShareRead\":true}}]}},\"GuestConnection\":{}},"
+      "\"ShouldTerminateOnLastHandleClosed\":true}";
+  static const char hosted[] =
+      "{\"Owner\":\"cshim\",\"SchemaVersion\":{\"Major\":2,\"Minor\":1},\"HostingSystemId\":\"fakehcs-test-uvm\","
+      "\"HostedSystem\":{\"SchemaVersion\":{\"Major\":2,\"Minor\":1},\"Container\":{\"Storage\":{\"Layers\":"
+      "[{\"Id\":\"0b5a3f2e-0000-5000-8000-000000000001\",\"Path\":\"\\\\\\\\?\\\\VMSMB\\\\VSMB-{dcc079ae-60ba-4d07-847c-3493609c0870}\\\\s0\"}],"
+      "\"Path\":\"C:\\\\c\\\\x\"},\"Networking\":{\"Namespace\":\"6e3a1f10-2b7c-4d55-9a0e-1c2d3e4f5a6b\"}}},"
+      "\"ShouldTerminateOnLastHandleClosed\":true}";
+  HCS_SYSTEM vm = NULL, ctr = NULL;
+  result r = create_system("fakehcs-test-uvm", uvm, &vm);
+  CHECK(r.hr == S_OK && vm, "a utility VM document as hcs_doc_uvm builds it (0x%08lX %s)", (unsigned long)r.hr,
+        r.doc ? r.doc : "");
+  result_free(&r);
+  if (vm) {
+    r = system_call(pHcsStartComputeSystem, vm, NULL);
+    result_free(&r);
+  }
+  r = create_system("fakehcs-test-hosted", hosted, &ctr);
+  CHECK(r.hr == S_OK && ctr, "a hosted container document (0x%08lX %s)", (unsigned long)r.hr, r.doc ? r.doc : "");
+  result_free(&r);
+  if (vm) {
+    r = modify_system(vm, "{\"ResourcePath\":\"VirtualMachine/Devices/NetworkAdapters/6e3a1f10-2b7c-4d55-9a0e-1c2d3e4f5a6b\","
+                          "\"RequestType\":\"Add\",\"Settings\":{\"EndpointId\":\"6e3a1f10-2b7c-4d55-9a0e-1c2d3e4f5a6b\","
+                          "\"MacAddress\":\"00-15-5D-01-02-03\"}}");
+    CHECK(r.hr == S_OK, "NIC hot-add as hcs_doc_nic_add builds it (0x%08lX %s)", (unsigned long)r.hr, r.doc ? r.doc : "");
+    result_free(&r);
+  }
+  if (ctr) pHcsCloseComputeSystem(ctr);
+  if (vm) pHcsCloseComputeSystem(vm);
+  r = create_system("fakehcs-test-hosted", hosted, &ctr);
+  CHECK(r.hr == (HRESULT)0xC037010E, "a hosted container whose VM is gone: HCS_E_SYSTEM_NOT_FOUND (0x%08lX)",
+        (unsigned long)r.hr);
+  result_free(&r);
+  if (ctr) pHcsCloseComputeSystem(ctr);
+}
+
 static void test_terminate(HCS_SYSTEM sys) {
   WCHAR self[MAX_PATH];
   GetModuleFileNameW(NULL, self, MAX_PATH);
@@ -559,7 +607,7 @@ int main(int argc, char **argv) {
   if (!cc || !LOAD(cc, HcsCreateOperation) || !LOAD(cc, HcsCloseOperation) || !LOAD(cc, HcsWaitForOperationResult) ||
       !LOAD(cc, HcsWaitForOperationResultAndProcessInfo) || !LOAD(cc, HcsCreateComputeSystem) ||
       !LOAD(cc, HcsOpenComputeSystem) || !LOAD(cc, HcsCloseComputeSystem) || !LOAD(cc, HcsStartComputeSystem) ||
-      !LOAD(cc, HcsTerminateComputeSystem) || !LOAD(cc, HcsGetComputeSystemProperties) ||
+      !LOAD(cc, HcsTerminateComputeSystem) || !LOAD(cc, HcsPauseComputeSystem) || !LOAD(cc, HcsGetComputeSystemProperties) ||
       !LOAD(cc, HcsModifyComputeSystem) || !LOAD(cc, HcsSetComputeSystemCallback) || !LOAD(cc, HcsCreateProcess) ||
       !LOAD(cc, HcsOpenProcess) || !LOAD(cc, HcsCloseProcess) || !LOAD(cc, HcsSignalProcess) ||
       !LOAD(cc, HcsGetProcessProperties) || !LOAD(cc, HcsSetProcessCallback)) {
@@ -578,8 +626,13 @@ int main(int argc, char **argv) {
   test_echo(sys);
   test_stats(sys);
   test_bad_input(sys);
+  r = system_call(pHcsPauseComputeSystem, sys, NULL);
+  CHECK(r.hr == (HRESULT)0x80070032, "pause of a process-isolated container: not supported (0x%08lX)",
+        (unsigned long)r.hr);
+  result_free(&r);
   test_terminate(sys);
   pHcsCloseComputeSystem(sys);
+  test_hyperv_documents();
   test_hns(dir);
   test_log(log);
   DeleteFileW(log);
