@@ -223,6 +223,9 @@ func newHarness(shimExe, ns string) (*harness, error) {
 	h.run = fmt.Sprintf("cshimgo%d-%d", os.Getpid(), time.Now().UnixNano()%1000000)
 	h.address = `\\.\pipe\` + h.run + `-containerd`
 	h.ttrpcAdr = h.address + ".ttrpc"
+	if h.ns == "" {
+		h.ns = h.run
+	}
 	tmp, err := os.MkdirTemp("", "cshimgo")
 	if err != nil {
 		return nil, err
