@@ -308,9 +308,9 @@ static void create_done(void *data, const rt_result *res, const cs_err *rerr) {
 
   Containerd__Events__TaskCreate ev = CONTAINERD__EVENTS__TASK_CREATE__INIT;
   Containerd__Events__TaskIO tio = CONTAINERD__EVENTS__TASK_IO__INIT;
-  tio.stdin = p->stdin_path;
-  tio.stdout = p->stdout_path;
-  tio.stderr = p->stderr_path;
+  tio.stdin_ = p->stdin_path;
+  tio.stdout_ = p->stdout_path;
+  tio.stderr_ = p->stderr_path;
   tio.terminal = p->terminal;
   ev.container_id = ct->id;
   ev.bundle = ct->bundle;
@@ -378,15 +378,15 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
   task_proc *p = &ct->init;
   p->ct = ct;
   p->terminal = r->terminal;
-  p->stdin_path = dup_or_null(r->stdin);
-  p->stdout_path = dup_or_null(r->stdout);
-  p->stderr_path = dup_or_null(r->stderr);
+  p->stdin_path = dup_or_null(r->stdin_);
+  p->stdout_path = dup_or_null(r->stdout_);
+  p->stderr_path = dup_or_null(r->stderr_);
   ct->next = svc->containers;
   svc->containers = ct;
   svc->n_containers++;
 
   if (create_mounts(ct, r, &err) < 0 ||
-      task_io_open(&p->io, svc->cfg.loop, r->stdin, r->stdout, r->stderr, r->terminal, &err) < 0) {
+      task_io_open(&p->io, svc->cfg.loop, r->stdin_, r->stdout_, r->stderr_, r->terminal, &err) < 0) {
     container_remove(svc, ct);
     goto fail;
   }
@@ -661,16 +661,16 @@ static void h_exec(ttrpc_call *call, const uint8_t *payload, size_t n, void *dat
   p->exec_id = strdup(r->exec_id);
   p->status = TASK_CREATED;
   p->terminal = r->terminal;
-  p->stdin_path = dup_or_null(r->stdin);
-  p->stdout_path = dup_or_null(r->stdout);
-  p->stderr_path = dup_or_null(r->stderr);
+  p->stdin_path = dup_or_null(r->stdin_);
+  p->stdout_path = dup_or_null(r->stdout_);
+  p->stderr_path = dup_or_null(r->stderr_);
   p->spec_json = malloc(r->spec->value.len + 1);
   if (p->spec_json) {
     memcpy(p->spec_json, r->spec->value.data, r->spec->value.len);
     p->spec_json[r->spec->value.len] = '\0';
     p->spec_len = r->spec->value.len;
   }
-  if (!p->spec_json || task_io_open(&p->io, svc->cfg.loop, r->stdin, r->stdout, r->stderr, r->terminal, &err) < 0) {
+  if (!p->spec_json || task_io_open(&p->io, svc->cfg.loop, r->stdin_, r->stdout_, r->stderr_, r->terminal, &err) < 0) {
     if (!p->spec_json) cs_err_set(&err, CS_RESOURCE_EXHAUSTED, "out of memory");
     task_proc_free_fields(p);
     free(p);
@@ -717,9 +717,9 @@ static void h_state(ttrpc_call *call, const uint8_t *payload, size_t n, void *da
     resp.bundle = p->ct->bundle;
     resp.pid = (uint32_t)p->pid;
     resp.status = (Containerd__V1__Types__Status)p->status;
-    resp.stdin = p->stdin_path ? p->stdin_path : "";
-    resp.stdout = p->stdout_path ? p->stdout_path : "";
-    resp.stderr = p->stderr_path ? p->stderr_path : "";
+    resp.stdin_ = p->stdin_path ? p->stdin_path : "";
+    resp.stdout_ = p->stdout_path ? p->stdout_path : "";
+    resp.stderr_ = p->stderr_path ? p->stderr_path : "";
     resp.terminal = p->terminal;
     resp.exit_status = p->exit_status;
     if (p->exited) resp.exited_at = &ts;

@@ -153,7 +153,7 @@ void task_h_closeio(ttrpc_call *call, const uint8_t *payload, size_t n, void *da
   if (!r) return;
   task_proc *p = task_lookup(svc, call, r->id, r->exec_id);
   if (p) {
-    if (r->stdin) task_io_close_stdin(p->io);
+    if (r->stdin_) task_io_close_stdin(p->io);
     task_reply_empty(call);
   }
   containerd__task__v2__close_iorequest__free_unpacked(r, NULL);
