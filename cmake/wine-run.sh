@@ -14,14 +14,18 @@ export WINEARCH=win64
 unset DISPLAY WAYLAND_DISPLAY
 wine=/usr/lib/wine/wine64
 [ -x "$wine" ] || wine=$(command -v wine64 || command -v wine)
-if [ ! -f "$WINEPREFIX/system.reg" ]; then
+# The marker is ours: Wine writes system.reg only when its wineserver exits, so that file cannot tell a
+# finished wineboot from one still running.
+ready=$WINEPREFIX/.cshim-wineboot-done
+if [ ! -f "$ready" ]; then
   mkdir -p "$(dirname "$WINEPREFIX")"
   (
     flock 9
-    if [ ! -f "$WINEPREFIX/system.reg" ]; then
+    if [ ! -f "$ready" ]; then
       # wineboot prints a harmless "syswow64\rundll32.exe: c0000135" (no wine32): keep it out of test logs.
-      "$wine" wineboot --init >/dev/null 2>&1 || true
-      [ -f "$WINEPREFIX/system.reg" ] || { echo "wine-run: wineboot --init failed for $WINEPREFIX" >&2; exit 2; }
+      "$wine" wineboot --init >"$WINEPREFIX.wineboot.log" 2>&1 \
+        || { cat "$WINEPREFIX.wineboot.log" >&2; echo "wine-run: wineboot --init failed for $WINEPREFIX" >&2; exit 2; }
+      touch "$ready"
     fi
   ) 9>"$WINEPREFIX.lock"
 fi
