@@ -36,5 +36,23 @@ for f in "$log/asan.txt" "$log/plain.txt"; do
   passed=$((passed + t_n - f_n))
   failed=$((failed + f_n))
 done
+# ---- Windows: the mingw-w64 build and its tests under Wine (label windows) ------------------------------
+echo "== Windows: cross-build (scripts/build-windows.sh), tests under Wine (scripts/test-windows.sh)"
+if scripts/build-windows.sh >"$log/win-build.txt" 2>&1; then
+  scripts/test-windows.sh 2>&1 | tee "$log/windows.txt" || rc=1
+else
+  tail -n 40 "$log/win-build.txt"
+  echo "test-windows: 0 passed, 1 failed (the Windows build failed)" >"$log/windows.txt"
+fi
+win_line=$(grep -E '^test-windows: [0-9]+ passed, [0-9]+ failed' "$log/windows.txt" | tail -1 || true)
+if [[ $win_line =~ ^test-windows:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+  passed=$((passed + BASH_REMATCH[1]))
+  failed=$((failed + BASH_REMATCH[2]))
+  [ "${BASH_REMATCH[2]}" -eq 0 ] || rc=1
+else
+  failed=$((failed + 1))
+  rc=1
+fi
+# ---- end Windows ------------------------------------------------------------------------------------------
 echo "tests: $passed passed, $failed failed"
 exit $rc
