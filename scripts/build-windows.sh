@@ -9,10 +9,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${CSHIM_WIN_BUILD:-$root/build-windows}
 jobs=${CSHIM_JOBS:-2}
 "$root/scripts/win-deps.sh" "$out/deps"
-# Configure once (cmake reconfigures by itself when a CMakeLists.txt changes); extra options force a configure.
-if [ ! -f "$out/CMakeCache.txt" ] || [ "$#" -gt 0 ]; then
-  cmake -S "$root" -B "$out" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
-    -DCSHIM_WIN_DEPS="$out/deps" -DCSHIM_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-fi
+# Configure every time (seconds when nothing changed), so a cache narrowed by hand (CSHIM_MODULES) or made
+# by an older checkout gets the full build back; extra -D options come last and win.
+cmake -S "$root" -B "$out" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
+  -DCSHIM_WIN_DEPS="$out/deps" -DCSHIM_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCSHIM_MODULES=common;ttrpc;network;runtime;shim;cli" "$@" >/dev/null
 cmake --build "$out" -j"$jobs"
 echo "build-windows: built into $out"
