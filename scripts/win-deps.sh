@@ -8,7 +8,8 @@
 # sources list of our own, with its own lists directory and no package cache, used only by this script.
 #
 # Usage: scripts/win-deps.sh [PREFIX]   (default build-windows/deps). Idempotent: a package whose stamp
-# (name + version) is in the prefix is skipped. No prompts. Needs dpkg-dev, cmake, gcc-mingw-w64-x86-64.
+# (name + version) is in the prefix is skipped. No prompts. Needs dpkg-dev, cmake, gcc-mingw-w64-x86-64,
+# python3.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 prefix=${1:-$root/build-windows/deps}
@@ -20,7 +21,8 @@ jobs=${CSHIM_JOBS:-2}
 CC=x86_64-w64-mingw32-gcc
 AR=x86_64-w64-mingw32-ar
 
-for tool in "$CC" "$AR" cmake dpkg-source apt-get; do
+# python3: nanopb's CMakeLists asks for an interpreter even with its generator off.
+for tool in "$CC" "$AR" cmake dpkg-source apt-get python3; do
   command -v "$tool" >/dev/null || { echo "win-deps: $tool not found (scripts/deps.sh installs it)" >&2; exit 2; }
 done
 
@@ -92,8 +94,12 @@ fetch() { # fetch <srcpkg> -> prints the unpacked directory
   local src=$1 ver=${VER[$1]} spec=$1 dir
   [ -n "$ver" ] && spec="$src=$ver"
   mkdir -p "$work/$src"
-  dir=$(find "$work/$src" -mindepth 1 -maxdepth 1 -type d -name "*-${ver%%-*}" 2>/dev/null | head -n 1)
-  if [ -z "$dir" ] || [ -z "$ver" ]; then
+  dir=""
+  # Reuse an unpacked tree only if it is that exact Debian version (its .dsc is there; no epoch in the name).
+  if [ -n "$ver" ] && [ -f "$work/$src/${src}_${ver#*:}.dsc" ]; then
+    dir=$(find "$work/$src" -mindepth 1 -maxdepth 1 -type d | head -n 1)
+  fi
+  if [ -z "$dir" ]; then
     rm -rf "${work:?}/$src"; mkdir -p "$work/$src"
     (cd "$work/$src" && "${APT[@]}" source "$spec" >"$work/$src.fetch.log" 2>&1) \
       || { cat "$work/$src.fetch.log" >&2; exit 1; }
