@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cs_log.h"
@@ -34,6 +35,19 @@ int shim_backend_load_opts(const char *bundle, char *binary, size_t blen, char *
   return 0;
 }
 
+/* runc needs nothing process-wide. */
+struct shim_platform {
+  int unused;
+};
+
+shim_platform *shim_platform_new(cs_err *err) {
+  shim_platform *pl = calloc(1, sizeof *pl);
+  if (!pl) cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+  return pl;
+}
+
+void shim_platform_free(shim_platform *pl) { free(pl); }
+
 rt_backend *shim_backend_new(void *data, uv_loop_t *loop, const task_runtime_opts *o, const rt_events *ev,
                              cs_err *err) {
   (void)data;
@@ -48,7 +62,8 @@ rt_backend *shim_backend_new(void *data, uv_loop_t *loop, const task_runtime_opt
   return rt_linux_new(loop, &lo, ev, err);
 }
 
-int shim_backend_adopt(rt_backend *be, const char *id, const char *bundle, int pid, cs_err *err) {
+int shim_backend_adopt(shim_platform *pl, rt_backend *be, const char *id, const char *bundle, int pid, cs_err *err) {
+  (void)pl;
   return rt_linux_adopt(be, id, bundle, pid, err);
 }
 

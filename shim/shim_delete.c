@@ -60,9 +60,10 @@ int shim_delete(const shim_args *a, cs_err *err) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   cs_err derr;
-  rt_backend *rt = shim_backend_new(NULL, &loop, &o, &ev, &derr);
+  shim_platform *pl = shim_platform_new(&derr);
+  rt_backend *rt = pl ? shim_backend_new(pl, &loop, &o, &ev, &derr) : NULL;
   int pid = read_pid(bundle);
-  if (rt && shim_backend_adopt(rt, a->id, bundle, pid, &derr) < 0) CS_WARN("delete %s: %s", a->id, derr.msg);
+  if (rt && shim_backend_adopt(pl, rt, a->id, bundle, pid, &derr) < 0) CS_WARN("delete %s: %s", a->id, derr.msg);
   if (rt) {
     delete_wait w = {0};
     if (rt->ops->delete(rt, a->id, true, delete_cb, &w, &derr) == 0) {
@@ -78,6 +79,7 @@ int shim_delete(const shim_args *a, cs_err *err) {
   }
   uv_run(&loop, UV_RUN_NOWAIT);
   uv_loop_close(&loop);
+  shim_platform_free(pl);
 
   if (task_rootfs_unmount(bundle, &derr) < 0) CS_WARN("delete %s: %s", a->id, derr.msg);
 

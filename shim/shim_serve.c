@@ -17,6 +17,7 @@
 typedef struct shim_daemon {
   uv_loop_t *loop;
   shim_os_serve *os;
+  shim_platform *platform;
   ttrpc_server *server;
   task_service *svc;
   task_events *events;
@@ -79,7 +80,9 @@ int shim_serve(const shim_args *a, cs_err *err) {
     .shutdown_data = &d,
     .save_opts = shim_backend_save_opts,
   };
-  d.svc = task_service_new(&cfg, err);
+  d.platform = shim_platform_new(err);
+  cfg.backend_data = d.platform;
+  d.svc = d.platform ? task_service_new(&cfg, err) : NULL;
   d.server = d.svc ? ttrpc_server_new(d.loop) : NULL;
   int rc = -1;
   if (!d.server || task_service_register(d.svc, d.server, err) < 0 || stats_stream_register(d.svc, d.server, err) < 0 ||
@@ -91,7 +94,8 @@ int shim_serve(const shim_args *a, cs_err *err) {
   rc = 0;
 out:
   if (rc < 0) shim_os_unlisten(d.os);
-  task_service_free(d.svc);
+  task_service_free(d.svc); /* destroys the backend */
+  shim_platform_free(d.platform);
   task_events_free(d.events);
   shim_os_serve_free(d.os);
   uv_close((uv_handle_t *)&d.exit_timer, NULL);

@@ -114,10 +114,16 @@ task_pump *task_pump_new(uv_loop_t *loop, bool close_dst_on_eof) {
 }
 
 int task_pump_start(task_pump *p) {
-  if (!p->src_open) return 0;
+  if (!p->src_open || p->reading) return 0;
   int rc = uv_read_start((uv_stream_t *)&p->src, pump_alloc, pump_read);
   if (rc == 0) p->reading = true;
   return rc;
+}
+
+void task_pump_drop_dst(task_pump *p) {
+  if (!p) return;
+  pump_close_dst(p);
+  if (!p->reading) task_pump_start(p);
 }
 
 void task_pump_stop(task_pump *p) {

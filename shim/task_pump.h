@@ -27,6 +27,9 @@ int task_pump_start(task_pump *p);
 /* End the source as if it had reached EOF: what is queued is still written, then dst closes if
  * close_dst_on_eof. */
 void task_pump_finish(task_pump *p);
+/* The destination is gone or never came (a client pipe that could not be dialed): close it and keep
+ * draining the source, so the process never blocks on a full pipe. */
+void task_pump_drop_dst(task_pump *p);
 /* The owner lets go: both ends close, the pump frees itself once libuv is done with them. NULL is fine. */
 void task_pump_stop(task_pump *p);
 

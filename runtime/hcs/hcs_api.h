@@ -102,6 +102,8 @@ typedef hcs_hresult(HCS_WINAPI *hcs_fn_process_op)(hcs_process process, hcs_oper
 typedef hcs_hresult(HCS_WINAPI *hcs_fn_get_process_info)(hcs_process process, hcs_operation operation);
 typedef hcs_hresult(HCS_WINAPI *hcs_fn_set_process_callback)(hcs_process process, hcs_event_options options,
                                                              void *context, hcs_event_callback cb);
+/* HcsOpenComputeSystem: synchronous (no operation); the dead-shim cleanup opens a system by id. */
+typedef hcs_hresult(HCS_WINAPI *hcs_fn_open_system)(hcs_pcwstr id, hcs_dword requested_access, hcs_system *system);
 /* vmcompute.dll NameToGuid: the layer id HCS expects for a layer folder (a hash of the folder name). */
 typedef hcs_hresult(HCS_WINAPI *hcs_fn_name_to_guid)(hcs_pcwstr name, hcs_guid *guid);
 
@@ -111,6 +113,7 @@ typedef struct hcs_api {
   hcs_fn_wait_result HcsWaitForOperationResult;
   hcs_fn_wait_result_pi HcsWaitForOperationResultAndProcessInfo;
   hcs_fn_create_system HcsCreateComputeSystem;
+  hcs_fn_open_system HcsOpenComputeSystem;  /* NULL where the table has none (fakes): no cleanup by id */
   hcs_fn_close_system HcsCloseComputeSystem;
   hcs_fn_system_op HcsStartComputeSystem;
   hcs_fn_system_op HcsShutDownComputeSystem;
@@ -131,11 +134,6 @@ typedef struct hcs_api {
   hcs_fn_name_to_guid NameToGuid;
   /* Frees a result document HCS returned (LocalFree on Windows). */
   void (*free_document)(hcs_pwstr doc);
-  /* Connects the std handles HCS created for a process (CreateStd*Pipe) to the client's named pipes
-   * (rt_stdio.path[]), copying in both directions until either side closes; handles and paths may be
-   * NULL. Owns the handles from then on. NULL: the handles are closed unused. Called on a worker thread. */
-  int (*relay_stdio)(void *ctx, hcs_handle handles[3], const char *const paths[3]);
-  void *relay_ctx;
   /* The DLL modules, for hcs_dll_unload; NULL for fakes. */
   void *module[2];
 } hcs_api;

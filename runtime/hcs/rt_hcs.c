@@ -212,10 +212,8 @@ static int start_run(rt_hcs_job *j) {
                           &ignore) == 0)
     j->exited = hcs_doc_exit_status(status, &j->exit_code) == 0;
   free(status);
-  hcs_handle h[3] = {j->pi.StdInput, j->pi.StdOutput, j->pi.StdError};
-  const char *const paths[3] = {j->proc->path[0], j->proc->path[1], j->proc->path[2]};
-  if (api->relay_stdio && (h[0] || h[1] || h[2]) && api->relay_stdio(api->relay_ctx, h, paths) < 0)
-    CS_WARN("hcs: stdio of a process in %s could not be connected", j->ctr->id);
+  /* The std handles go up to the caller with the result (start_done): the service moves them to and from
+   * the client's pipes on its loop, and CloseIO is its business. */
   return 0;
 }
 
@@ -230,6 +228,9 @@ static void start_done(rt_hcs_job *j) {
   }
   p->pid = (int)j->pi.ProcessId;
   j->res.pid = p->pid;
+  j->res.stdio_handle[0] = j->pi.StdInput;
+  j->res.stdio_handle[1] = j->pi.StdOutput;
+  j->res.stdio_handle[2] = j->pi.StdError;
   if (p->state != PROC_STARTING) return; /* the container was deleted under the start */
   p->state = PROC_RUNNING;
   if (!p->exec_id && c->state == CTR_CREATED) c->state = CTR_RUNNING;

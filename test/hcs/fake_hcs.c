@@ -58,7 +58,6 @@ static struct {
   bool exit_on_create;
   int exit_on_create_code;
   bool no_code;
-  int relay_calls;
   uv_thread_t threads[FAKE_MAX_THREADS];
   int n_threads;
 } fk;
@@ -359,13 +358,6 @@ static hcs_hresult f_name_to_guid(hcs_pcwstr name, hcs_guid *g) {
 
 static void f_free_document(hcs_pwstr d) { free(d); }
 
-static int f_relay(void *ctx, hcs_handle h[3], const char *const paths[3]) {
-  uv_mutex_lock(&fk.lock);
-  fk.relay_calls++;
-  uv_mutex_unlock(&fk.lock);
-  return 0;
-}
-
 /* ---------------------------------------------------------------- HNS */
 
 static hcs_hresult n_open(const hcs_guid *id, net_hcn_endpoint *ep, hcs_pwstr *rec) {
@@ -451,7 +443,6 @@ void fake_hcs_init(hcs_api *api, net_hns_api *hns) {
   api->HcsSetProcessCallback = f_set_process_cb;
   api->NameToGuid = f_name_to_guid;
   api->free_document = f_free_document;
-  api->relay_stdio = f_relay;
   if (hns) {
     memset(hns, 0, sizeof *hns);
     hns->HcnOpenEndpoint = n_open;
@@ -489,7 +480,6 @@ void fake_hcs_reset(void) {
   fk.stats = NULL;
   fk.exit_on_create = false;
   fk.no_code = false;
-  fk.relay_calls = 0;
 }
 
 void fake_hcs_fail(const char *call, hcs_hresult hr, const char *msg) {
@@ -546,7 +536,6 @@ int fake_hcs_open_handles(void) {
   return n;
 }
 
-int fake_hcs_relay_calls(void) { return fk.relay_calls; }
 
 void fake_hcs_fire_process_exit(int pid, int code) {
   uv_mutex_lock(&fk.lock);

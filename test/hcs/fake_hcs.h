@@ -31,7 +31,6 @@ const char *fake_hcs_doc(const char *call, int nth);
 const char *fake_hcs_log(void);
 /* Systems, processes, operations and endpoints not closed. */
 int fake_hcs_open_handles(void);
-int fake_hcs_relay_calls(void);
 
 /* Fire from a new thread, as HCS would. */
 void fake_hcs_fire_process_exit(int pid, int code);
