@@ -102,8 +102,9 @@ void fake_log(const char *call, json_t *fields) {
   char ts[40];
   fake_format_time(&now, ts);
   json_object_set_new(line, "ts", json_string(ts));
-  json_object_set_new(line, "pid", json_integer((json_int_t)GetCurrentProcessId()));
-  json_object_set_new(line, "tid", json_integer((json_int_t)GetCurrentThreadId()));
+  /* "caller_*": the process and thread that made the call; "pid" in the fields is an HCS process's. */
+  json_object_set_new(line, "caller_pid", json_integer((json_int_t)GetCurrentProcessId()));
+  json_object_set_new(line, "caller_tid", json_integer((json_int_t)GetCurrentThreadId()));
   json_object_set_new(line, "call", json_string(call));
   if (fields) json_object_update(line, fields);
   json_decref(fields);

@@ -36,7 +36,7 @@ WCHAR *fake_wide_cotask(const char *s);
  * Z: drive (Z:\tmp\x). NULL if unset or empty. malloc'd. */
 WCHAR *fake_env_path(const char *name);
 
-/* Appends one JSON object as a line to $CSHIM_FAKEHCS_LOG (if set): {"ts","pid","tid","call",...fields}.
+/* Appends one JSON object as a line to $CSHIM_FAKEHCS_LOG (if set): {"ts","caller_pid","caller_tid","call",...fields}.
  * Steals `fields` (may be NULL). One WriteFile on a FILE_APPEND_DATA handle per line, so lines of
  * concurrent threads and processes do not interleave. */
 void fake_log(const char *call, json_t *fields);

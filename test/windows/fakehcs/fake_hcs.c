@@ -286,7 +286,8 @@ void fake_handle_close(fake_handle *h) {
   LeaveCriticalSection(&fake_g.lock);
 }
 
-void fake_deliver(fake_handle **list, HCS_EVENT_TYPE type, const char *data) {
+int fake_deliver(fake_handle **list, HCS_EVENT_TYPE type, const char *data) {
+  int calls = 0;
   WCHAR *wdata = fake_wide(data);
   EnterCriticalSection(&fake_g.lock);
   fake_handle *h = *list;
@@ -302,6 +303,7 @@ void fake_deliver(fake_handle **list, HCS_EVENT_TYPE type, const char *data) {
     LeaveCriticalSection(&fake_g.lock);
     HCS_EVENT ev = {type, wdata, NULL};
     cb(&ev, (void *)ctx);
+    calls++;
     EnterCriticalSection(&fake_g.lock);
     fake_handle *next = h->next;
     h->busy--;
@@ -316,6 +318,7 @@ void fake_deliver(fake_handle **list, HCS_EVENT_TYPE type, const char *data) {
   }
   LeaveCriticalSection(&fake_g.lock);
   free(wdata);
+  return calls;
 }
 
 /* ------------------------------------------------------------------ systems */
@@ -481,11 +484,15 @@ HRESULT WINAPI HcsSetComputeSystemCallback(HCS_SYSTEM computeSystem, HCS_EVENT_O
   (void)callbackOptions;
   EnterCriticalSection(&fake_g.lock);
   fake_handle *h = fake_sys_handle(computeSystem);
+  char *id = h ? strdup(h->sys->id) : NULL;
   if (h) {
     h->cb = callback;
     h->ctx = context;
   }
   LeaveCriticalSection(&fake_g.lock);
+  fake_log("HcsSetComputeSystemCallback", json_pack("{s:s,s:b,s:o}", "system", id ? id : "", "callback",
+                                                    callback != NULL, "hr", fake_log_hr(h ? S_OK : E_HANDLE)));
+  free(id);
   return h ? S_OK : E_HANDLE;
 }
 
@@ -706,10 +713,10 @@ static DWORD WINAPI sys_exit_thread(LPVOID arg) {
   snprintf(data, sizeof data, "{\"Status\":0,\"ExitType\":\"%s\"}", s->forced ? "ForcedExit" : "GracefulExit");
   char *id = strdup(s->id);
   LeaveCriticalSection(&fake_g.lock);
-  fake_log("event", json_pack("{s:s,s:s,s:o}", "type", "SystemExited", "system", id ? id : "", "data",
-                              fake_log_doc(data)));
+  int calls = fake_deliver(&s->handles, HcsEventSystemExited, data);
+  fake_log("event", json_pack("{s:s,s:s,s:o,s:i}", "type", "SystemExited", "system", id ? id : "", "data",
+                              fake_log_doc(data), "callbacks", calls));
   free(id);
-  fake_deliver(&s->handles, HcsEventSystemExited, data);
   EnterCriticalSection(&fake_g.lock);
   fake_sys_unref(s);
   LeaveCriticalSection(&fake_g.lock);

@@ -86,8 +86,8 @@ fake_handle *fake_handle_new(fake_sys *s, fake_proc *p); /* locked; takes a ref 
 void fake_handle_close(fake_handle *h);                   /* unlocked */
 void fake_sys_unref(fake_sys *s);                         /* locked; frees at 0 */
 
-/* Calls every registered callback of `list` with the event; unlocked on entry and exit. */
-void fake_deliver(fake_handle **list, HCS_EVENT_TYPE type, const char *data);
+/* Calls every registered callback of `list` with the event; unlocked on entry and exit. Returns how many. */
+int fake_deliver(fake_handle **list, HCS_EVENT_TYPE type, const char *data);
 
 /* Operations: HCS_OPERATION is a fake_op. Each call runs its work synchronously and completes the operation
  * before returning; a completion callback, if any, runs on a thread-pool thread. */

@@ -87,10 +87,10 @@ static DWORD WINAPI waiter_thread(LPVOID arg) {
   char data[160];
   snprintf(data, sizeof data, "{\"ProcessId\":%lu,\"Exited\":true,\"ExitCode\":%lu,\"LastWaitResult\":%ld}",
            (unsigned long)p->pid, (unsigned long)code, (long)wait_hr);
-  fake_log("event", json_pack("{s:s,s:s,s:I,s:I}", "type", "ProcessExited", "system", id ? id : "", "pid",
-                              (json_int_t)p->pid, "exitCode", (json_int_t)code));
+  int calls = fake_deliver(&p->handles, HcsEventProcessExited, data);
+  fake_log("event", json_pack("{s:s,s:s,s:I,s:I,s:i}", "type", "ProcessExited", "system", id ? id : "", "pid",
+                              (json_int_t)p->pid, "exitCode", (json_int_t)code, "callbacks", calls));
   free(id);
-  fake_deliver(&p->handles, HcsEventProcessExited, data);
   EnterCriticalSection(&fake_g.lock);
   p->delivered = true;
   WakeAllConditionVariable(&fake_g.cv);
@@ -355,11 +355,14 @@ HRESULT WINAPI HcsSetProcessCallback(HCS_PROCESS process, HCS_EVENT_OPTIONS call
   (void)callbackOptions;
   EnterCriticalSection(&fake_g.lock);
   fake_handle *h = fake_proc_handle(process);
+  DWORD pid = h ? h->proc->pid : 0;
   if (h) {
     h->cb = callback;
     h->ctx = context;
   }
   LeaveCriticalSection(&fake_g.lock);
+  fake_log("HcsSetProcessCallback", json_pack("{s:I,s:b,s:o}", "pid", (json_int_t)pid, "callback", callback != NULL,
+                                              "hr", fake_log_hr(h ? S_OK : E_HANDLE)));
   return h ? S_OK : E_HANDLE;
 }
 

@@ -150,12 +150,28 @@ static int install(const char *dir) {
     swprintf(to, MAX_PATH * 2, L"%ls\\%ls", sys, names[i]);
     swprintf(tmp, MAX_PATH * 2, L"%ls\\%ls.%lu.tmp", sys, names[i], (unsigned long)GetCurrentProcessId());
     if (same_file(from, to)) continue;
-    if (!CopyFileW(from, tmp, FALSE) || !MoveFileExW(tmp, to, MOVEFILE_REPLACE_EXISTING)) {
+    /* A DLL a running process has loaded cannot be replaced, but it can be renamed aside (Windows and Wine). */
+    WCHAR aside[MAX_PATH * 2];
+    swprintf(aside, MAX_PATH * 2, L"%ls\\%ls.%lu.old", sys, names[i], (unsigned long)GetCurrentProcessId());
+    bool copied = CopyFileW(from, tmp, FALSE);
+    bool moved = copied && (MoveFileExW(tmp, to, MOVEFILE_REPLACE_EXISTING) ||
+                            (MoveFileExW(to, aside, MOVEFILE_REPLACE_EXISTING) && MoveFileExW(tmp, to, 0)));
+    if (!moved) {
       fprintf(stderr, "install: %ls -> %ls: error %lu\n", from, to, GetLastError());
       DeleteFileW(tmp);
       rc = -1;
     }
   }
+  /* Copies set aside by earlier runs go once nothing has them loaded any more. */
+  WCHAR pattern[MAX_PATH * 2], old[MAX_PATH * 2];
+  swprintf(pattern, MAX_PATH * 2, L"%ls\\*.old", sys);
+  WIN32_FIND_DATAW fd;
+  HANDLE fh = FindFirstFileW(pattern, &fd);
+  for (BOOL more = fh != INVALID_HANDLE_VALUE; more; more = FindNextFileW(fh, &fd)) {
+    swprintf(old, MAX_PATH * 2, L"%ls\\%ls", sys, fd.cFileName);
+    if (wcsncmp(fd.cFileName, L"compute", 7) == 0 || wcsncmp(fd.cFileName, L"vmcompute", 9) == 0) DeleteFileW(old);
+  }
+  if (fh != INVALID_HANDLE_VALUE) FindClose(fh);
   free(wdir);
   return rc;
 }
