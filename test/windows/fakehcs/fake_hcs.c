@@ -503,35 +503,40 @@ static HRESULT sys_call(const char *call, HCS_SYSTEM system, HCS_OPERATION opera
   HRESULT hr;
   char *opts = fake_utf8(options);
   if (options && !opts) return E_INVALIDARG;
+  /* A reference keeps the system while the lock is dropped, even if the handle is closed meanwhile. */
   EnterCriticalSection(&fake_g.lock);
   fake_handle *h = fake_sys_handle(system);
+  fake_sys *s = h ? h->sys : NULL;
+  if (s) s->refs++;
   LeaveCriticalSection(&fake_g.lock);
-  if (!h) {
+  if (!s) {
     fake_log(call, json_pack("{s:o,s:s}", "hr", fake_log_hr(E_HANDLE), "error", "not a live HCS_SYSTEM handle"));
     free(opts);
     return E_HANDLE;
   }
   fake_op *op = fake_op_begin(operation, &hr);
-  if (!op) {
-    free(opts);
-    return hr;
+  char err[700] = "", *result = NULL, *id = NULL;
+  if (op) {
+    EnterCriticalSection(&fake_g.lock);
+    id = strdup(s->id);
+    hr = fn(s, opts, &result, err, sizeof err);
+    LeaveCriticalSection(&fake_g.lock);
+    if (FAILED(hr)) {
+      fake_op_fail(op, call, hr, "%s: %s", id ? id : "", err);
+    } else {
+      fake_log(call, json_pack("{s:s,s:o,s:o,s:o}", "system", id ? id : "", "options", fake_log_doc(opts), "hr",
+                               fake_log_hr(hr), "result", fake_log_doc(result)));
+      fake_op_complete(op, hr, result, NULL);
+    }
+    hr = S_OK;
   }
-  char err[700] = "", *result = NULL;
   EnterCriticalSection(&fake_g.lock);
-  char *id = strdup(h->sys->id);
-  hr = fn(h->sys, opts, &result, err, sizeof err);
+  fake_sys_unref(s);
   LeaveCriticalSection(&fake_g.lock);
-  if (FAILED(hr)) {
-    fake_op_fail(op, call, hr, "%s: %s", id, err);
-  } else {
-    fake_log(call, json_pack("{s:s,s:o,s:o,s:o}", "system", id, "options", fake_log_doc(opts), "hr", fake_log_hr(hr),
-                             "result", fake_log_doc(result)));
-    fake_op_complete(op, hr, result, NULL);
-  }
   free(id);
   free(result);
   free(opts);
-  return S_OK;
+  return hr;
 }
 
 static HRESULT do_start(fake_sys *s, const char *o, char **r, char *err, size_t n) {

@@ -214,9 +214,11 @@ HRESULT WINAPI HcsCreateProcess(HCS_SYSTEM computeSystem, PCWSTR processParamete
   if (!params) return E_INVALIDARG;
   EnterCriticalSection(&fake_g.lock);
   fake_handle *sh = fake_sys_handle(computeSystem);
-  char *id = sh ? strdup(sh->sys->id) : NULL;
+  fake_sys *s = sh ? sh->sys : NULL;
+  if (s) s->refs++; /* kept while the lock is dropped, even if the handle is closed meanwhile */
+  char *id = s ? strdup(s->id) : NULL;
   LeaveCriticalSection(&fake_g.lock);
-  if (!sh) {
+  if (!s) {
     fake_log(call, json_pack("{s:o,s:s}", "hr", fake_log_hr(E_HANDLE), "error", "not a live HCS_SYSTEM handle"));
     free(params);
     return E_HANDLE;
@@ -251,7 +253,8 @@ HRESULT WINAPI HcsCreateProcess(HCS_SYSTEM computeSystem, PCWSTR processParamete
   PROCESS_INFORMATION pi;
   memset(&pi, 0, sizeof pi);
   EnterCriticalSection(&fake_g.lock);
-  int state = sh->sys->state;
+  int state = s->state;
+  HANDLE job = s->job;
   LeaveCriticalSection(&fake_g.lock);
   if (state != SYS_RUNNING) {
     snprintf(err, sizeof err, "the system is not running");
@@ -262,9 +265,6 @@ HRESULT WINAPI HcsCreateProcess(HCS_SYSTEM computeSystem, PCWSTR processParamete
   } else if (FAILED(hr = make_io(doc, &io))) {
     snprintf(err, sizeof err, "stdio pipes: 0x%08lX", (unsigned long)hr);
   } else {
-    EnterCriticalSection(&fake_g.lock); /* not held across CreateProcess: only to read the job handle */
-    HANDLE job = sh->sys->job;
-    LeaveCriticalSection(&fake_g.lock);
     hr = spawn(job, wcmd, wcwd, env, &io, &pi);
     io_close(&io, FAILED(hr));
     if (FAILED(hr)) snprintf(err, sizeof err, "CreateProcess %s: 0x%08lX", cmd, (unsigned long)hr);
@@ -279,7 +279,6 @@ HRESULT WINAPI HcsCreateProcess(HCS_SYSTEM computeSystem, PCWSTR processParamete
   }
   fake_proc *p = calloc(1, sizeof *p);
   EnterCriticalSection(&fake_g.lock);
-  fake_sys *s = sh->sys;
   fake_handle *ph = NULL;
   if (p) {
     p->sys = s;
@@ -318,6 +317,9 @@ HRESULT WINAPI HcsCreateProcess(HCS_SYSTEM computeSystem, PCWSTR processParamete
   fake_op_complete(op, S_OK, NULL, &info);
   hr = S_OK;
 out:
+  EnterCriticalSection(&fake_g.lock);
+  fake_sys_unref(s);
+  LeaveCriticalSection(&fake_g.lock);
   free(id);
   free(params);
   return hr;
@@ -372,24 +374,23 @@ static HRESULT proc_call(const char *call, HCS_PROCESS process, HCS_OPERATION op
                          const fs_type *schema, proc_fn fn) {
   char *text = fake_utf8(docw);
   if (docw && !text) return E_INVALIDARG;
+  /* A reference on the system keeps the process (freed only with its system) while the lock is dropped. */
   EnterCriticalSection(&fake_g.lock);
   fake_handle *h = fake_proc_handle(process);
-  DWORD pid = h ? h->proc->pid : 0;
+  fake_proc *p = h ? h->proc : NULL;
+  if (p) p->sys->refs++;
+  DWORD pid = p ? p->pid : 0;
   LeaveCriticalSection(&fake_g.lock);
-  if (!h) {
+  if (!p) {
     fake_log(call, json_pack("{s:o,s:s}", "hr", fake_log_hr(E_HANDLE), "error", "not a live HCS_PROCESS handle"));
     free(text);
     return E_HANDLE;
   }
   HRESULT hr;
   fake_op *op = fake_op_begin(operation, &hr);
-  if (!op) {
-    free(text);
-    return hr;
-  }
   char err[700] = "", *result = NULL;
   json_t *doc = NULL;
-  if (text) {
+  if (op && text) {
     json_error_t jerr;
     if (!(doc = json_loads(text, JSON_REJECT_DUPLICATES, &jerr))) {
       snprintf(err, sizeof err, "line %d: %s", jerr.line, jerr.text);
@@ -398,22 +399,28 @@ static HRESULT proc_call(const char *call, HCS_PROCESS process, HCS_OPERATION op
       hr = FAKE_HCS_E_INVALID_JSON;
     }
   }
-  if (SUCCEEDED(hr)) {
-    EnterCriticalSection(&fake_g.lock);
-    hr = fn(h->proc, doc, &result, err, sizeof err);
-    LeaveCriticalSection(&fake_g.lock);
+  if (op) {
+    if (SUCCEEDED(hr)) {
+      EnterCriticalSection(&fake_g.lock);
+      hr = fn(p, doc, &result, err, sizeof err);
+      LeaveCriticalSection(&fake_g.lock);
+    }
+    if (FAILED(hr)) {
+      fake_op_fail(op, call, hr, "pid %lu: %s", (unsigned long)pid, err);
+    } else {
+      fake_log(call, json_pack("{s:I,s:o,s:o,s:o}", "pid", (json_int_t)pid, "doc", fake_log_doc(text), "hr",
+                               fake_log_hr(hr), "result", fake_log_doc(result)));
+      fake_op_complete(op, hr, result, NULL);
+    }
+    hr = S_OK;
   }
   json_decref(doc);
-  if (FAILED(hr)) {
-    fake_op_fail(op, call, hr, "pid %lu: %s", (unsigned long)pid, err);
-  } else {
-    fake_log(call, json_pack("{s:I,s:o,s:o,s:o}", "pid", (json_int_t)pid, "doc", fake_log_doc(text), "hr",
-                             fake_log_hr(hr), "result", fake_log_doc(result)));
-    fake_op_complete(op, hr, result, NULL);
-  }
+  EnterCriticalSection(&fake_g.lock);
+  fake_sys_unref(p->sys);
+  LeaveCriticalSection(&fake_g.lock);
   free(result);
   free(text);
-  return S_OK;
+  return hr;
 }
 
 static HRESULT do_terminate(fake_proc *p, json_t *doc, char **r, char *err, size_t n) {
