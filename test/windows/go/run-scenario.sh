@@ -24,15 +24,26 @@ export CSHIM_FAKEHCS_LOG
 CSHIM_FAKEHCS_LOG=$(winpath "$log")
 
 export WINEPREFIX=${WINEPREFIX:-$src/build-windows/wine-prefix}
+[ -f "$WINEPREFIX/system.reg" ] || "$wine_run" cmd /c rem </dev/null >/dev/null 2>&1 || true
+# A wineserver started by the harness would inherit its stdout and keep ctest's pipe open after the test:
+# make sure one runs already, detached from this test's output (it fails harmlessly if one is running).
+ws=$(command -v wineserver || echo /usr/lib/wine/wineserver64)
+"$ws" -p5 </dev/null >/dev/null 2>&1 || true
 if [ "$dlls" != - ]; then
   # scripts/test-windows.sh installs the fake DLLs; a test run alone (ctest -R) does it here if needed.
   sys32=$WINEPREFIX/drive_c/windows/system32
-  [ -f "$WINEPREFIX/system.reg" ] || "$wine_run" cmd /c rem >/dev/null 2>&1 || true
   (
     flock 9
+    # The prefix reports Windows Server 2019 (server-edition.reg): Wine's default is a workstation, where
+    # the Windows rules allow only Hyper-V isolation and the fake HCS runs process-isolated containers.
+    if [ ! -f "$WINEPREFIX/.cshim-server-edition" ]; then
+      "$wine_run" regedit /S "$(winpath "$here/server-edition.reg")" </dev/null >/dev/null 2>&1
+      touch "$WINEPREFIX/.cshim-server-edition"
+    fi
     for d in computecore vmcompute computenetwork; do
       if [ -f "$dlls/$d.dll" ] && { [ ! -f "$sys32/$d.dll" ] || [ "$dlls/$d.dll" -nt "$sys32/$d.dll" ]; }; then
-        cp "$dlls/$d.dll" "$sys32/$d.dll"
+        # a temp name then rename: a running shim may have the old DLL mapped
+        cp "$dlls/$d.dll" "$sys32/.$d.dll.tmp" && mv -f "$sys32/.$d.dll.tmp" "$sys32/$d.dll"
       fi
     done
   ) 9>"$WINEPREFIX.dlls.lock"
