@@ -445,6 +445,60 @@ static void test_bad_input(HCS_SYSTEM sys) {
   result_free(&r);
 }
 
+/* Eight processes at once, their exits on waiter threads; half of the callbacks close their own process handle
+ * from inside the callback (what a caller that frees on exit does), which must neither deadlock nor crash. */
+typedef struct closer {
+  seen s;
+  HCS_PROCESS proc;
+  bool close_in_cb;
+} closer;
+
+static void CALLBACK on_exit_close(HCS_EVENT *e, void *ctx) {
+  closer *c = ctx;
+  if (c->close_in_cb) pHcsCloseProcess(c->proc);
+  on_event(e, &c->s);
+}
+
+static void test_many(HCS_SYSTEM sys) {
+  enum { N = 8 };
+  closer c[N];
+  int started = 0, right = 0;
+  for (int i = 0; i < N; i++) {
+    seen_init(&c[i].s);
+    c[i].close_in_cb = i % 2 == 0;
+    char params[128];
+    snprintf(params, sizeof params, "{\"CommandLine\":\"cmd /c exit %d\",\"CreateStdOutPipe\":true}", 10 + i);
+    c[i].proc = NULL;
+    result r = create_process(sys, params, &c[i].proc);
+    if (r.hr == S_OK && c[i].proc) {
+      started++;
+      if (r.pi.StdOutput) CloseHandle(r.pi.StdOutput);
+      pHcsSetProcessCallback(c[i].proc, HcsEventOptionNone, &c[i], on_exit_close);
+    }
+    result_free(&r);
+  }
+  CHECK(started == N, "%d processes started at once", started);
+  for (int i = 0; i < N; i++) {
+    if (!c[i].proc) continue;
+    char want[32];
+    snprintf(want, sizeof want, "\"ExitCode\":%d,", 10 + i);
+    bool fired = WaitForSingleObject(c[i].s.ev, 30000) == WAIT_OBJECT_0;
+    if (!fired) {
+      /* Exited before its callback was set (HCS does not replay): its status says so. */
+      HCS_OPERATION op = pHcsCreateOperation(NULL, NULL);
+      result st = finish(op, pHcsGetProcessProperties(c[i].proc, op, NULL), false);
+      if (st.doc && strstr(st.doc, want)) right++;
+      result_free(&st);
+      if (c[i].close_in_cb) pHcsCloseProcess(c[i].proc);
+    } else if (strstr(c[i].s.data, want)) {
+      right++;
+    }
+    if (!c[i].close_in_cb) pHcsCloseProcess(c[i].proc);
+    CloseHandle(c[i].s.ev);
+  }
+  CHECK(right == started, "every exit code arrived with its own process (%d of %d)", right, started);
+}
+
 /* The shapes runtime/hcs/hcs_doc.c builds for Hyper-V isolation (utility VM, hosted container, NIC hot-add):
  * every field must be in the fake's schema table. Pause is refused for process isolation, served for a VM. */
 static void test_hyperv_documents(void) {
@@ -641,6 +695,7 @@ int main(int argc, char **argv) {
 
   test_echo(sys);
   test_stats(sys);
+  test_many(sys);
   test_bad_input(sys);
   r = system_call(pHcsPauseComputeSystem, sys, NULL);
   CHECK(r.hr == (HRESULT)0x80070032, "pause of a process-isolated container: not supported (0x%08lX)",
