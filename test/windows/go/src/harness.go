@@ -304,6 +304,7 @@ type shimConn struct {
 	task    task.TaskService
 	ctx     context.Context
 	logDone chan struct{}
+	pid     uint32 // the serving process (0 if not found)
 }
 
 func (s *shimConn) close() {
@@ -378,11 +379,17 @@ func (h *harness) startShim(id, dir string) (*shimConn, error) {
 			}
 		}
 	}()
-	addr, err := h.runStart(id, dir)
+	addr, spid, err := h.runStartPid(id, dir)
 	if err != nil {
 		return nil, err
 	}
 	s.address = addr
+	// The serving process is the one start launched: its parent is start's pid.
+	for p, parent := range processesNamed(filepath.Base(h.shimExe)) {
+		if parent == uint32(spid) {
+			s.pid = p
+		}
+	}
 	c, err := dialPipeServed(addr, 10*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("dial shim %q: %w", addr, err)

@@ -109,12 +109,12 @@ func (h *harness) killLeftovers() {
 		if s.client == nil {
 			continue
 		}
+		pid := s.pid
 		ctx, cancel := s.call(5 * time.Second)
-		cr, err := s.task.Connect(ctx, &task.ConnectRequest{ID: s.id})
-		cancel()
-		if err != nil {
-			continue
+		if cr, err := s.task.Connect(ctx, &task.ConnectRequest{ID: s.id}); err == nil {
+			pid = cr.ShimPid
 		}
+		cancel()
 		ctx, cancel = s.call(5 * time.Second)
 		s.task.Kill(ctx, &task.KillRequest{ID: s.id, Signal: 9, All: true})
 		cancel()
@@ -124,8 +124,8 @@ func (h *harness) killLeftovers() {
 		ctx, cancel = s.call(5 * time.Second)
 		s.task.Shutdown(ctx, &task.ShutdownRequest{ID: s.id, Now: true})
 		cancel()
-		if !processGone(cr.ShimPid, 5*time.Second) {
-			if ph, err := windows.OpenProcess(windows.PROCESS_TERMINATE, false, cr.ShimPid); err == nil {
+		if pid != 0 && !processGone(pid, 5*time.Second) {
+			if ph, err := windows.OpenProcess(windows.PROCESS_TERMINATE, false, pid); err == nil {
 				windows.TerminateProcess(ph, 1)
 				windows.CloseHandle(ph)
 			}

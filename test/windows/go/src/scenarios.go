@@ -126,15 +126,21 @@ func (c *t) state(s *shimConn, exec string) (*task.StateResponse, error) {
 // shutdown asks the shim to exit and checks its process is gone. The call itself may fail with the
 // connection closing under it, which containerd ignores too.
 func (c *t) shutdown(s *shimConn) {
+	pid := s.pid
 	ctx, cancel := s.call(callTimeout)
 	cr, err := s.task.Connect(ctx, &task.ConnectRequest{ID: s.id})
 	cancel()
-	c.noErr(err, "Connect answers the shim's pid")
+	if err == nil {
+		// hcsshim's Connect fails for an id with no task (runc's does not): only check it when it answers.
+		c.ok(s.pid == 0 || cr.ShimPid == s.pid, "Connect answers the serving process's pid", cr.ShimPid, s.pid)
+		pid = cr.ShimPid
+	}
+	c.must(pid != 0, "the serving process's pid is known (Connect, or the process start launched)", err)
 	ctx, cancel = s.call(callTimeout)
 	_, err = s.task.Shutdown(ctx, &task.ShutdownRequest{ID: s.id})
 	cancel()
 	c.ok(err == nil || errors.Is(err, ttrpc.ErrClosed), "Shutdown", err)
-	c.ok(processGone(cr.ShimPid, 20*time.Second), fmt.Sprintf("the shim process (pid %d) is gone after Shutdown", cr.ShimPid),
+	c.ok(processGone(pid, 20*time.Second), fmt.Sprintf("the shim process (pid %d) is gone after Shutdown", pid),
 		c.logs(s))
 	s.close()
 }
@@ -437,6 +443,44 @@ func lastDocFor(logPath, id string) (map[string]interface{}, error) {
 	return found, nil
 }
 
+// processEnv answers the Environment of the first HcsCreateProcess document the fake logged for a system.
+func processEnv(logPath, system string) (map[string]interface{}, error) {
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		var rec struct {
+			Call   string                 `json:"call"`
+			System string                 `json:"system"`
+			Doc    map[string]interface{} `json:"doc"`
+		}
+		if json.Unmarshal([]byte(line), &rec) != nil || rec.Call != "HcsCreateProcess" || rec.System != system {
+			continue
+		}
+		env, _ := rec.Doc["Environment"].(map[string]interface{})
+		return env, nil
+	}
+	return nil, fmt.Errorf("no HcsCreateProcess document for %s", system)
+}
+
+// startedPids answers the pids the fake HCS logged as started for a system.
+func startedPids(logPath, system string) []uint32 {
+	b, _ := os.ReadFile(logPath)
+	var out []uint32
+	for _, line := range strings.Split(string(b), "\n") {
+		var rec struct {
+			Call   string `json:"call"`
+			System string `json:"system"`
+			Pid    uint32 `json:"pid"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Call == "HcsCreateProcess.started" && rec.System == system {
+			out = append(out, rec.Pid)
+		}
+	}
+	return out
+}
+
 func scenarioRules(c *t) {
 	h := c.h
 	// Rejected: CPU maximum above 10000 (hcs_doc.c's range check).
@@ -484,10 +528,14 @@ func scenarioRules(c *t) {
 			c.ok(!hasWeight, "Processor.Weight dropped beside a count", proc)
 		}
 	}
+	if logPath != "" {
+		env, err := processEnv(logPath, "capped")
+		c.ok(err == nil && env["FOO"] == "a=b" && env["BAR"] == "=lead",
+			"the HCS process document keeps the values whole (FOO=a=b, BAR==lead)", env, err)
+	}
 	c.start(s, "")
 	w, err := c.wait(s, "", 60*time.Second)
-	c.noErr(err, "Wait")
-	c.ok(w.ExitStatus == 0, "exit 0", w.ExitStatus)
+	c.ok(err == nil && w.ExitStatus == 0, "the process exits 0", w, err)
 	c.ok(io.wait(20*time.Second), "stdout end of file")
 	c.ok(strings.TrimSpace(io.output(0)) == "a=b", `FOO=a=b arrives as "a=b"`, fmt.Sprintf("%q", io.output(0)))
 	_, err = c.del(s, "")
@@ -543,6 +591,7 @@ func scenarioFaults(c *t) {
 	_, err = c.create(s, io)
 	c.noErr(err, "Create", c.logs(s))
 	pid := c.start(s, "")
+	c.ok(pid != 0, "Start answers the process's pid", pid)
 
 	// Raw frames on a second connection.
 	raw, err := dialPipeServed(s.address, 10*time.Second)
@@ -632,7 +681,18 @@ func scenarioFaults(c *t) {
 	err = dr.Unmarshal([]byte(out.String()))
 	c.ok(err == nil && dr.ExitStatus == 255, "delete prints a DeleteResponse with exit status 255", err, dr.String(),
 		fmt.Sprintf("stdout=%q stderr=%q", out.String(), errb.String()))
-	c.ok(processGone(pid, 20*time.Second), "delete leaves no container process behind", pid)
+	// Every process the fake HCS started for this container, not only the one Start named.
+	pids := []uint32{pid}
+	if logPath := os.Getenv("CSHIM_FAKEHCS_LOG"); logPath != "" {
+		pids = append(pids, startedPids(logPath, id)...)
+	}
+	left := []uint32{}
+	for _, p := range pids {
+		if p != 0 && !processGone(p, 20*time.Second) {
+			left = append(left, p)
+		}
+	}
+	c.ok(len(left) == 0, "delete leaves no container process behind", pids, left)
 }
 
 func runWithTimeout(cmd *exec.Cmd, d time.Duration) error {
