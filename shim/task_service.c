@@ -437,7 +437,9 @@ static void start_done(void *data, const rt_result *res, const cs_err *rerr) {
   task_proc *p = op->proc;
   task_container *ct = p->ct;
   cs_err err;
-  if (!rerr && p->exec_id && res->pid > 0) p->pid = res->pid;
+  /* An exec's pid comes with its start; so does the init's where the backend makes the process only at
+   * start (HCS: create makes the compute system, res.pid 0). */
+  if (!rerr && res->pid > 0 && (p->exec_id || p->pid == 0)) p->pid = res->pid;
   /* Also the init's: HCS creates the init process (and its std handles) at start, not at create. */
   if (!rerr && task_io_attach(p->io, res, &err) < 0) rerr = &err;
   if (!rerr && p->exec_id && task_io_started(p->io, &err) < 0) rerr = &err;

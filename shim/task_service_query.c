@@ -106,17 +106,17 @@ done:
 
 /* ------------------------------------------------------------------ Connect */
 
+/* Like runc-v2 (and runhcs, which does not even look): the shim answers for any id; the task pid is 0 when
+ * the task is unknown or gone. containerd calls it to learn the shim's pid, e.g. before Shutdown. */
 void task_h_connect(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
   task_service *svc = data;
   Containerd__Task__V2__ConnectRequest *r = task_unpack(call, &containerd__task__v2__connect_request__descriptor, payload, n);
   if (!r) return;
-  task_proc *p = task_lookup(svc, call, r->id, NULL);
-  if (p) {
-    Containerd__Task__V2__ConnectResponse resp = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
-    resp.shim_pid = task_os_pid();
-    resp.task_pid = (uint32_t)p->pid;
-    resp.version = "cshim";
-    task_reply_msg(call, &resp.base);
-  }
+  task_container *ct = task_find_container(svc, r->id ? r->id : "");
+  Containerd__Task__V2__ConnectResponse resp = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
+  resp.shim_pid = task_os_pid();
+  resp.task_pid = ct ? (uint32_t)ct->init.pid : 0;
+  resp.version = "cshim";
+  task_reply_msg(call, &resp.base);
   containerd__task__v2__connect_request__free_unpacked(r, NULL);
 }

@@ -334,16 +334,21 @@ static int hcs_exec(rt_backend *b, const rt_exec_req *req, rt_done_cb cb, void *
   rt_hcs_proc *p = proc_new(be, req->id, req->exec_id, process, &req->io, err);
   json_decref(process);
   if (!p) return cs_err_wrap(err, "exec %s", req->exec_id);
-  rt_hcs_job *j = rt_hcs_job_new(be, c, NULL, err);
-  if (!j) {
+  p->next = c->procs;
+  c->procs = p;
+  /* rt.h's exec is runc's `exec --detach`: the process exists and runs when it answers, with its pid. HCS
+   * starts a process when it creates it, so exec is the start of the recorded process. */
+  if (hcs_start(b, req->id, req->exec_id, cb, data, err) < 0) {
+    for (rt_hcs_proc **pp = &c->procs; *pp; pp = &(*pp)->next) {
+      if (*pp == p) {
+        *pp = p->next;
+        break;
+      }
+    }
     proc_discard(p);
     return -1;
   }
-  p->next = c->procs;
-  c->procs = p;
-  j->cb = cb;
-  j->data = data; /* no HCS call: HCS starts a process when it creates it, which start does */
-  return rt_hcs_job_queue(j, err);
+  return 0;
 }
 
 /* ------------------------------------------------------------------ kill */
