@@ -531,14 +531,14 @@ func scenarioRules(c *t) {
 			c.ok(!hasWeight, "Processor.Weight dropped beside a count", proc)
 		}
 	}
+	c.start(s, "")
+	w, err := c.wait(s, "", 60*time.Second)
+	c.ok(err == nil && w.ExitStatus == 0, "the process exits 0", w, err)
 	if logPath != "" {
 		env, err := processEnv(logPath, "capped")
 		c.ok(err == nil && env["FOO"] == "a=b" && env["BAR"] == "=lead",
 			"the HCS process document keeps the values whole (FOO=a=b, BAR==lead)", env, err)
 	}
-	c.start(s, "")
-	w, err := c.wait(s, "", 60*time.Second)
-	c.ok(err == nil && w.ExitStatus == 0, "the process exits 0", w, err)
 	c.ok(io.wait(20*time.Second), "stdout end of file")
 	c.ok(strings.TrimSpace(io.output(0)) == "a=b", `FOO=a=b arrives as "a=b"`, fmt.Sprintf("%q", io.output(0)))
 	_, err = c.del(s, "")
