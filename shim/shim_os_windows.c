@@ -26,6 +26,9 @@
 #define START_TIMEOUT_MS 20000
 /* Log bytes queued towards one slow log reader before that reader's lines are dropped. */
 #define LOG_CLIENT_MAX (1024 * 1024)
+/* The last log bytes, replayed to a reader that connects: containerd dials the log pipe only after start
+ * has returned, and re-dials after a restart. */
+#define LOG_BACKLOG 16384
 /* The buffer between cs_log's writes and the loop that sends them on. */
 #define LOG_PIPE_BUFFER (1024 * 1024)
 
@@ -264,6 +267,8 @@ struct shim_os_serve {
   uv_pipe_t log_server;
   uv_pipe_t log_source; /* read end of the pipe cs_log writes to */
   log_client *clients;
+  char backlog[LOG_BACKLOG];
+  size_t backlog_len;
   void (*stop_cb)(void *data);
   void *stop_data;
 };
@@ -308,6 +313,14 @@ static void log_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
     free(buf->base);
     return;
   }
+  size_t k = (size_t)n < LOG_BACKLOG ? (size_t)n : LOG_BACKLOG;
+  if (s->backlog_len + k > LOG_BACKLOG) { /* keep the newest bytes */
+    size_t drop = s->backlog_len + k - LOG_BACKLOG;
+    memmove(s->backlog, s->backlog + drop, s->backlog_len - drop);
+    s->backlog_len -= drop;
+  }
+  memcpy(s->backlog + s->backlog_len, buf->base + (size_t)n - k, k);
+  s->backlog_len += k;
   int *refs = malloc(sizeof *refs);
   if (!refs) {
     free(buf->base);
@@ -351,6 +364,29 @@ static void log_connection(uv_stream_t *server, int status) {
   }
   c->next = s->clients;
   s->clients = c;
+  /* What was logged before it came (from a line's start: the backlog may begin mid-line). */
+  const char *from = memchr(s->backlog, '\n', s->backlog_len);
+  size_t off = s->backlog_len == LOG_BACKLOG && from ? (size_t)(from - s->backlog) + 1 : 0;
+  if (s->backlog_len <= off) return;
+  log_write *w = malloc(sizeof *w);
+  int *refs = malloc(sizeof *refs);
+  char *copy = malloc(s->backlog_len - off);
+  if (!w || !refs || !copy) {
+    free(w), free(refs), free(copy);
+    return;
+  }
+  memcpy(copy, s->backlog + off, s->backlog_len - off);
+  *refs = 1;
+  w->client = c;
+  w->len = s->backlog_len - off;
+  w->buf = copy;
+  w->refs = refs;
+  uv_buf_t b = uv_buf_init(copy, (unsigned)w->len);
+  if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, log_written) < 0) {
+    free(w), free(refs), free(copy);
+    return;
+  }
+  c->queued += w->len;
 }
 
 /* Failing to serve the log is not fatal: the shim serves tasks without it (and says so nowhere else). */
