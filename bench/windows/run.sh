@@ -16,19 +16,21 @@ shim=$build/shim/containerd-shim-cshim-v2.exe
 dlls=$build/fakehcs
 [ -f "$shim" ] || { echo "bench/windows: $shim missing: run scripts/build-windows.sh" >&2; exit 2; }
 [ -f "$dlls/computecore.dll" ] || { echo "bench/windows: fake HCS DLLs missing in $dlls" >&2; exit 2; }
-out=$build/bench-windows
+# The harness ctest builds (test/windows/go) if there, else one of the bench's own.
+out=$build/test/windows/go
+[ -d "$out" ] || out=$build/bench-windows
 "$root/test/windows/go/build.sh" "$out"
 
 own_prefix=
 if [ -z "${WINEPREFIX:-}" ]; then
-  export WINEPREFIX=$out/wine-prefix
+  export WINEPREFIX=$build/bench-windows-wine
   own_prefix=1
 fi
 cleanup() {
   # Only a prefix of our own is stopped and removed: a caller's prefix may serve others' programs.
   [ -n "$own_prefix" ] || return 0
   wineserver -k 2>/dev/null || true
-  rm -rf "$WINEPREFIX"
+  rm -rf "$WINEPREFIX" "$WINEPREFIX".*lock "$WINEPREFIX".wineboot.log
 }
 trap cleanup EXIT
 echo "# bench/windows: $(date -u +%FT%TZ), $(nproc) CPUs, $(wine64 --version 2>/dev/null || /usr/lib/wine/wine64 --version)"

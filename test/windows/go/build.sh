@@ -58,7 +58,8 @@ if [ -z "$xsys" ] || [ ! -f "$xsys/windows/syscall_windows.go" ]; then
   } | sort -u >"$apt_dir/sources.list"
   [ -s "$apt_dir/sources.list" ] || { echo "wintest: no Debian mirror found in /etc/apt" >&2; exit 2; }
   apt_opts=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=- \
-            -o "Dir::State::Lists=$apt_dir/lists" -o Dir::Cache=$apt_dir/cache -o APT::Get::List-Cleanup=0)
+            -o "Dir::State::Lists=$apt_dir/lists" -o Dir::Cache=$apt_dir/cache -o APT::Get::List-Cleanup=0 \
+            -o APT::Sandbox::User=root)
   mkdir -p "$apt_dir/cache/archives/partial"
   apt-get "${apt_opts[@]}" -qq update
   ver=$(dpkg-query -W -f='${db:Status-Status} ${source:Version}' golang-golang-x-sys-dev 2>/dev/null |
