@@ -396,6 +396,9 @@ func scenarioLong(c *t) {
 	w, err = c.wait(s, "e2", 30*time.Second)
 	c.ok(err == nil, "SIGKILL: e2 exits", err, c.logs(s))
 	c.ok(processGone(kpid, 10*time.Second), "SIGKILL: e2's process is gone")
+	if logPath := os.Getenv("CSHIM_FAKEHCS_LOG"); logPath != "" {
+		c.ok(hcsCallFor(logPath, "HcsTerminateProcess", kpid) != nil, "SIGKILL is HcsTerminateProcess of e2's process", kpid)
+	}
 	_, err = c.del(s, "e2")
 	c.ok(err == nil, "Delete e2", err)
 
@@ -403,6 +406,15 @@ func scenarioLong(c *t) {
 	c.noErr(c.kill(s, "", syscall.SIGTERM), "Kill init SIGTERM", c.logs(s))
 	w, err = c.wait(s, "", 30*time.Second)
 	c.ok(err == nil, "SIGTERM: the init process exits", err, c.logs(s))
+	if logPath := os.Getenv("CSHIM_FAKEHCS_LOG"); logPath != "" {
+		rec := hcsCallFor(logPath, "HcsSignalProcess", pid)
+		var sig interface{}
+		if rec != nil {
+			doc, _ := rec["doc"].(map[string]interface{})
+			sig = doc["Signal"]
+		}
+		c.ok(sig == "CtrlShutdown", "SIGTERM is HcsSignalProcess CtrlShutdown of the init process", rec)
+	}
 	st, err = c.state(s, "")
 	c.ok(err == nil && st.Status == 3 /* STOPPED */, "State after the exit: STOPPED", st, err)
 	_, err = c.del(s, "")
@@ -465,6 +477,21 @@ func processEnv(logPath, system string) (map[string]interface{}, error) {
 		return env, nil
 	}
 	return nil, fmt.Errorf("no HcsCreateProcess document for %s", system)
+}
+
+// hcsCallFor answers the first record of a call the fake HCS logged for a process id.
+func hcsCallFor(logPath, call string, pid uint32) map[string]interface{} {
+	b, _ := os.ReadFile(logPath)
+	for _, line := range strings.Split(string(b), "\n") {
+		var rec map[string]interface{}
+		if json.Unmarshal([]byte(line), &rec) != nil || rec["call"] != call {
+			continue
+		}
+		if p, ok := rec["pid"].(float64); ok && uint32(p) == pid {
+			return rec
+		}
+	}
+	return nil
 }
 
 // startedPids answers the pids the fake HCS logged as started for a system.
