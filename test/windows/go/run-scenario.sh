@@ -2,7 +2,7 @@
 # run-scenario.sh HARNESS_EXE SHIM_EXE|- FAKEHCS_DLL_DIR|- SCENARIO [ARGS...]
 # Runs one scenario of the Go harness under Wine (cmake/wine-run.sh: headless, quiet, the tests' prefix).
 # The fake HCS writes every call and document to a JSON-lines log beside the harness (CSHIM_FAKEHCS_LOG),
-# which the rules scenario reads. Paths are handed to Windows programs as Z:\... (Wine's drive for /).
+# which the scenarios read; it is kept when the scenario fails. Paths are handed to Windows programs as Z:\... (Wine's drive for /).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../../.." && pwd)
@@ -18,8 +18,8 @@ if [ "$shim" != - ]; then
   export CSHIM_SHIM_EXE
   CSHIM_SHIM_EXE=$(winpath "$shim")
 fi
-log=$(dirname "$harness")/$scenario.hcslog
-: >"$log"
+# One log per run (runs of the same build may overlap); kept only when the scenario fails.
+log=$(mktemp "$(dirname "$harness")/$scenario.XXXXXX.hcslog")
 export CSHIM_FAKEHCS_LOG
 CSHIM_FAKEHCS_LOG=$(winpath "$log")
 
@@ -48,4 +48,11 @@ if [ "$dlls" != - ]; then
     done
   ) 9>"$WINEPREFIX.dlls.lock"
 fi
-exec "$wine_run" "$harness" "$scenario" "$@"
+rc=0
+"$wine_run" "$harness" "$scenario" "$@" || rc=$?
+if [ "$rc" -eq 0 ]; then
+  rm -f "$log"
+else
+  echo "# fake HCS log kept: $log"
+fi
+exit "$rc"

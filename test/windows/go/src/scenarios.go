@@ -347,7 +347,7 @@ func scenarioLong(c *t) {
 	// The shim's user figure (RuntimeUser100ns x 100) must be near the process's user time, read before and
 	// after the call, and not its kernel time (Wine's clock ticks and the reads' spacing make exact equality
 	// impossible; the process is idle by now, so the margin is small against 1.5 s).
-	detail := fmt.Sprintf("shim user=%d kernel=%d total=%d; GetProcessTimes before user=%d kernel=%d, after user=%d kernel=%d",
+	detail := fmt.Sprintf("shim user=%d kernel=%d total=%d; SystemProcessInformation before user=%d kernel=%d, after user=%d kernel=%d",
 		ws.RuntimeUserNs, ws.RuntimeKernelNs, ws.TotalRuntimeNs, u0, k0, u1, k1)
 	fmt.Printf("# %s\n", detail)
 	margin := uint64(300 * time.Millisecond)
