@@ -91,6 +91,11 @@ int hcs_dll_load(hcs_api *api, cs_err *err) {
   LOAD(cc, HcsModifyProcess, hcs_fn_process_op);
   LOAD(cc, HcsSetProcessCallback, hcs_fn_set_process_callback);
   LOAD(vc, NameToGuid, hcs_fn_name_to_guid);
+  LOAD(vc, ActivateLayer, hcs_fn_layer_op);
+  LOAD(vc, PrepareLayer, hcs_fn_prepare_layer);
+  LOAD(vc, GetLayerMountPath, hcs_fn_layer_mount_path);
+  LOAD(vc, UnprepareLayer, hcs_fn_layer_op);
+  LOAD(vc, DeactivateLayer, hcs_fn_layer_op);
 #undef LOAD
   /* Only the `delete` of a dead shim opens a system by id; a computecore.dll without it (a test fake) still
    * serves everything else, and that delete says it cannot terminate. */

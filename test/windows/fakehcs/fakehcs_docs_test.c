@@ -52,7 +52,7 @@ int main(void) {
   memset(&api, 0, sizeof api);
   api.NameToGuid = name_to_guid;
   win_host host = {4, 20348, false, false};
-  hcs_doc_ctx c = {"ctr", "ctr-uvm", "cshim", WIN_ISOLATION_PROCESS, &api, &host};
+  hcs_doc_ctx c = {.id = "ctr", .uvm_id = "ctr-uvm", .owner = "cshim", .isolation = WIN_ISOLATION_PROCESS, .api = &api, .host = &host};
   cs_err e;
   win_warnings w;
   memset(&w, 0, sizeof w);

@@ -658,6 +658,73 @@ static void test_log(const WCHAR *log) {
   free(text);
 }
 
+/* vmcompute's layer calls, as hcsshim's internal/wclayer makes them (prototypes: its //sys lines). */
+typedef struct drv_info {
+  int Flavour;
+  PCWSTR HomeDir;
+} drv_info;
+typedef struct layer_desc {
+  GUID LayerId;
+  UINT32 Flags;
+  PCWSTR Pathp;
+} layer_desc;
+typedef HRESULT(WINAPI *layer_fn)(const drv_info *, PCWSTR);
+typedef HRESULT(WINAPI *prepare_fn)(const drv_info *, PCWSTR, const layer_desc *, UINT32);
+typedef HRESULT(WINAPI *mount_path_fn)(const drv_info *, PCWSTR, SIZE_T *, PWSTR);
+typedef HRESULT(WINAPI *name_to_guid_fn)(PCWSTR, GUID *);
+typedef int(WINAPI *active_fn)(void);
+
+static void test_layers(const WCHAR *tmp) {
+  HMODULE vc = load_system32(L"vmcompute.dll");
+  if (!vc) return;
+  layer_fn activate = (layer_fn)(any_fn)GetProcAddress(vc, "ActivateLayer");
+  prepare_fn prepare = (prepare_fn)(any_fn)GetProcAddress(vc, "PrepareLayer");
+  mount_path_fn mount_path = (mount_path_fn)(any_fn)GetProcAddress(vc, "GetLayerMountPath");
+  layer_fn unprepare = (layer_fn)(any_fn)GetProcAddress(vc, "UnprepareLayer");
+  layer_fn deactivate = (layer_fn)(any_fn)GetProcAddress(vc, "DeactivateLayer");
+  name_to_guid_fn n2g = (name_to_guid_fn)(any_fn)GetProcAddress(vc, "NameToGuid");
+  active_fn active = (active_fn)(any_fn)GetProcAddress(vc, "FakeHcsActiveLayers");
+  CHECK(activate && prepare && mount_path && unprepare && deactivate && n2g && active,
+        "vmcompute.dll exports the layer calls");
+  if (!activate || !prepare || !mount_path || !unprepare || !deactivate || !n2g || !active) return;
+  WCHAR home[MAX_PATH], base[MAX_PATH], scratch[MAX_PATH];
+  swprintf(home, MAX_PATH, L"%ls\\fakehcs-layers-%lu", tmp, (unsigned long)GetCurrentProcessId());
+  swprintf(base, MAX_PATH, L"%ls\\base", home);
+  swprintf(scratch, MAX_PATH, L"%ls\\scratch", home);
+  CreateDirectoryW(home, NULL);
+  CreateDirectoryW(base, NULL);
+  CreateDirectoryW(scratch, NULL);
+  drv_info di = {1, home}, bad_flavour = {0, home};
+  layer_desc d = {.Flags = 0, .Pathp = base};
+  n2g(L"base", &d.LayerId);
+
+  CHECK(activate(&bad_flavour, L"scratch") == E_INVALIDARG, "ActivateLayer with Flavour 0: E_INVALIDARG");
+  CHECK(activate(&di, L"missing") == (HRESULT)0x80070003, "ActivateLayer of a folder that does not exist: path not found");
+  CHECK(prepare(&di, L"scratch", &d, 1) == (HRESULT)0x80070490, "PrepareLayer before ActivateLayer: not found");
+  CHECK(activate(&di, L"scratch") == S_OK && active() == 1, "ActivateLayer: one layer active");
+  layer_desc wrong = d;
+  wrong.LayerId.Data1 ^= 1;
+  CHECK(prepare(&di, L"scratch", &wrong, 1) == E_INVALIDARG, "PrepareLayer with a LayerId not NameToGuid(base): E_INVALIDARG");
+  SIZE_T len = 0;
+  CHECK(mount_path(&di, L"scratch", &len, NULL) == (HRESULT)0x80070490, "GetLayerMountPath of an unprepared layer: not found");
+  SetEnvironmentVariableW(L"CSHIM_FAKEHCS_LAYER_FAIL", L"PrepareLayer=0x80070020");
+  CHECK(prepare(&di, L"scratch", &d, 1) == (HRESULT)0x80070020, "CSHIM_FAKEHCS_LAYER_FAIL fails PrepareLayer with its HRESULT");
+  SetEnvironmentVariableW(L"CSHIM_FAKEHCS_LAYER_FAIL", NULL);
+  CHECK(prepare(&di, L"scratch", &d, 1) == S_OK, "PrepareLayer over the base layer");
+  WCHAR buf[128] = L"";
+  CHECK(mount_path(&di, L"scratch", &len, NULL) == S_OK && len > 10 && len < 128, "GetLayerMountPath length (%lu)",
+        (unsigned long)len);
+  CHECK(mount_path(&di, L"scratch", &len, buf) == S_OK && wcsncmp(buf, L"\\\\?\\Volume{", 11) == 0 &&
+            buf[wcslen(buf) - 1] == L'}',
+        "GetLayerMountPath: a volume GUID path (%ls)", buf);
+  CHECK(deactivate(&di, L"base") == (HRESULT)0x80070490, "DeactivateLayer of a layer never activated: not found");
+  CHECK(unprepare(&di, L"scratch") == S_OK && deactivate(&di, L"scratch") == S_OK && active() == 0,
+        "UnprepareLayer + DeactivateLayer: nothing left active");
+  RemoveDirectoryW(scratch);
+  RemoveDirectoryW(base);
+  RemoveDirectoryW(home);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "--spin") == 0) return child_spin();
   if (argc > 1 && strcmp(argv[1], "--wait") == 0) {
@@ -705,6 +772,7 @@ int main(int argc, char **argv) {
   pHcsCloseComputeSystem(sys);
   test_hyperv_documents();
   test_hns(dir);
+  test_layers(dir);
   test_log(log);
   DeleteFileW(log);
   printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
