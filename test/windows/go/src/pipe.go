@@ -135,7 +135,8 @@ func (c *pipeConn) Write(b []byte) (int, error) {
 	return total, nil
 }
 
-// CloseWrite is not available on a byte pipe; stdin's end of file is the close of the whole pipe.
+// Close cancels this handle's pending I/O, waits for it to return, then closes the handle. (A byte pipe has no
+// CloseWrite: a stdin's end of file is the close of the whole pipe.)
 func (c *pipeConn) Close() error {
 	if !atomic.CompareAndSwapInt32(&c.closed, 0, 1) {
 		return nil

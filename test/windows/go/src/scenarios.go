@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -249,13 +248,6 @@ func cpuTimes(pid uint32) (user, kernel uint64, err error) {
 		}
 		off += p.NextEntryOffset
 	}
-}
-
-func absDiff(a, b uint64) uint64 {
-	if a > b {
-		return a - b
-	}
-	return b - a
 }
 
 func execSpec(cmdline string) (*task.ExecProcessRequest, error) {
@@ -739,5 +731,3 @@ func runWithTimeout(cmd *exec.Cmd, d time.Duration) error {
 		return fmt.Errorf("%s did not finish in %s", cmd.Path, d)
 	}
 }
-
-var _ = context.Background

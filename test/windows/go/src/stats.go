@@ -18,11 +18,11 @@ import (
 const runhcsStatsURL = "containerd.runhcs.stats.v1.Statistics"
 
 type winStats struct {
-	HasWindows, HasTimestamp, HasStart            bool
-	UptimeNs                                      uint64
+	HasWindows, HasTimestamp, HasStart             bool
+	UptimeNs                                       uint64
 	TotalRuntimeNs, RuntimeUserNs, RuntimeKernelNs uint64
-	CommitBytes, CommitPeakBytes, PrivateWSBytes  uint64
-	ReadCount, ReadBytes, WriteCount, WriteBytes  uint64
+	CommitBytes, CommitPeakBytes, PrivateWSBytes   uint64
+	ReadCount, ReadBytes, WriteCount, WriteBytes   uint64
 }
 
 // fields calls f for each field of a message; varints give v, length-delimited fields give b.
