@@ -64,7 +64,7 @@ static void on_stdin_eof(void *data) {
   Containerd__Task__V2__CloseIORequest req = CONTAINERD__TASK__V2__CLOSE_IOREQUEST__INIT;
   req.id = (char *)a->id;
   req.exec_id = (char *)(a->exec_id ? a->exec_id : "");
-  req.stdin = true;
+  req.stdin_ = true;
   cs_err err;
   cli_task_call_async(a->conn, "CloseIO", &req.base, CLI_RPC_TIMEOUT_NS, ignore_reply, NULL, &err);
 }

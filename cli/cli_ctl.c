@@ -74,7 +74,7 @@ static int state_cmd(cli_env *e, int argc, char **argv) {
       if (r->exited_at && r->exited_at->seconds > 0) cli_format_time(r->exited_at->seconds, r->exited_at->nanos, exited, sizeof exited);
       json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:i, s:s}", "id", r->id, "exec_id",
                             r->exec_id, "bundle", r->bundle, "pid", (int)r->pid, "status", cli_status_name(r->status),
-                            "stdin", r->stdin, "stdout", r->stdout, "stderr", r->stderr, "terminal", r->terminal,
+                            "stdin", r->stdin_, "stdout", r->stdout_, "stderr", r->stderr_, "terminal", r->terminal,
                             "exit_status", (int)r->exit_status, "exited_at", exited);
       char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
       if (s) printf("%s\n", s);

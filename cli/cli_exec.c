@@ -72,9 +72,9 @@ static int exec_create(exec_state *x, const char *process, cs_err *err) {
   req.id = x->m.id;
   req.exec_id = x->exec_id;
   req.terminal = x->o->tty;
-  req.stdin = x->fifos.in;
-  req.stdout = x->fifos.out;
-  req.stderr = x->fifos.err;
+  req.stdin_ = x->fifos.in;
+  req.stdout_ = x->fifos.out;
+  req.stderr_ = x->fifos.err;
   req.spec = &any;
   if (cli_task_call(&x->conn, "Exec", &req.base, NULL, NULL, CLI_RPC_SLOW_NS, err) < 0) return cs_err_wrap(err, "exec");
   x->exec_made = true;

@@ -238,12 +238,12 @@ static int create_task(run_state *r, cs_err *err) {
   if (r->o->detach) {
     /* Detached: output to a file in the bundle (a FIFO nobody reads would stall the container). */
     snprintf(output, sizeof output, "file://%s/io/output", r->meta.bundle);
-    req.stdout = output;
-    req.stderr = r->o->tty ? "" : output;
+    req.stdout_ = output;
+    req.stderr_ = r->o->tty ? "" : output;
   } else {
-    req.stdin = r->fifos.in;
-    req.stdout = r->fifos.out;
-    req.stderr = r->fifos.err;
+    req.stdin_ = r->fifos.in;
+    req.stdout_ = r->fifos.out;
+    req.stderr_ = r->fifos.err;
   }
   if (r->opts_len) req.options = &r->opts_any;
   Containerd__Task__V2__CreateTaskResponse *resp = NULL;

@@ -1,6 +1,4 @@
 /* cshimctl: run and watch containers through a containerd task-API shim, with no containerd. */
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +6,7 @@
 
 #include "cli_cmd.h"
 #include "cshim_version.h"
+#include "cli_os.h"
 
 static const cli_command *const commands[] = {
   &cli_cmd_run, &cli_cmd_exec, &cli_cmd_ps, &cli_cmd_state, &cli_cmd_kill, &cli_cmd_pause,
@@ -26,18 +25,16 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-  /* The ttrpc client writes to a socket the shim may close at any time. */
-  signal(SIGPIPE, SIG_IGN);
+  cli_os_init();
   cli_env e;
   memset(&e, 0, sizeof e);
   cli_globals_init(&e.g);
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) {
+  char self[4096];
+  size_t self_len = sizeof self;
+  if (uv_exepath(self, &self_len) != 0) {
     fprintf(stderr, "cshimctl: cannot find own executable\n");
     return CLI_EXIT_FAIL;
   }
-  self[n] = '\0';
   e.self_exe = self;
 
   cs_err err;

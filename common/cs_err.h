@@ -38,7 +38,10 @@ typedef struct cs_err {
   char msg[CS_ERR_MSG_MAX];
 } cs_err;
 
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+/* mingw builds use C99 printf (__USE_MINGW_ANSI_STDIO=1), which gcc checks as gnu_printf, not msvcrt's. */
+#define CS_PRINTF(a, b) __attribute__((format(gnu_printf, a, b)))
+#elif defined(__GNUC__)
 #define CS_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define CS_PRINTF(a, b)

@@ -3,14 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#ifndef _WIN32
-#include <fcntl.h>
-#include <unistd.h>
-#else
-#include <io.h>
-#define write _write
-#endif
+
+#include "cs_log_os.h"
 
 static struct {
   int fd;
@@ -21,12 +15,7 @@ static struct {
 void cs_log_setup(int fd, int level) {
   cs_log_sink.fd = fd;
   cs_log_sink.level = level;
-#ifndef _WIN32
-  if (fd >= 0) {
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-  }
-#endif
+  if (fd >= 0) cs_log_os_prepare(fd);
 }
 
 int cs_log_level(void) { return cs_log_sink.level; }
@@ -36,17 +25,12 @@ void cs_log(int level, const char *fmt, ...) {
   static const char *const names[] = {"error", "warning", "info", "debug"};
   if (cs_log_sink.fd < 0 || level > cs_log_sink.level) return;
   char line[1024];
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
   struct tm tm;
-#ifndef _WIN32
-  gmtime_r(&ts.tv_sec, &tm);
-#else
-  gmtime_s(&tm, &ts.tv_sec);
-#endif
+  long nsec;
+  cs_log_os_now(&tm, &nsec);
   int n = snprintf(line, sizeof line, "time=\"%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ\" level=%s msg=\"",
                    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                   (long)ts.tv_nsec, names[level < 0 ? 0 : level > 3 ? 3 : level]);
+                   nsec, names[level < 0 ? 0 : level > 3 ? 3 : level]);
   char msg[768];
   va_list ap;
   va_start(ap, fmt);
@@ -59,5 +43,5 @@ void cs_log(int level, const char *fmt, ...) {
   }
   line[n++] = '"';
   line[n++] = '\n';
-  if (write(cs_log_sink.fd, line, (size_t)n) != n) cs_log_sink.dropped++;
+  if (cs_log_os_write(cs_log_sink.fd, line, (size_t)n) < 0) cs_log_sink.dropped++;
 }

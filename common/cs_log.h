@@ -11,7 +11,7 @@
 
 enum cs_log_level { CS_LOG_ERROR = 0, CS_LOG_WARN = 1, CS_LOG_INFO = 2, CS_LOG_DEBUG = 3 };
 
-/* fd < 0 disables logging. The fd is set O_NONBLOCK. */
+/* fd < 0 disables logging. The fd is set O_NONBLOCK (POSIX; see cs_log_windows.c for Windows). */
 void cs_log_setup(int fd, int level);
 int cs_log_level(void);
 unsigned long cs_log_dropped(void);

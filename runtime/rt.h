@@ -41,6 +41,16 @@ typedef struct rt_stdio {
   const char *path[3];
 } rt_stdio;
 
+/* A rootfs mount of CreateTaskRequest as the backend sees it. Linux: the service has mounted them at
+ * <bundle>/rootfs already (shim/task_mount_posix.c), the backend ignores them. Windows: the backend takes the
+ * "windows-layer" mount as the container's layer folders (runtime/hcs/hcs_layers.h). */
+typedef struct rt_mount {
+  const char *type;
+  const char *source;
+  const char *const *options;
+  size_t n_options;
+} rt_mount;
+
 typedef struct rt_create_req {
   const char *id;
   const char *bundle;      /* holds config.json and rootfs/ */
@@ -50,6 +60,8 @@ typedef struct rt_create_req {
    * every Create, and the tasks of a pod's shim may name different ones). NULL: the backend's. */
   const char *runtime;       /* binary name or path ("crun") */
   const char *runtime_root;  /* its state root */
+  const rt_mount *rootfs;    /* CreateTaskRequest.rootfs, borrowed for the call; n_rootfs 0: none */
+  size_t n_rootfs;
 } rt_create_req;
 
 typedef struct rt_exec_req {
@@ -71,6 +83,10 @@ typedef struct rt_checkpoint_req {
 typedef struct rt_result {
   int pid;         /* create/exec/start: the process pid (0 where not applicable) */
   int console_fd;  /* terminal create/exec on Linux: the pty master, owned by the receiver; else -1 */
+  /* start on Windows: the std handles (HANDLE) HCS created for the process's stdin/stdout/stderr, owned by
+   * the receiver, which moves them to and from the client's pipes (shim/task_io_windows.c); NULL: none.
+   * Handed up like console_fd, so the service owns stdio (CloseIO) and the backend never knows the client. */
+  void *stdio_handle[3];
 } rt_result;
 
 /* err is NULL on success. */

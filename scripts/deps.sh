@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install every Debian package cshim needs (build, tests, end-to-end, Windows cross-compile).
+# Install every Debian package cshim needs (build, tests, end-to-end, Windows cross-build and Wine).
+# The Windows build's libraries come from Debian's source packages (scripts/win-deps.sh: dpkg-dev for
+# apt-get source); its tests run under Wine 8 (wine64; `wine` is the launcher).
 # Idempotent, no prompts. Debian 12 (bookworm).
 set -euo pipefail
 PKGS=(
@@ -7,9 +9,10 @@ PKGS=(
   protobuf-c-compiler libprotobuf-c-dev protobuf-compiler nanopb libnanopb-dev python3-protobuf
   libuv1-dev libcmocka-dev libjansson-dev
   clang libclang-rt-14-dev valgrind gcovr
-  gcc-mingw-w64-x86-64
+  gcc-mingw-w64-x86-64 dpkg-dev wine64 wine
   runc crun containerd criu busybox-static
   golang-go golang-github-containerd-ttrpc-dev golang-github-containerd-containerd-dev
+  golang-google-protobuf-dev golang-google-grpc-dev golang-github-containerd-typeurl-dev
   iproute2 iptables procps psmisc tmux util-linux file containernetworking-plugins
   lintian debootstrap
 )

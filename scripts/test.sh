@@ -6,7 +6,8 @@
 # Stages. Each is one line in the list at the bottom; to add one, add a line:
 #   stage NAME CMD...             one result: CMD exits 0 = passed, 77 = skipped (its last output line is the
 #                                 reason), anything else = failed
-#   ctest_stage NAME DIR ARGS...  ctest in build dir DIR (ARGS select: -L/-R): each ctest test is one result.
+#   ctest_stage NAME DIR ARGS...  ctest in build dir DIR (ARGS select: -L/-R): each ctest test is one result
+#                                 (CTEST_CMD=... runs ctest through a wrapper, e.g. scripts/test-windows.sh).
 #                                 A test that exits 0 but skipped part of itself (cmocka "[  SKIPPED ]", TAP
 #                                 "# SKIP") counts as skipped, not passed; ctest's own skips (SKIP_RETURN_CODE)
 #                                 too. test/junit-summary.py reads ctest's JUnit file for this.
@@ -20,7 +21,8 @@
 #   build (RelWithDebInfo, static shim: scripts/setup.sh's build, what users install) and build-asan
 #   (ASan+UBSan, leaks on). The load, fault and security tests (label integration) run against both: the
 #   shipped binary is the one their RSS-growth checks judge.
-#   plain: unit, integration, e2e (private containerd), interop (Go), cross (mingw-w64), fuzz (~60 s)
+#   plain: unit, integration, e2e (private containerd), interop (Go), fuzz (~60 s)
+#   windows: build-windows (scripts/build-windows.sh), its tests under Wine (scripts/test-windows.sh)
 #   coverage: a third build (build-cov, --coverage), unit tests only, line coverage of shim/ and runtime/
 #   compile: Release and Debug with gcc and with clang, warnings as errors, compile only (build-matrix/)
 #   package: lintian on the .deb, and the .deb installed into a fresh Debian 12 chroot running a container
@@ -77,7 +79,7 @@ ctest_stage() {
   shift 2
   echo "== $name: ctest $*"
   rm -f "$xml"
-  ctest --test-dir "$dir" --output-on-failure --output-junit "$xml" \
+  "${CTEST_CMD:-ctest}" --test-dir "$dir" --output-on-failure --output-junit "$xml" \
     --test-output-size-passed 4000000 --test-output-size-failed 4000000 "$@" || true
   if [ ! -s "$xml" ]; then record fail "$name: ctest wrote no results"; return; fi
   local res
@@ -124,9 +126,13 @@ for cc in gcc clang; do
 done
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest_stage asan build-asan -L 'unit|integration'
-ctest_stage plain build -L 'unit|integration|e2e|interop|cross|fuzz'
+ctest_stage plain build -L 'unit|integration|e2e|interop|fuzz'
 stage "coverage: shim/ and runtime/ (unit tests)" test/coverage.sh build-cov "$jobs"
 ctest_stage package build -L package
+# Windows: the mingw-w64 build (dependencies cross-built from Debian's sources) and its tests under Wine, in a
+# Wine prefix and wineserver of their own (scripts/test-windows.sh runs ctest -L windows there).
+stage "build: Windows (mingw-w64, scripts/build-windows.sh)" scripts/build-windows.sh
+CTEST_CMD=scripts/test-windows.sh ctest_stage windows build-windows
 
 # Skips in CI: only host limits on the list.
 allowed=$(grep -v -e '^#' -e '^[[:space:]]*$' test/skip-allowed.txt | cut -f1 || true)

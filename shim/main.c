@@ -1,11 +1,10 @@
 /* containerd-shim-cshim-v2: a containerd runtime-v2 shim. See shim_args.h for the command line. */
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cs_log.h"
 #include "cshim_version.h"
+#include "shim_os.h"
 #include "shim_start.h"
 
 int main(int argc, char **argv) {
@@ -23,14 +22,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (a.action && strcmp(a.action, "start") == 0) {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) {
-      fprintf(stderr, "cannot find own executable\n");
-      return 1;
-    }
-    self[n] = '\0';
-    if (shim_start(&a, self, &err) < 0) {
+    char self[4096];
+    if (shim_os_self_exe(self, sizeof self, &err) < 0 || shim_start(&a, self, &err) < 0) {
       fprintf(stderr, "%s\n", err.msg);
       return 1;
     }

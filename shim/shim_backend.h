@@ -1,17 +1,27 @@
-/* Platform glue of the serving process: which backend the task service gets, how its counters are
- * encoded for Stats, and who may connect. */
+/* The backend of each platform, chosen by CMake: which backend the task service gets and how its counters
+ * are encoded for Stats (shim_backend_linux.c: runc/crun, cgroup Metrics; shim_backend_windows.c: HCS,
+ * runhcs Statistics). */
 #ifndef SHIM_BACKEND_H
 #define SHIM_BACKEND_H
 
 #include "task_service.h"
 
+/* What every backend of this process shares, with an explicit lifetime (Windows: the HCS/HNS DLL tables,
+ * loaded at the first backend); freed after the backend. */
+typedef struct shim_platform shim_platform;
+shim_platform *shim_platform_new(cs_err *err);
+void shim_platform_free(shim_platform *pl);
+
+/* data: the shim_platform. */
 rt_backend *shim_backend_new(void *data, uv_loop_t *loop, const task_runtime_opts *opts, const rt_events *ev,
                              cs_err *err);
-/* Make the backend know a container it did not create (the `delete` cleanup of a dead shim). */
-int shim_backend_adopt(rt_backend *be, const char *id, const char *bundle, int pid, cs_err *err);
+/* Deal with a container this backend did not create (the `delete` cleanup of a dead shim): Linux makes the
+ * backend know it (its delete follows); Windows terminates the compute system by id. */
+int shim_backend_adopt(shim_platform *pl, rt_backend *be, const char *id, const char *bundle, int pid, cs_err *err);
 int shim_encode_stats(const rt_sample *s, uint8_t **out, size_t *len, const char **type_url, cs_err *err);
-/* Refuse peers whose uid is neither root nor ours (SO_PEERCRED). */
-void shim_backend_set_peer_check(ttrpc_server *srv);
+/* The exit status `delete` reports for a shim that died: 137 after runc's SIGKILL (runc-v2), 255 on
+ * Windows where the real one is unknown (runhcs). */
+int shim_backend_dead_exit_status(void);
 
 /* What Create chose (runtime binary, root), saved in the bundle so `delete` after a crash drives the same
  * runtime the same way. */

@@ -1,9 +1,7 @@
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "cs_log.h"
 #include "rt_linux.h"
@@ -37,6 +35,19 @@ int shim_backend_load_opts(const char *bundle, char *binary, size_t blen, char *
   return 0;
 }
 
+/* runc needs nothing process-wide. */
+struct shim_platform {
+  int unused;
+};
+
+shim_platform *shim_platform_new(cs_err *err) {
+  shim_platform *pl = calloc(1, sizeof *pl);
+  if (!pl) cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+  return pl;
+}
+
+void shim_platform_free(shim_platform *pl) { free(pl); }
+
 rt_backend *shim_backend_new(void *data, uv_loop_t *loop, const task_runtime_opts *o, const rt_events *ev,
                              cs_err *err) {
   (void)data;
@@ -51,7 +62,8 @@ rt_backend *shim_backend_new(void *data, uv_loop_t *loop, const task_runtime_opt
   return rt_linux_new(loop, &lo, ev, err);
 }
 
-int shim_backend_adopt(rt_backend *be, const char *id, const char *bundle, int pid, cs_err *err) {
+int shim_backend_adopt(shim_platform *pl, rt_backend *be, const char *id, const char *bundle, int pid, cs_err *err) {
+  (void)pl;
   return rt_linux_adopt(be, id, bundle, pid, err);
 }
 
@@ -59,15 +71,4 @@ int shim_encode_stats(const rt_sample *s, uint8_t **out, size_t *len, const char
   return task_stats_encode_linux(s, out, len, type_url, err);
 }
 
-static int peer_check(int fd, void *data) {
-  (void)data;
-  struct ucred cred;
-  socklen_t len = sizeof cred;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return 0; /* not a unix socket peer */
-  if (cred.uid == 0 || cred.uid == getuid()) return 0;
-  CS_WARN("refused connection from uid %u pid %d: only root or uid %u may use this shim", (unsigned)cred.uid,
-          (int)cred.pid, (unsigned)getuid());
-  return -1;
-}
-
-void shim_backend_set_peer_check(ttrpc_server *srv) { ttrpc_server_set_accept_check(srv, peer_check, NULL); }
+int shim_backend_dead_exit_status(void) { return 128 + 9; }

@@ -1,18 +1,15 @@
-/* The `start`, `delete` and serving entry points of the shim binary. */
+/* The `start`, `delete` and serving entry points of the shim binary (common logic; the platform half is
+ * shim_os.h). */
 #ifndef SHIM_START_H
 #define SHIM_START_H
 
 #include "shim_args.h"
 
-#define SHIM_SOCKET_DIR "/run/containerd/s"
-
-/* Prints the socket address on stdout; nothing else may be printed (containerd reads stdout+stderr). */
+/* Prints the shim's address on stdout; nothing else may be printed (containerd reads stdout+stderr). */
 int shim_start(const shim_args *a, const char *self_exe, cs_err *err);
 /* Cleans up after a dead shim and prints a protobuf DeleteResponse on stdout. */
 int shim_delete(const shim_args *a, cs_err *err);
 /* Runs the Task API until Shutdown; returns the process exit code. */
 int shim_serve(const shim_args *a, cs_err *err);
-/* "unix:///run/containerd/s/<sha256(address/ns/group)>" */
-int shim_socket_address(const char *address, const char *ns, const char *group, char *out, size_t len, cs_err *err);
 
 #endif

@@ -2,10 +2,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "containerd/services/events/ttrpc_events.pb-c.h"
 #include "cs_log.h"
+#include "task_os.h"
 #include "ttrpc.h"
 
 #define EV_SERVICE "containerd.services.events.ttrpc.v1.Events"
@@ -172,8 +172,7 @@ task_events *task_events_new(uv_loop_t *loop, const char *address, const char *n
 }
 
 void task_events_publish(task_events *ev, const char *topic, const char *type_url, const ProtobufCMessage *msg) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t now = task_os_now_ns();
   size_t vlen = protobuf_c_message_get_packed_size(msg);
   uint8_t *value = malloc(vlen ? vlen : 1);
   if (!value) {
@@ -183,8 +182,8 @@ void task_events_publish(task_events *ev, const char *topic, const char *type_ur
   protobuf_c_message_pack(msg, value);
 
   Google__Protobuf__Timestamp stamp = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-  stamp.seconds = ts.tv_sec;
-  stamp.nanos = (int32_t)ts.tv_nsec;
+  stamp.seconds = now / 1000000000LL;
+  stamp.nanos = (int32_t)(now % 1000000000LL);
   Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
   any.type_url = (char *)type_url;
   any.value.data = value;

@@ -1,7 +1,10 @@
-/* The rootfs mounts of CreateTaskRequest, mounted at <bundle>/rootfs, and their cleanup. */
+/* The rootfs mounts of CreateTaskRequest, at <bundle>/rootfs, and their cleanup.
+ * task_mount_posix.c mounts them (Linux snapshots); task_mount_windows.c mounts nothing: on Windows the
+ * container's layers are the spec's Windows.LayerFolders, which HCS attaches itself (runtime/hcs). */
 #ifndef TASK_MOUNT_H
 #define TASK_MOUNT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cs_err.h"
@@ -13,12 +16,9 @@ typedef struct task_mount {
   size_t n_options;
 } task_mount;
 
-/* Only the mount types containerd's snapshotters send are accepted; anything else is InvalidArgument. */
-int task_mount_all(const task_mount *mounts, size_t n, const char *target, cs_err *err);
-/* Unmount everything at target (repeatedly, for stacked mounts); lazily as a last resort. */
-int task_unmount_all(const char *target, cs_err *err);
-/* Split mount options into MS_* flags and the data string the filesystem parses. */
-int task_mount_parse_options(const char **options, size_t n, unsigned long *flags, char *data, size_t data_len,
-                             int *propagation, cs_err *err);
+/* Every mount is checked before anything is mounted: a rejected request leaves nothing behind, and a
+ * failed one is undone. *mounted: something is mounted that task_rootfs_unmount must undo. */
+int task_rootfs_mount(const char *bundle, const task_mount *mounts, size_t n, bool *mounted, cs_err *err);
+int task_rootfs_unmount(const char *bundle, cs_err *err);
 
 #endif

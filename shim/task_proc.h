@@ -40,7 +40,7 @@ typedef struct task_proc {
   bool terminal;
   char *spec_json;               /* exec: the OCI Process JSON until Start */
   size_t spec_len;
-  task_io io;
+  task_io *io;                   /* NULL until opened, and after Delete closed it */
   task_waiter waiters;           /* list head of Wait calls */
   int refs;                      /* in-flight operations holding this proc */
   bool removed;                  /* deleted: freed when refs drops to 0 */

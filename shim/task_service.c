@@ -1,22 +1,18 @@
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "containerd/runc/options.pb-c.h"
 #include "cs_log.h"
 #include "task_mount.h"
+#include "task_os.h"
 #include "task_service_int.h"
 
 /* ------------------------------------------------------------------ small helpers */
 
-int64_t task_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+int64_t task_now_ns(void) { return task_os_now_ns(); }
 
 void task_timestamp(Google__Protobuf__Timestamp *ts, int64_t ns) {
   google__protobuf__timestamp__init(ts);
@@ -297,16 +293,12 @@ static void create_done(void *data, const rt_result *res, const cs_err *rerr) {
   task_container *ct = p->ct;
   p->busy = false;
   cs_err err;
-  if (!rerr && res->console_fd >= 0 && task_io_attach_console(&p->io, res->console_fd, &err) < 0) rerr = &err;
-  if (!rerr && task_io_started(&p->io, &err) < 0) rerr = &err;
+  if (!rerr && task_io_attach(p->io, res, &err) < 0) rerr = &err;
+  if (!rerr && task_io_started(p->io, &err) < 0) rerr = &err;
   if (rerr) {
     CS_ERROR("create %s: %s", ct->id, rerr->msg);
     ttrpc_call_reply_err(op->call, rerr);
-    if (ct->rootfs_mounted) {
-      char path[4096];
-      snprintf(path, sizeof path, "%s/rootfs", ct->bundle);
-      task_unmount_all(path, NULL);
-    }
+    if (ct->rootfs_mounted) task_rootfs_unmount(ct->bundle, NULL);
     container_remove(svc, ct);
     task_op_free(op);
     return;
@@ -316,9 +308,9 @@ static void create_done(void *data, const rt_result *res, const cs_err *rerr) {
 
   Containerd__Events__TaskCreate ev = CONTAINERD__EVENTS__TASK_CREATE__INIT;
   Containerd__Events__TaskIO tio = CONTAINERD__EVENTS__TASK_IO__INIT;
-  tio.stdin = p->stdin_path;
-  tio.stdout = p->stdout_path;
-  tio.stderr = p->stderr_path;
+  tio.stdin_ = p->stdin_path;
+  tio.stdout_ = p->stdout_path;
+  tio.stderr_ = p->stderr_path;
   tio.terminal = p->terminal;
   ev.container_id = ct->id;
   ev.bundle = ct->bundle;
@@ -334,9 +326,6 @@ static void create_done(void *data, const rt_result *res, const cs_err *rerr) {
 
 static int create_mounts(task_container *ct, Containerd__Task__V2__CreateTaskRequest *r, cs_err *err) {
   if (r->n_rootfs == 0) return 0;
-  char path[4096];
-  snprintf(path, sizeof path, "%s/rootfs", ct->bundle);
-  if (mkdir(path, 0711) < 0 && errno != EEXIST) return cs_err_sys(err, errno, "mkdir %s", path);
   task_mount *ms = calloc(r->n_rootfs, sizeof *ms);
   if (!ms) return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
   for (size_t i = 0; i < r->n_rootfs; i++) {
@@ -345,9 +334,8 @@ static int create_mounts(task_container *ct, Containerd__Task__V2__CreateTaskReq
     ms[i].options = (const char **)r->rootfs[i]->options;
     ms[i].n_options = r->rootfs[i]->n_options;
   }
-  int rc = task_mount_all(ms, r->n_rootfs, path, err);
+  int rc = task_rootfs_mount(ct->bundle, ms, r->n_rootfs, &ct->rootfs_mounted, err);
   free(ms);
-  if (rc == 0) ct->rootfs_mounted = true;
   return rc;
 }
 
@@ -363,7 +351,7 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
   task_runtime_opts opts;
   Containerd__Runc__V1__Options *ro = NULL;
   if (task_validate_id("task id", r->id, &err) < 0) goto fail;
-  if (!r->bundle || r->bundle[0] != '/') {
+  if (!r->bundle || !task_os_path_is_absolute(r->bundle)) {
     cs_err_set(&err, CS_INVALID_ARGUMENT, "bundle path \"%s\" must be absolute", r->bundle ? r->bundle : "");
     goto fail;
   }
@@ -389,17 +377,16 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
   ct->bundle = strdup(r->bundle);
   task_proc *p = &ct->init;
   p->ct = ct;
-  task_io_init(&p->io, svc->cfg.loop);
   p->terminal = r->terminal;
-  p->stdin_path = dup_or_null(r->stdin);
-  p->stdout_path = dup_or_null(r->stdout);
-  p->stderr_path = dup_or_null(r->stderr);
+  p->stdin_path = dup_or_null(r->stdin_);
+  p->stdout_path = dup_or_null(r->stdout_);
+  p->stderr_path = dup_or_null(r->stderr_);
   ct->next = svc->containers;
   svc->containers = ct;
   svc->n_containers++;
 
   if (create_mounts(ct, r, &err) < 0 ||
-      task_io_open(&p->io, r->stdin, r->stdout, r->stderr, r->terminal, &err) < 0) {
+      task_io_open(&p->io, svc->cfg.loop, r->stdin_, r->stdout_, r->stderr_, r->terminal, &err) < 0) {
     container_remove(svc, ct);
     goto fail;
   }
@@ -411,20 +398,16 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
   rt_create_req req = {
     .id = ct->id,
     .bundle = ct->bundle,
-    .io = {.terminal = r->terminal, .fd = {p->io.child_fd[0], p->io.child_fd[1], p->io.child_fd[2]}},
     .checkpoint = r->checkpoint && *r->checkpoint ? r->checkpoint : NULL,
     .runtime = opts.binary_name,
     .runtime_root = opts.root,
   };
+  task_io_child_stdio(p->io, &req.io);
   p->busy = true;
   if (svc->rt->ops->create(svc->rt, &req, create_done, op, &err) < 0) {
     p->busy = false;
     task_op_free(op);
-    if (ct->rootfs_mounted) {
-      char path[4096];
-      snprintf(path, sizeof path, "%s/rootfs", ct->bundle);
-      task_unmount_all(path, NULL);
-    }
+    if (ct->rootfs_mounted) task_rootfs_unmount(ct->bundle, NULL);
     container_remove(svc, ct);
     goto fail;
   }
@@ -454,10 +437,12 @@ static void start_done(void *data, const rt_result *res, const cs_err *rerr) {
   task_proc *p = op->proc;
   task_container *ct = p->ct;
   cs_err err;
-  if (!rerr && p->exec_id && res->pid > 0) p->pid = res->pid;
-  if (!rerr && p->exec_id && res->console_fd >= 0 && task_io_attach_console(&p->io, res->console_fd, &err) < 0)
-    rerr = &err;
-  if (!rerr && p->exec_id && task_io_started(&p->io, &err) < 0) rerr = &err;
+  /* An exec's pid comes with its start; so does the init's where the backend makes the process only at
+   * start (HCS: create makes the compute system, res.pid 0). */
+  if (!rerr && res->pid > 0 && (p->exec_id || p->pid == 0)) p->pid = res->pid;
+  /* Also the init's: HCS creates the init process (and its std handles) at start, not at create. */
+  if (!rerr && task_io_attach(p->io, res, &err) < 0) rerr = &err;
+  if (!rerr && p->exec_id && task_io_started(p->io, &err) < 0) rerr = &err;
   if (rerr) {
     ttrpc_call_reply_err(op->call, rerr);
     if (p->exec_id && p->pid == 0) exec_never_ran(p);
@@ -514,8 +499,8 @@ static void h_start(ttrpc_call *call, const uint8_t *payload, size_t n, void *da
       .exec_id = p->exec_id,
       .process_json = p->spec_json,
       .process_json_len = p->spec_len,
-      .io = {.terminal = p->terminal, .fd = {p->io.child_fd[0], p->io.child_fd[1], p->io.child_fd[2]}},
     };
+    task_io_child_stdio(p->io, &req.io);
     rc = svc->rt->ops->exec(svc->rt, &req, start_done, op, &err);
   } else {
     rc = svc->rt->ops->start(svc->rt, p->ct->id, NULL, start_done, op, &err);
@@ -565,9 +550,7 @@ static void delete_done(void *data, const rt_result *res, const cs_err *rerr) {
   }
   cs_err err;
   if (ct->rootfs_mounted) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/rootfs", ct->bundle);
-    if (task_unmount_all(path, &err) < 0) CS_WARN("delete %s: %s", ct->id, err.msg);
+    if (task_rootfs_unmount(ct->bundle, &err) < 0) CS_WARN("delete %s: %s", ct->id, err.msg);
     ct->rootfs_mounted = false;
   }
   task_io_close(&p->io);
@@ -680,17 +663,16 @@ static void h_exec(ttrpc_call *call, const uint8_t *payload, size_t n, void *dat
   p->exec_id = strdup(r->exec_id);
   p->status = TASK_CREATED;
   p->terminal = r->terminal;
-  p->stdin_path = dup_or_null(r->stdin);
-  p->stdout_path = dup_or_null(r->stdout);
-  p->stderr_path = dup_or_null(r->stderr);
+  p->stdin_path = dup_or_null(r->stdin_);
+  p->stdout_path = dup_or_null(r->stdout_);
+  p->stderr_path = dup_or_null(r->stderr_);
   p->spec_json = malloc(r->spec->value.len + 1);
   if (p->spec_json) {
     memcpy(p->spec_json, r->spec->value.data, r->spec->value.len);
     p->spec_json[r->spec->value.len] = '\0';
     p->spec_len = r->spec->value.len;
   }
-  task_io_init(&p->io, svc->cfg.loop);
-  if (!p->spec_json || task_io_open(&p->io, r->stdin, r->stdout, r->stderr, r->terminal, &err) < 0) {
+  if (!p->spec_json || task_io_open(&p->io, svc->cfg.loop, r->stdin_, r->stdout_, r->stderr_, r->terminal, &err) < 0) {
     if (!p->spec_json) cs_err_set(&err, CS_RESOURCE_EXHAUSTED, "out of memory");
     task_proc_free_fields(p);
     free(p);
@@ -737,9 +719,9 @@ static void h_state(ttrpc_call *call, const uint8_t *payload, size_t n, void *da
     resp.bundle = p->ct->bundle;
     resp.pid = (uint32_t)p->pid;
     resp.status = (Containerd__V1__Types__Status)p->status;
-    resp.stdin = p->stdin_path ? p->stdin_path : "";
-    resp.stdout = p->stdout_path ? p->stdout_path : "";
-    resp.stderr = p->stderr_path ? p->stderr_path : "";
+    resp.stdin_ = p->stdin_path ? p->stdin_path : "";
+    resp.stdout_ = p->stdout_path ? p->stdout_path : "";
+    resp.stderr_ = p->stderr_path ? p->stderr_path : "";
     resp.terminal = p->terminal;
     resp.exit_status = p->exit_status;
     if (p->exited) resp.exited_at = &ts;

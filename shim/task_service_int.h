@@ -62,7 +62,7 @@ int task_ensure_backend(task_service *svc, const task_runtime_opts *opts, cs_err
 /* Unpack helper: answers InvalidArgument and returns NULL when the payload does not decode. */
 void *task_unpack(ttrpc_call *call, const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n);
 
-/* handlers in task_service_more.c */
+/* handlers in task_service_query.c (Pids, Stats, Connect) and task_service_ctl.c (the rest) */
 void task_h_pids(ttrpc_call *call, const uint8_t *p, size_t n, void *data);
 void task_h_pause(ttrpc_call *call, const uint8_t *p, size_t n, void *data);
 void task_h_resume(ttrpc_call *call, const uint8_t *p, size_t n, void *data);

@@ -72,9 +72,17 @@ ttrpc_server *ttrpc_server_new(uv_loop_t *loop);
 int ttrpc_server_register(ttrpc_server *s, const char *service, const ttrpc_method *methods, size_t n,
                           void *data, cs_err *err);
 void ttrpc_server_set_accept_check(ttrpc_server *s, ttrpc_accept_fn fn, void *data);
-/* Listen on a unix socket path (named pipe name on Windows; an optional "unix://" prefix is stripped).
- * Unlinks a stale socket file first; fails with AlreadyExists if a live server still accepts there. */
+/* Listen on a unix socket path (an optional "unix://" prefix is stripped) or, on Windows, a named pipe
+ * \\.\pipe\<name>. Unlinks a stale socket file first; fails with AlreadyExists if a live server still
+ * accepts there. */
 int ttrpc_server_listen(ttrpc_server *s, const char *path, cs_err *err);
+/* Admit only this process's user and administrators to the endpoint ttrpc_server_listen creates: on
+ * Windows the pipe's DACL (SYSTEM, Administrators, the process's user; the counterpart of SO_PEERCRED);
+ * on POSIX the socket file's mode 0600. Set before ttrpc_server_listen. */
+void ttrpc_server_set_private(ttrpc_server *s, bool on);
+/* The same for a pipe a program serves itself (e.g. the shim's log pipe): call between uv_pipe_bind and
+ * uv_listen. path is the name given to uv_pipe_bind. */
+int ttrpc_pipe_make_private(uv_pipe_t *bound, const char *path, cs_err *err);
 /* Serve an already-listening socket fd (inherited from `start`). */
 int ttrpc_server_listen_fd(ttrpc_server *s, int fd, cs_err *err);
 /* Serve one already-connected fd (tests, socketpair). */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ttrpc_client_int.h"
+#include "ttrpc_err.h"
 
 /* Runs the loop until *done, or until it runs dry: that cannot happen while a connect or a call is
  * pending (the connect request, or the connection's read, keeps the loop alive), but a caller must not
@@ -30,7 +31,7 @@ int ttrpc_client_connect_sync(ttrpc_client *c, const char *path, cs_err *err) {
   if (ttrpc_client_connect(c, path, connect_done, &s, err) < 0) return -1;
   run_until(c, &s.done);
   if (!s.done) return cs_err_set(err, CS_INTERNAL, "ttrpc: connect %s: event loop stopped", path);
-  if (s.status < 0) return cs_err_sys(err, -s.status, "ttrpc: connect %s", path);
+  if (s.status < 0) return ttrpc_err_uv(err, s.status, "ttrpc: connect %s", path);
   return 0;
 }
 

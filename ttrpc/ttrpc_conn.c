@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ttrpc_err.h"
+
 /* A fresh or idle connection holds a small read buffer; one that carried a big frame gives the memory back
  * once the buffer is empty again, so many idle connections stay cheap. */
 #define RBUF_MIN (16u * 1024)
@@ -199,7 +201,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 
 int ttrpc_conn_start(ttrpc_conn *c, cs_err *err) {
   int r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
-  if (r < 0) return cs_err_sys(err, -r, "ttrpc: read start");
+  if (r < 0) return ttrpc_err_uv(err, r, "ttrpc: read start");
   return 0;
 }
 

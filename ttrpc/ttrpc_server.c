@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cs_log.h"
+#include "ttrpc_err.h"
 #include "ttrpc_sock.h"
 
 #define LISTEN_BACKLOG 511
@@ -136,9 +137,11 @@ void ttrpc_server_set_accept_check(ttrpc_server *s, ttrpc_accept_fn fn, void *da
   s->accept_data = data;
 }
 
+void ttrpc_server_set_private(ttrpc_server *s, bool on) { s->private_endpoint = on; }
+
 static int start_listening(ttrpc_server *s, const char *what, cs_err *err) {
   int r = uv_listen((uv_stream_t *)&s->listener, LISTEN_BACKLOG, on_connection);
-  if (r < 0) return cs_err_sys(err, -r, "ttrpc: listen %s", what);
+  if (r < 0) return ttrpc_err_uv(err, r, "ttrpc: listen %s", what);
   s->listening = true;
   return 0;
 }
@@ -147,16 +150,17 @@ int ttrpc_server_listen(ttrpc_server *s, const char *addr, cs_err *err) {
   const char *path;
   if (s->listening) return cs_err_set(err, CS_FAILED_PRECONDITION, "ttrpc: server already listening");
   if (ttrpc_sock_path(addr, &path, err) < 0) return -1;
-  if (ttrpc_sock_remove_stale(path, err) < 0) return -1;
+  if (ttrpc_sock_claim(path, err) < 0) return -1;
   int r = uv_pipe_bind(&s->listener, path);
-  if (r < 0) return cs_err_sys(err, -r, "ttrpc: bind %s", path);
+  if (r < 0) return ttrpc_err_uv(err, r, "ttrpc: bind %s", path);
+  if (s->private_endpoint && ttrpc_pipe_make_private(&s->listener, path, err) < 0) return -1;
   return start_listening(s, path, err);
 }
 
 int ttrpc_server_listen_fd(ttrpc_server *s, int fd, cs_err *err) {
   if (s->listening) return cs_err_set(err, CS_FAILED_PRECONDITION, "ttrpc: server already listening");
   int r = uv_pipe_open(&s->listener, fd);
-  if (r < 0) return cs_err_sys(err, -r, "ttrpc: open listening fd %d", fd);
+  if (r < 0) return ttrpc_err_uv(err, r, "ttrpc: open listening fd %d", fd);
   return start_listening(s, "inherited socket", err);
 }
 
@@ -165,7 +169,7 @@ int ttrpc_server_adopt_fd(ttrpc_server *s, int fd, cs_err *err) {
   if (!sc) return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "ttrpc: adopt fd %d: out of memory", fd);
   int r = uv_pipe_open(&sc->conn.pipe, fd);
   if (r < 0) {
-    cs_err_sys(err, -r, "ttrpc: adopt fd %d", fd);
+    ttrpc_err_uv(err, r, "ttrpc: adopt fd %d", fd);
     sconn_close(sc);
     return -1;
   }

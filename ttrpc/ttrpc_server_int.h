@@ -32,6 +32,7 @@ struct ttrpc_server {
   uv_pipe_t listener; /* initialised at creation so closing always has a handle to wait for */
   bool listening;
   bool listener_closed;
+  bool private_endpoint; /* ttrpc_server_set_private */
   ttrpc_sconn *conns;
   size_t nconns;
   bool closing;

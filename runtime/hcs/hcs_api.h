@@ -9,6 +9,7 @@
 #ifndef HCS_API_H
 #define HCS_API_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef _WIN32
@@ -102,8 +103,32 @@ typedef hcs_hresult(HCS_WINAPI *hcs_fn_process_op)(hcs_process process, hcs_oper
 typedef hcs_hresult(HCS_WINAPI *hcs_fn_get_process_info)(hcs_process process, hcs_operation operation);
 typedef hcs_hresult(HCS_WINAPI *hcs_fn_set_process_callback)(hcs_process process, hcs_event_options options,
                                                              void *context, hcs_event_callback cb);
+/* HcsOpenComputeSystem: synchronous (no operation); the dead-shim cleanup opens a system by id. */
+typedef hcs_hresult(HCS_WINAPI *hcs_fn_open_system)(hcs_pcwstr id, hcs_dword requested_access, hcs_system *system);
 /* vmcompute.dll NameToGuid: the layer id HCS expects for a layer folder (a hash of the folder name). */
 typedef hcs_hresult(HCS_WINAPI *hcs_fn_name_to_guid)(hcs_pcwstr name, hcs_guid *guid);
+
+/* vmcompute.dll's layer (graph driver) functions, not in any SDK header: the prototypes are hcsshim's
+ * internal/wclayer/wclayer.go //sys lines. A layer is named by its folder: HomeDir = the parent folder,
+ * id = the folder's base name. Flavour 1 is the filter driver (hcsshim's filterDriver), the only one used. */
+#define HCS_DRIVER_FLAVOUR_FILTER 1
+typedef struct hcs_driver_info {
+  int Flavour;
+  const hcs_wchar *HomeDir;
+} hcs_driver_info;
+/* WC_LAYER_DESCRIPTOR: one parent layer for PrepareLayer (LayerId = NameToGuid(base name), Flags 0). */
+typedef struct hcs_layer_descriptor {
+  hcs_guid LayerId;
+  uint32_t Flags;
+  const hcs_wchar *Pathp;
+} hcs_layer_descriptor;
+/* ActivateLayer, DeactivateLayer, UnprepareLayer: (info, id). */
+typedef hcs_hresult(HCS_WINAPI *hcs_fn_layer_op)(const hcs_driver_info *info, hcs_pcwstr id);
+typedef hcs_hresult(HCS_WINAPI *hcs_fn_prepare_layer)(const hcs_driver_info *info, hcs_pcwstr id,
+                                                      const hcs_layer_descriptor *layers, hcs_dword n_layers);
+/* Called twice, as hcsshim does: buffer NULL sets *length (UTF-16 units with the NUL), then fills buffer. */
+typedef hcs_hresult(HCS_WINAPI *hcs_fn_layer_mount_path)(const hcs_driver_info *info, hcs_pcwstr id, size_t *length,
+                                                         hcs_wchar *buffer);
 
 typedef struct hcs_api {
   hcs_fn_create_operation HcsCreateOperation;
@@ -111,6 +136,7 @@ typedef struct hcs_api {
   hcs_fn_wait_result HcsWaitForOperationResult;
   hcs_fn_wait_result_pi HcsWaitForOperationResultAndProcessInfo;
   hcs_fn_create_system HcsCreateComputeSystem;
+  hcs_fn_open_system HcsOpenComputeSystem;  /* NULL where the table has none (fakes): no cleanup by id */
   hcs_fn_close_system HcsCloseComputeSystem;
   hcs_fn_system_op HcsStartComputeSystem;
   hcs_fn_system_op HcsShutDownComputeSystem;
@@ -129,13 +155,13 @@ typedef struct hcs_api {
   hcs_fn_process_op HcsModifyProcess;
   hcs_fn_set_process_callback HcsSetProcessCallback;
   hcs_fn_name_to_guid NameToGuid;
+  hcs_fn_layer_op ActivateLayer;
+  hcs_fn_prepare_layer PrepareLayer;
+  hcs_fn_layer_mount_path GetLayerMountPath;
+  hcs_fn_layer_op UnprepareLayer;
+  hcs_fn_layer_op DeactivateLayer;
   /* Frees a result document HCS returned (LocalFree on Windows). */
   void (*free_document)(hcs_pwstr doc);
-  /* Connects the std handles HCS created for a process (CreateStd*Pipe) to the client's named pipes
-   * (rt_stdio.path[]), copying in both directions until either side closes; handles and paths may be
-   * NULL. Owns the handles from then on. NULL: the handles are closed unused. Called on a worker thread. */
-  int (*relay_stdio)(void *ctx, hcs_handle handles[3], const char *const paths[3]);
-  void *relay_ctx;
   /* The DLL modules, for hcs_dll_unload; NULL for fakes. */
   void *module[2];
 } hcs_api;

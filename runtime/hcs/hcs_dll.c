@@ -4,13 +4,12 @@
 
 #ifdef _WIN32
 #include <computecore.h>
-#include <stdlib.h>
 
 #include "hcs_err.h"
 #include "hcs_wstr.h"
 
 /* Each table entry's type must be the SDK's prototype, or the call through it would be undefined: checked
- * here at compile time (mingw-w64 ships computecore.h). NameToGuid and the relay are not in the SDK. */
+ * here at compile time (mingw-w64 ships computecore.h). NameToGuid is not in the SDK. */
 #define HCS_CHECK(fn, type) \
   _Static_assert(__builtin_types_compatible_p(__typeof__(&fn), type), #fn ": prototype differs from hcs_api")
 HCS_CHECK(HcsCreateOperation, hcs_fn_create_operation);
@@ -18,6 +17,7 @@ HCS_CHECK(HcsCloseOperation, hcs_fn_close_operation);
 HCS_CHECK(HcsWaitForOperationResult, hcs_fn_wait_result);
 HCS_CHECK(HcsWaitForOperationResultAndProcessInfo, hcs_fn_wait_result_pi);
 HCS_CHECK(HcsCreateComputeSystem, hcs_fn_create_system);
+HCS_CHECK(HcsOpenComputeSystem, hcs_fn_open_system);
 HCS_CHECK(HcsCloseComputeSystem, hcs_fn_close_system);
 HCS_CHECK(HcsStartComputeSystem, hcs_fn_system_op);
 HCS_CHECK(HcsShutDownComputeSystem, hcs_fn_system_op);
@@ -43,58 +43,6 @@ typedef void (*hcs_any_fn)(void);
 
 static void hcs_dll_free_document(hcs_pwstr doc) {
   if (doc) LocalFree(doc);
-}
-
-/* One direction of one stream: read until EOF or error, then close both ends. */
-typedef struct hcs_relay {
-  HANDLE from, to;
-} hcs_relay;
-
-static DWORD WINAPI hcs_relay_thread(LPVOID arg) {
-  hcs_relay *r = arg;
-  char buf[32768];
-  DWORD n, w;
-  while (ReadFile(r->from, buf, sizeof buf, &n, NULL) && n > 0) {
-    DWORD off = 0;
-    while (off < n && WriteFile(r->to, buf + off, n - off, &w, NULL)) off += w;
-    if (off < n) break;
-  }
-  CloseHandle(r->from);
-  CloseHandle(r->to);
-  free(r);
-  return 0;
-}
-
-/* containerd creates the stdio pipes and listens; the shim connects as the client (as runhcs does). */
-static int hcs_dll_relay_stdio(void *ctx, hcs_handle handles[3], const char *const paths[3]) {
-  (void)ctx;
-  int rc = 0;
-  for (int i = 0; i < 3; i++) {
-    if (!handles[i]) continue;
-    hcs_pwstr wpath = paths[i] ? hcs_utf8_to_wide(paths[i], NULL) : NULL;
-    HANDLE pipe = wpath ? CreateFileW(wpath, i == 0 ? GENERIC_READ : GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL)
-                        : INVALID_HANDLE_VALUE;
-    free(wpath);
-    hcs_relay *r = pipe != INVALID_HANDLE_VALUE ? malloc(sizeof *r) : NULL;
-    if (!r) {
-      if (pipe != INVALID_HANDLE_VALUE) CloseHandle(pipe);
-      CloseHandle(handles[i]);
-      if (paths[i]) rc = -1;
-      continue;
-    }
-    r->from = i == 0 ? pipe : handles[i];
-    r->to = i == 0 ? handles[i] : pipe;
-    HANDLE t = CreateThread(NULL, 0, hcs_relay_thread, r, 0, NULL);
-    if (!t) {
-      CloseHandle(r->from);
-      CloseHandle(r->to);
-      free(r);
-      rc = -1;
-      continue;
-    }
-    CloseHandle(t);
-  }
-  return rc;
 }
 
 int hcs_dll_load(hcs_api *api, cs_err *err) {
@@ -143,9 +91,16 @@ int hcs_dll_load(hcs_api *api, cs_err *err) {
   LOAD(cc, HcsModifyProcess, hcs_fn_process_op);
   LOAD(cc, HcsSetProcessCallback, hcs_fn_set_process_callback);
   LOAD(vc, NameToGuid, hcs_fn_name_to_guid);
+  LOAD(vc, ActivateLayer, hcs_fn_layer_op);
+  LOAD(vc, PrepareLayer, hcs_fn_prepare_layer);
+  LOAD(vc, GetLayerMountPath, hcs_fn_layer_mount_path);
+  LOAD(vc, UnprepareLayer, hcs_fn_layer_op);
+  LOAD(vc, DeactivateLayer, hcs_fn_layer_op);
 #undef LOAD
+  /* Only the `delete` of a dead shim opens a system by id; a computecore.dll without it (a test fake) still
+   * serves everything else, and that delete says it cannot terminate. */
+  api->HcsOpenComputeSystem = (hcs_fn_open_system)HCS_PROC(cc, "HcsOpenComputeSystem");
   api->free_document = hcs_dll_free_document;
-  api->relay_stdio = hcs_dll_relay_stdio;
   return 0;
 }
 

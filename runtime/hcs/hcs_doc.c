@@ -285,7 +285,7 @@ json_t *hcs_doc_container(json_t *spec, const hcs_doc_ctx *c, win_warnings *w, c
     cs_err_set(err, CS_INVALID_ARGUMENT, "invalid container spec - readonly is not supported for Windows containers");
     return NULL;
   }
-  if (!hyperv && (!root_path || !*root_path)) {
+  if (!hyperv && (!root_path || !*root_path) && !c->mount_layers) {
     cs_err_set(err, CS_INVALID_ARGUMENT, "spec is invalid - root isn't populated");
     return NULL;
   }
@@ -322,7 +322,7 @@ json_t *hcs_doc_container(json_t *spec, const hcs_doc_ctx *c, win_warnings *w, c
   }
   if (root_path && *root_path) {
     set_str(storage, "Path", root_path);
-  } else {
+  } else if (hyperv) {
     /* Hyper-V without a root path: where the guest mounts the container's scratch (hcsshim's C:\c\<id>). */
     char gp[512];
     snprintf(gp, sizeof gp, "C:\\c\\%s", c->id);
@@ -351,6 +351,20 @@ json_t *hcs_doc_container(json_t *spec, const hcs_doc_ctx *c, win_warnings *w, c
 fail:
   json_decref(ctr);
   return NULL;
+}
+
+int hcs_doc_set_storage_path(char **doc, const char *path, cs_err *err) {
+  json_error_t jerr;
+  json_t *d = json_loads(*doc, 0, &jerr);
+  json_t *storage = json_object_get(json_object_get(d, "Container"), "Storage");
+  char *text = NULL;
+  if (json_is_object(storage) && json_object_set_new(storage, "Path", json_string(path)) == 0)
+    text = json_dumps(d, JSON_COMPACT);
+  json_decref(d);
+  if (!text) return cs_err_set(err, CS_INTERNAL, "compute system document: cannot set Storage.Path");
+  free(*doc);
+  *doc = text;
+  return 0;
 }
 
 static json_t *vsmb_share(const char *name, const char *path) {

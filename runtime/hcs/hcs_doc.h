@@ -30,6 +30,9 @@ typedef struct hcs_doc_ctx {
   int isolation;          /* WIN_ISOLATION_PROCESS or WIN_ISOLATION_HYPERV (resolved) */
   const hcs_api *api;     /* NameToGuid for layer ids */
   const win_host *host;
+  /* Process isolation without root.path: the backend mounts the layers itself (hcs_layers.h), so the
+   * document leaves Storage.Path out and hcs_doc_set_storage_path fills it in once the volume exists. */
+  bool mount_layers;
 } hcs_doc_ctx;
 
 /* <bundle>/config.json. */
@@ -43,6 +46,8 @@ char **hcs_spec_endpoints(json_t *spec, size_t *n, cs_err *err);
 void hcs_strv_free(char **v);
 
 json_t *hcs_doc_container(json_t *spec, const hcs_doc_ctx *c, win_warnings *w, cs_err *err);
+/* Set Container.Storage.Path of a process-isolated container document (JSON text, replaced). */
+int hcs_doc_set_storage_path(char **doc, const char *path, cs_err *err);
 json_t *hcs_doc_uvm(json_t *spec, const hcs_doc_ctx *c, cs_err *err);
 
 /* ProcessParameters for HcsCreateProcess from an OCI Process object. paths[i] != NULL asks HCS for that

@@ -11,6 +11,7 @@
 #include "hcs_call.h"
 #include "hcs_doc.h"
 #include "hcs_err.h"
+#include "hcs_layers.h"
 #include "hcs_stats.h"
 #include "net_hns.h"
 #include "rt_hcs_int.h"
@@ -71,10 +72,23 @@ static void undo_system(const hcs_api *api, hcs_system *s, hcs_dword timeout) {
   *s = NULL;
 }
 
+/* Process isolation without root.path: the layers become a volume first, the document's Storage.Path. */
+static int mount_layers(rt_hcs_job *j) {
+  size_t n = 0;
+  while (j->docs[n]) n++;
+  char *volume = NULL;
+  if (hcs_layers_mount(j->be->cfg.hcs, (const char *const *)j->docs, n, &volume, &j->err) < 0) return -1;
+  j->mounted = true;
+  int rc = hcs_doc_set_storage_path(&j->doc, volume, &j->err);
+  free(volume);
+  return rc;
+}
+
 static int create_run(rt_hcs_job *j) {
   const hcs_api *api = j->be->cfg.hcs;
   hcs_dword t = j->be->cfg.op_timeout_ms;
   rt_hcs_ctr *c = j->ctr;
+  if (j->docs && mount_layers(j) < 0) goto fail;
   if (j->uvm_doc) {
     if (hcs_call_system_create(api, c->uvm_id, j->uvm_doc, t, &j->uvm, &j->err) < 0) return -1;
     if (hcs_call_system_op(api, api->HcsStartComputeSystem, "HcsStartComputeSystem", j->uvm, NULL, t, &j->err) < 0)
@@ -105,6 +119,12 @@ static int create_run(rt_hcs_job *j) {
 fail:
   undo_system(api, &j->system, t);
   undo_system(api, &j->uvm, t);
+  if (j->mounted) {
+    /* After the system is gone: nothing stays activated after a failed create. */
+    cs_err e;
+    if (hcs_layers_unmount(api, c->scratch, &e) < 0) CS_WARN("hcs: create %s: %s", c->id, e.msg);
+    j->mounted = false;
+  }
   return -1;
 }
 
@@ -113,6 +133,7 @@ static void create_done(rt_hcs_job *j) {
   c->busy = false;
   c->system = j->system;
   c->uvm = j->uvm;
+  c->layers_mounted = j->mounted;
   if (j->rc < 0) {
     cs_err_wrap(&j->err, "create %s", c->id);
     if (c->state != CTR_DELETED) rt_hcs_ctr_remove(j->be, c);
@@ -120,6 +141,48 @@ static void create_done(rt_hcs_job *j) {
   }
   if (c->state == CTR_CREATING) c->state = CTR_CREATED;
   j->res.pid = 0; /* no process until start */
+}
+
+/* containerd's windows-layer rootfs mount names the layer folders: they become windows.layerFolders. A spec
+ * that names them too must name the same ones. */
+static int rootfs_layers(json_t *spec, const rt_create_req *req, cs_err *err) {
+  json_t *mf = hcs_layers_from_mounts(req->rootfs, req->n_rootfs, err);
+  if (!mf) return req->n_rootfs ? -1 : 0;
+  json_t *win = json_object_get(spec, "windows");
+  json_t *lf = json_object_get(win, "layerFolders");
+  int rc = 0;
+  if (json_array_size(lf) && !json_equal(lf, mf)) {
+    rc = cs_err_set(err, CS_INVALID_ARGUMENT,
+                    "rootfs: the windows-layer mount and windows.layerFolders name different layers");
+  } else if (!json_is_object(win)) {
+    rc = cs_err_set(err, CS_INVALID_ARGUMENT, "cannot create HCS container document - OCI spec Windows section is missing");
+  } else {
+    json_object_set(win, "layerFolders", mf);
+  }
+  json_decref(mf);
+  return rc;
+}
+
+/* hcsshim's rule (hcsoci allocateWindowsResources): a process-isolated container whose spec has no root.path
+ * gets its layers mounted by the runtime; with a root.path, whoever set it (docker) has mounted them. */
+static bool runtime_mounts(json_t *spec, int isolation) {
+  const char *root = hcs_json_str(json_object_get(spec, "root"), "path");
+  return isolation == WIN_ISOLATION_PROCESS && !(root && *root);
+}
+
+/* The spec's layer folders (already checked by hcs_doc_container) as a NULL-terminated list for the job. */
+static char **layers_to_mount(json_t *spec, cs_err *err) {
+  json_t *lf = json_object_get(json_object_get(spec, "windows"), "layerFolders");
+  char **v = calloc(json_array_size(lf) + 1, sizeof *v);
+  for (size_t i = 0; v && i < json_array_size(lf); i++) {
+    const char *s = json_string_value(json_array_get(lf, i));
+    if (!s || !(v[i] = strdup(s))) {
+      hcs_strv_free(v);
+      v = NULL;
+    }
+  }
+  if (!v) cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+  return v;
 }
 
 static int hcs_create(rt_backend *b, const rt_create_req *req, rt_done_cb cb, void *data, cs_err *err) {
@@ -130,6 +193,10 @@ static int hcs_create(rt_backend *b, const rt_create_req *req, rt_done_cb cb, vo
   if (rt_hcs_find(be, req->id)) return cs_err_set(err, CS_ALREADY_EXISTS, "container %s already exists", req->id);
   json_t *spec = NULL;
   if (hcs_spec_load(req->bundle, &spec, err) < 0) return -1;
+  if (rootfs_layers(spec, req, err) < 0) {
+    json_decref(spec);
+    return cs_err_wrap(err, "create %s", req->id);
+  }
 
   int rc = -1;
   rt_hcs_job *j = NULL;
@@ -148,10 +215,17 @@ static int hcs_create(rt_backend *b, const rt_create_req *req, rt_done_cb cb, vo
   if (!(c->src = rt_hcs_src_new(be, req->id, 0))) goto oom;
   if (!(j = rt_hcs_job_new(be, c, NULL, err))) goto out;
   hcs_doc_ctx dc = {.id = c->id, .uvm_id = c->uvm_id, .owner = be->owner, .isolation = c->isolation,
-                    .api = be->cfg.hcs, .host = &be->cfg.host};
+                    .api = be->cfg.hcs, .host = &be->cfg.host,
+                    .mount_layers = runtime_mounts(spec, c->isolation)};
   win_warnings w = {0};
   if (!(j->doc = dump(hcs_doc_container(spec, &dc, &w, err)))) goto out;
   for (size_t i = 0; i < w.n; i++) CS_WARN("hcs: create %s: %s", req->id, w.msg[i]);
+  if (dc.mount_layers) {
+    if (!(j->docs = layers_to_mount(spec, err))) goto out;
+    size_t n = 0;
+    while (j->docs[n]) n++;
+    if (!(c->scratch = strdup(j->docs[n - 1]))) goto oom;
+  }
   if (c->uvm_id && !(j->uvm_doc = dump(hcs_doc_uvm(spec, &dc, err)))) goto out;
   rt_hcs_proc *init = proc_new(be, req->id, NULL, json_object_get(spec, "process"), &req->io, err);
   if (!init) goto out;
@@ -181,6 +255,7 @@ out:
   if (j) {
     free(j->doc);
     free(j->uvm_doc);
+    hcs_strv_free(j->docs);
     free(j);
   }
   if (c) rt_hcs_ctr_free(be, c);
@@ -212,10 +287,8 @@ static int start_run(rt_hcs_job *j) {
                           &ignore) == 0)
     j->exited = hcs_doc_exit_status(status, &j->exit_code) == 0;
   free(status);
-  hcs_handle h[3] = {j->pi.StdInput, j->pi.StdOutput, j->pi.StdError};
-  const char *const paths[3] = {j->proc->path[0], j->proc->path[1], j->proc->path[2]};
-  if (api->relay_stdio && (h[0] || h[1] || h[2]) && api->relay_stdio(api->relay_ctx, h, paths) < 0)
-    CS_WARN("hcs: stdio of a process in %s could not be connected", j->ctr->id);
+  /* The std handles go up to the caller with the result (start_done): the service moves them to and from
+   * the client's pipes on its loop, and CloseIO is its business. */
   return 0;
 }
 
@@ -230,6 +303,9 @@ static void start_done(rt_hcs_job *j) {
   }
   p->pid = (int)j->pi.ProcessId;
   j->res.pid = p->pid;
+  j->res.stdio_handle[0] = j->pi.StdInput;
+  j->res.stdio_handle[1] = j->pi.StdOutput;
+  j->res.stdio_handle[2] = j->pi.StdError;
   if (p->state != PROC_STARTING) return; /* the container was deleted under the start */
   p->state = PROC_RUNNING;
   if (!p->exec_id && c->state == CTR_CREATED) c->state = CTR_RUNNING;
@@ -333,16 +409,21 @@ static int hcs_exec(rt_backend *b, const rt_exec_req *req, rt_done_cb cb, void *
   rt_hcs_proc *p = proc_new(be, req->id, req->exec_id, process, &req->io, err);
   json_decref(process);
   if (!p) return cs_err_wrap(err, "exec %s", req->exec_id);
-  rt_hcs_job *j = rt_hcs_job_new(be, c, NULL, err);
-  if (!j) {
+  p->next = c->procs;
+  c->procs = p;
+  /* rt.h's exec is runc's `exec --detach`: the process exists and runs when it answers, with its pid. HCS
+   * starts a process when it creates it, so exec is the start of the recorded process. */
+  if (hcs_start(b, req->id, req->exec_id, cb, data, err) < 0) {
+    for (rt_hcs_proc **pp = &c->procs; *pp; pp = &(*pp)->next) {
+      if (*pp == p) {
+        *pp = p->next;
+        break;
+      }
+    }
     proc_discard(p);
     return -1;
   }
-  p->next = c->procs;
-  c->procs = p;
-  j->cb = cb;
-  j->data = data; /* no HCS call: HCS starts a process when it creates it, which start does */
-  return rt_hcs_job_queue(j, err);
+  return 0;
 }
 
 /* ------------------------------------------------------------------ kill */
@@ -433,6 +514,9 @@ static int delete_run(rt_hcs_job *j) {
   if (j->uvm && hcs_call_system_op(api, api->HcsTerminateComputeSystem, "HcsTerminateComputeSystem", j->uvm, NULL, t,
                                    &j->err) < 0 && ignore_stopped(&j->err) < 0)
     return -1;
+  /* The system is stopped: its volume can go. A failure fails the delete (naming the layer and the step),
+   * and the container stays, so a retried Delete unmounts again. */
+  if (j->mounted && hcs_layers_unmount(api, j->doc, &j->err) < 0) return -1;
   return 0;
 }
 
@@ -443,6 +527,7 @@ static void delete_done(rt_hcs_job *j) {
     cs_err_wrap(&j->err, "delete %s", c->id);
     return;
   }
+  if (j->mounted) c->layers_mounted = false;
   rt_hcs_proc *init = rt_hcs_init_proc(c);
   j->res.pid = init ? init->pid : 0;
   if (c->state != CTR_DELETED) rt_hcs_ctr_remove(j->be, c); /* closes the handles once no job uses them */
@@ -460,6 +545,13 @@ static int hcs_delete(rt_backend *b, const char *id, bool force, rt_done_cb cb, 
   if (!j) return -1;
   j->system = c->system;
   j->uvm = c->uvm;
+  if (c->layers_mounted) {
+    if (!(j->doc = strdup(c->scratch))) {
+      free(j);
+      return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    j->mounted = true;
+  }
   j->run = delete_run;
   j->done = delete_done;
   j->cb = cb;

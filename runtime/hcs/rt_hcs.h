@@ -5,8 +5,9 @@
  *            system (for Hyper-V: first the utility VM, with the spec's HNS endpoints hot-added as NICs).
  *            No process exists yet: res.pid is 0.
  *   start    creates the init process (HcsCreateProcess) or a recorded exec; res.pid is its pid.
- *   exec     records the process parameters; HCS starts a process when it creates it, so the process is
- *            created by the following start (res.pid 0 here).
+ *   exec     creates and starts an exec process at once (HCS starts a process when it creates it), as
+ *            rt.h's exec (runc exec --detach) does; res.pid is its pid. start of a recorded exec is the
+ *            same step, for callers that record first.
  *   kill     SIGKILL -> HcsTerminateProcess, SIGINT/SIGTERM -> HcsSignalProcess (CtrlC / CtrlShutdown).
  *            pid 0 before start (no init yet) with SIGKILL terminates the compute system.
  *   delete   HcsTerminateComputeSystem (+ the utility VM), then the handles are closed.

@@ -9,6 +9,7 @@
 #include "hcs_err.h"
 #include "hcs_time.h"
 #include "hcs_wstr.h"
+#include "hcs_layers.h"
 #include "rt_hcs_int.h"
 
 int64_t rt_hcs_now_ns(void) { return hcs_time_now_ns(); }
@@ -89,6 +90,13 @@ void rt_hcs_ctr_free(rt_hcs *be, rt_hcs_ctr *c) {
   }
   if (c->system) be->cfg.hcs->HcsCloseComputeSystem(c->system);
   if (c->uvm) be->cfg.hcs->HcsCloseComputeSystem(c->uvm);
+  if (c->layers_mounted) {
+    /* Only a teardown with the container never deleted gets here: its system is closed just above (HCS
+     * terminates it, ShouldTerminateOnLastHandleClosed), so its volume can go; on the loop, once, at exit. */
+    cs_err e;
+    if (hcs_layers_unmount(be->cfg.hcs, c->scratch, &e) < 0) CS_WARN("hcs: teardown %s: %s", c->id, e.msg);
+  }
+  free(c->scratch);
   src_free(c->src);
   hcs_strv_free(c->endpoints);
   free(c->id);

@@ -55,6 +55,8 @@ typedef struct rt_hcs_ctr {
   rt_hcs_proc *procs;
   char **endpoints;
   size_t n_endpoints;
+  char *scratch;            /* process isolation without root.path: the scratch layer folder the backend mounts */
+  bool layers_mounted;      /* activated and prepared (hcs_layers.h): Delete and teardown must undo it */
 } rt_hcs_ctr;
 
 typedef struct rt_hcs_event {
@@ -110,6 +112,7 @@ struct rt_hcs_job {
   bool pause;               /* pause (true) or resume */
   bool exited;
   int exit_code;
+  bool mounted;             /* create: the layers (docs) were mounted; delete: unmount scratch (doc) */
   int *pids;
   size_t n_pids;
 };

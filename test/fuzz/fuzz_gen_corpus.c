@@ -281,9 +281,9 @@ static void t_create(buf *b, int op, const char *id, bool io, bool terminal, siz
   r.bundle = SB "/b";
   r.terminal = terminal;
   if (io) {
-    r.stdin = SB "/in";
-    r.stdout = SB "/out";
-    r.stderr = terminal ? "" : SB "/err";
+    r.stdin_ = SB "/in";
+    r.stdout_ = SB "/out";
+    r.stderr_ = terminal ? "" : SB "/err";
   }
   r.n_rootfs = nmounts;
   r.rootfs = mounts;
@@ -309,8 +309,8 @@ static void t_exec(buf *b, const char *id, const char *exec_id, bool io) {
   r.exec_id = (char *)exec_id;
   r.spec = &spec;
   if (io) {
-    r.stdin = SB "/in";
-    r.stdout = "file://" SB "/exec.log";
+    r.stdin_ = SB "/in";
+    r.stdout_ = "file://" SB "/exec.log";
   }
   rec_msg(b, EXEC, &r.base);
 }
@@ -393,7 +393,7 @@ static void gen_task(void) {
     rec_msg(&b, RESIZE, &rz.base);
     Containerd__Task__V2__CloseIORequest c = CONTAINERD__TASK__V2__CLOSE_IOREQUEST__INIT;
     c.id = "t1";
-    c.stdin = true;
+    c.stdin_ = true;
     rec_msg(&b, CLOSEIO, &c.base);
     Containerd__Task__V2__CheckpointTaskRequest ck = CONTAINERD__TASK__V2__CHECKPOINT_TASK_REQUEST__INIT;
     Containerd__Runc__V1__CheckpointOptions co = CONTAINERD__RUNC__V1__CHECKPOINT_OPTIONS__INIT;

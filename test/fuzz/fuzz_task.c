@@ -158,9 +158,9 @@ static const uint8_t *contain(int m, const uint8_t *p, size_t n, size_t *out_n, 
     msg = &r->base;
     if (r->bundle && r->bundle[0] == '/' && !fuzz_sandbox_path_ok(r->bundle))
       fix(&f, &r->bundle, fuzz_sandbox_path("/b"), false);
-    fix_stdio(&f, &r->stdin, sb_in);
-    fix_stdio(&f, &r->stdout, sb_out);
-    fix_stdio(&f, &r->stderr, sb_err);
+    fix_stdio(&f, &r->stdin_, sb_in);
+    fix_stdio(&f, &r->stdout_, sb_out);
+    fix_stdio(&f, &r->stderr_, sb_err);
     if (r->n_rootfs && !fuzz_sandbox_mounts_contained()) {
       /* No private mount namespace: the shim must not mount(2) anything. */
       f.rootfs_slot = &r->n_rootfs;
@@ -177,9 +177,9 @@ static const uint8_t *contain(int m, const uint8_t *p, size_t n, size_t *out_n, 
     Containerd__Task__V2__ExecProcessRequest *r = containerd__task__v2__exec_process_request__unpack(NULL, n, p);
     if (!r) return p;
     msg = &r->base;
-    fix_stdio(&f, &r->stdin, sb_in);
-    fix_stdio(&f, &r->stdout, sb_out);
-    fix_stdio(&f, &r->stderr, sb_err);
+    fix_stdio(&f, &r->stdin_, sb_in);
+    fix_stdio(&f, &r->stdout_, sb_out);
+    fix_stdio(&f, &r->stderr_, sb_err);
   }
   const uint8_t *ret = p;
   if (f.full) {

@@ -58,7 +58,6 @@ static struct {
   bool exit_on_create;
   int exit_on_create_code;
   bool no_code;
-  int relay_calls;
   uv_thread_t threads[FAKE_MAX_THREADS];
   int n_threads;
 } fk;
@@ -436,11 +435,112 @@ static hcs_hresult f_name_to_guid(hcs_pcwstr name, hcs_guid *g) {
 
 static void f_free_document(hcs_pwstr d) { free(d); }
 
-static int f_relay(void *ctx, hcs_handle h[3], const char *const paths[3]) {
+/* ---------------------------------------------------------------- vmcompute layers */
+
+/* Layers are keyed "HomeDir\\id"; a layer is activated, then prepared (the volume exists). Arguments are
+ * checked as Windows does: the filter driver flavour, a home folder, an id, and the order of the steps. */
+typedef struct fake_layer {
+  struct fake_layer *next;
+  char key[512];
+  bool prepared;
+  unsigned n_parents;
+} fake_layer;
+static fake_layer *fk_layers;
+
+#define FK_E_INVALIDARG ((hcs_hresult)0x80070057)
+#define FK_E_NOT_FOUND ((hcs_hresult)0x80070490)
+
+static hcs_hresult layer_call(const char *call, const hcs_driver_info *info, hcs_pcwstr id, fake_layer **out) {
+  char *home = info ? narrow(info->HomeDir) : NULL, *name = narrow(id);
+  char key[512];
+  snprintf(key, sizeof key, "%s\\%s", home ? home : "", name ? name : "");
   uv_mutex_lock(&fk.lock);
-  fk.relay_calls++;
+  fake_fail_t f;
+  bool failed = fk_record(call, key, NULL, &f);
   uv_mutex_unlock(&fk.lock);
+  hcs_hresult hr = 0;
+  if (!info || info->Flavour != HCS_DRIVER_FLAVOUR_FILTER || !home || !*home || !name || !*name) hr = FK_E_INVALIDARG;
+  else if (failed) hr = f.hr;
+  free(home);
+  free(name);
+  *out = NULL;
+  for (fake_layer *l = fk_layers; l && !hr; l = l->next)
+    if (strcmp(l->key, key) == 0) *out = l;
+  if (!hr && !*out && strcmp(call, "ActivateLayer") == 0) {
+    *out = calloc(1, sizeof **out);
+    snprintf((*out)->key, sizeof (*out)->key, "%s", key);
+    (*out)->next = fk_layers;
+    fk_layers = *out;
+  } else if (!hr && !*out) {
+    hr = FK_E_NOT_FOUND; /* never activated */
+  }
+  return hr;
+}
+
+static hcs_hresult f_activate_layer(const hcs_driver_info *info, hcs_pcwstr id) {
+  fake_layer *l;
+  return layer_call("ActivateLayer", info, id, &l);
+}
+
+static hcs_hresult f_prepare_layer(const hcs_driver_info *info, hcs_pcwstr id, const hcs_layer_descriptor *d,
+                                   hcs_dword n) {
+  fake_layer *l;
+  hcs_hresult hr = layer_call("PrepareLayer", info, id, &l);
+  for (hcs_dword i = 0; !hr && i < n; i++)
+    if (!d || !d[i].Pathp || !d[i].Pathp[0] || d[i].Flags != 0) hr = FK_E_INVALIDARG;
+  if (!hr) {
+    l->prepared = true;
+    l->n_parents = n;
+  }
+  return hr;
+}
+
+static hcs_hresult f_layer_mount_path(const hcs_driver_info *info, hcs_pcwstr id, size_t *len, hcs_wchar *buf) {
+  fake_layer *l;
+  hcs_hresult hr = layer_call("GetLayerMountPath", info, id, &l);
+  if (!hr && !l->prepared) hr = FK_E_NOT_FOUND;
+  if (hr) return hr;
+  if (!len) return FK_E_INVALIDARG;
+  uint32_t h = 2166136261u;
+  for (const char *p = l->key; *p; p++) h = (h ^ (uint8_t)*p) * 16777619u;
+  char path[64];
+  /* Without the trailing backslash, as Windows answers (containerd's mount_windows.go adds it). */
+  snprintf(path, sizeof path, "\\\\?\\Volume{%08x-0000-0000-0000-000000000001}", (unsigned)h);
+  size_t need = strlen(path) + 1;
+  if (!buf) {
+    *len = need;
+    return 0;
+  }
+  if (*len < need) return (hcs_hresult)0x8007007A; /* ERROR_INSUFFICIENT_BUFFER */
+  for (size_t i = 0; i < need; i++) buf[i] = (hcs_wchar)(unsigned char)path[i];
   return 0;
+}
+
+static hcs_hresult f_unprepare_layer(const hcs_driver_info *info, hcs_pcwstr id) {
+  fake_layer *l;
+  hcs_hresult hr = layer_call("UnprepareLayer", info, id, &l);
+  if (!hr && !l->prepared) hr = FK_E_NOT_FOUND;
+  if (!hr) l->prepared = false;
+  return hr;
+}
+
+static hcs_hresult f_deactivate_layer(const hcs_driver_info *info, hcs_pcwstr id) {
+  fake_layer *l;
+  hcs_hresult hr = layer_call("DeactivateLayer", info, id, &l);
+  if (hr) return hr;
+  for (fake_layer **pp = &fk_layers; *pp; pp = &(*pp)->next)
+    if (*pp == l) {
+      *pp = l->next;
+      free(l);
+      break;
+    }
+  return 0;
+}
+
+int fake_hcs_active_layers(void) {
+  int n = 0;
+  for (fake_layer *l = fk_layers; l; l = l->next) n++;
+  return n;
 }
 
 /* ---------------------------------------------------------------- HNS */
@@ -535,8 +635,12 @@ void fake_hcs_init(hcs_api *api, net_hns_api *hns) {
   api->HcsModifyProcess = f_modify_process;
   api->HcsSetProcessCallback = f_set_process_cb;
   api->NameToGuid = f_name_to_guid;
+  api->ActivateLayer = f_activate_layer;
+  api->PrepareLayer = f_prepare_layer;
+  api->GetLayerMountPath = f_layer_mount_path;
+  api->UnprepareLayer = f_unprepare_layer;
+  api->DeactivateLayer = f_deactivate_layer;
   api->free_document = f_free_document;
-  api->relay_stdio = f_relay;
   if (hns) {
     memset(hns, 0, sizeof *hns);
     hns->HcnOpenEndpoint = n_open;
@@ -567,6 +671,7 @@ void fake_hcs_reset(void) {
   while (fk.ops) { fake_op *n = fk.ops->next; free(fk.ops->result); free(fk.ops); fk.ops = n; }
   while (fk.docs) { fake_doc *n = fk.docs->next; free(fk.docs->doc); free(fk.docs); fk.docs = n; }
   while (fk.fails) { fake_fail_t *n = fk.fails->next; free(fk.fails); fk.fails = n; }
+  while (fk_layers) { fake_layer *n = fk_layers->next; free(fk_layers); fk_layers = n; }
   free(fk.log);
   free(fk.stats);
   fk.log = NULL;
@@ -574,7 +679,6 @@ void fake_hcs_reset(void) {
   fk.stats = NULL;
   fk.exit_on_create = false;
   fk.no_code = false;
-  fk.relay_calls = 0;
 }
 
 void fake_hcs_fail(const char *call, hcs_hresult hr, const char *msg) {
@@ -631,7 +735,6 @@ int fake_hcs_open_handles(void) {
   return n;
 }
 
-int fake_hcs_relay_calls(void) { return fk.relay_calls; }
 
 void fake_hcs_fire_process_exit(int pid, int code) {
   uv_mutex_lock(&fk.lock);

@@ -30,9 +30,11 @@ int fake_hcs_count(const char *call);
 const char *fake_hcs_doc(const char *call, int nth);
 /* The ids/args log, "call arg" lines joined with '\n'. */
 const char *fake_hcs_log(void);
+/* Layers activated (vmcompute ActivateLayer) and not deactivated. fake_hcs_fail("PrepareLayer", ...) etc.
+ * fail a layer step; the log has "ActivateLayer <home>\\<id>" lines. */
+int fake_hcs_active_layers(void);
 /* Systems, processes, operations and endpoints not closed. */
 int fake_hcs_open_handles(void);
-int fake_hcs_relay_calls(void);
 
 /* Fire from a new thread, as HCS would. */
 void fake_hcs_fire_process_exit(int pid, int code);

@@ -35,6 +35,7 @@ typedef struct fixture {
   /* what came back */
   int done;
   int last_pid;
+  void *last_stdio[3];
   cs_err last_err;
   bool failed;
   char order[512];
@@ -65,6 +66,7 @@ static void on_done(void *data, const rt_result *res, const cs_err *err) {
   f->failed = err != NULL;
   if (err) f->last_err = *err;
   f->last_pid = res ? res->pid : -1;
+  for (int i = 0; i < 3; i++) f->last_stdio[i] = res ? res->stdio_handle[i] : NULL;
   note(f, err ? "fail" : "done");
 }
 
@@ -119,6 +121,7 @@ static int teardown(void **state) {
   fake_hcs_join();
   assert_int_equal(uv_loop_close(&f->loop), 0);
   assert_int_equal(fake_hcs_open_handles(), 0); /* every system, process and operation closed */
+  assert_int_equal(fake_hcs_active_layers(), 0); /* and nothing left activated */
   fake_hcs_reset();
   char path[128];
   snprintf(path, sizeof path, "%s/config.json", f->bundle);
@@ -139,6 +142,10 @@ static void create_start(fixture *f) {
   wait_done(f);
   assert_false(f->failed);
   assert_int_equal(f->last_pid, 1000);
+  /* HCS's std handles of the new process go up with the result (the shim relays them). */
+  assert_ptr_equal(f->last_stdio[0], (void *)(uintptr_t)0x10);
+  assert_ptr_equal(f->last_stdio[1], (void *)(uintptr_t)0x11);
+  assert_null(f->last_stdio[2]);
 }
 
 static void test_lifecycle(void **state) {
@@ -158,7 +165,6 @@ static void test_lifecycle(void **state) {
   assert_non_null(strstr(params, "\"K\":\"a=b\""));
   assert_non_null(strstr(params, "\"CreateStdInPipe\":true"));
   assert_non_null(strstr(params, "\"CreateStdErrPipe\":false"));
-  assert_int_equal(fake_hcs_relay_calls(), 1);
 
   /* Stats: HCS figures plus the endpoint's HNS counters. */
   rt_sample s;
@@ -260,10 +266,8 @@ static void test_system_exit_reports_each_process(void **state) {
   create_start(f);
   rt_exec_req ex = {.id = "c1", .exec_id = "e1", .process_json = "{\"args\":[\"whoami\"]}",
                     .process_json_len = strlen("{\"args\":[\"whoami\"]}")};
+  /* exec creates and starts the process, as runc exec --detach does. */
   assert_int_equal(f->be->ops->exec(f->be, &ex, on_done, f, &err), 0);
-  wait_done(f);
-  assert_int_equal(f->last_pid, 0);
-  assert_int_equal(f->be->ops->start(f->be, "c1", "e1", on_done, f, &err), 0);
   wait_done(f);
   assert_int_equal(f->last_pid, 1001);
   /* The container dies; its processes' real codes come from HcsGetProcessProperties. */
@@ -300,8 +304,6 @@ static void test_exec_pids_and_signals(void **state) {
   wait_done(f);
   assert_int_equal(f->be->ops->exec(f->be, &ex, on_done, f, &err), -1);
   assert_int_equal(err.code, CS_ALREADY_EXISTS);
-  assert_int_equal(f->be->ops->start(f->be, "c1", "e1", on_done, f, &err), 0);
-  wait_done(f);
   assert_non_null(strstr(fake_hcs_doc("HcsCreateProcess", 1), "\"X\":\"1=2\""));
   assert_int_equal(f->be->ops->start(f->be, "c1", "e1", on_done, f, &err), -1);
   assert_int_equal(err.code, CS_FAILED_PRECONDITION);
@@ -479,9 +481,7 @@ static void test_kill_paths(void **state) {
   create_start(f);
   const char *pj = "{\"args\":[\"ping\",\"-t\",\"localhost\"]}";
   rt_exec_req ex = {.id = "c1", .exec_id = "e1", .process_json = pj, .process_json_len = strlen(pj)};
-  assert_int_equal(f->be->ops->exec(f->be, &ex, on_done, f, &err), 0);
-  wait_done(f);
-  assert_int_equal(f->be->ops->start(f->be, "c1", "e1", on_done, f, &err), 0);
+  assert_int_equal(f->be->ops->exec(f->be, &ex, on_done, f, &err), 0); /* exec starts it, as runc exec -d */
   wait_done(f);
   /* signal 0 probes: the process exists, nothing is sent */
   assert_int_equal(f->be->ops->kill(f->be, "c1", 0, 0, false, on_done, f, &err), 0);
@@ -588,6 +588,143 @@ static void test_endpoint_stats_failure(void **state) {
   assert_true(s.cpu.usage_ns > 0);
 }
 
+/* ---------------------------------------------------------------- layers (process isolation, no root.path) */
+
+/* containerd 1.6's Windows spec: no root.path, the layers come as a windows-layer rootfs mount. */
+static const char spec_no_root[] =
+    "{\"process\":{\"args\":[\"cmd\"],\"cwd\":\"C:\\\\\"},\"windows\":{}}";
+static const char *const layer_opts[] = {"rw", "parentLayerPaths=[\"C:\\\\snap\\\\2\",\"C:\\\\snap\\\\1\"]"};
+static const rt_mount layer_mount = {.type = "windows-layer", .source = "C:\\snap\\3", .options = layer_opts,
+                                     .n_options = 2};
+
+static void rewrite_spec(fixture *f, const char *spec) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/config.json", f->bundle);
+  FILE *fp = fopen(path, "w");
+  fputs(spec, fp);
+  fclose(fp);
+}
+
+static void test_layers_from_rootfs_mount(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  rewrite_spec(f, spec_no_root);
+  rt_create_req req = {.id = "c1", .bundle = f->bundle, .rootfs = &layer_mount, .n_rootfs = 1};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  /* hcsshim's order: activate, prepare over the parents, the mount path (asked twice), then the system. */
+  const char *log = fake_hcs_log();
+  const char *a = strstr(log, "ActivateLayer C:\\snap\\3"), *p = strstr(log, "PrepareLayer C:\\snap\\3"),
+             *m = strstr(log, "GetLayerMountPath C:\\snap\\3"), *c = strstr(log, "HcsCreateComputeSystem c1");
+  assert_true(a && p && m && c && a < p && p < m && m < c);
+  assert_int_equal(fake_hcs_count("GetLayerMountPath"), 2);
+  assert_int_equal(fake_hcs_active_layers(), 1);
+  /* Storage: the parents by NameToGuid id and path, the volume as Storage.Path. */
+  const char *doc = fake_hcs_doc("HcsCreateComputeSystem", 0);
+  assert_non_null(strstr(doc, "\"Path\":\"C:\\\\snap\\\\2\""));
+  assert_non_null(strstr(doc, "\"Path\":\"C:\\\\snap\\\\1\""));
+  assert_non_null(strstr(doc, "\"Path\":\"\\\\\\\\?\\\\Volume{"));
+  assert_non_null(strstr(doc, "-000000000001}\\\\\"")); /* the volume root, with its trailing backslash */
+  assert_null(strstr(doc, "snap\\\\3")); /* the scratch is the volume, not a layer */
+
+  assert_int_equal(f->be->ops->delete(f->be, "c1", false, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  log = fake_hcs_log();
+  const char *t = strstr(log, "HcsTerminateComputeSystem c1"), *u = strstr(log, "UnprepareLayer C:\\snap\\3"),
+             *d = strstr(log, "DeactivateLayer C:\\snap\\3");
+  assert_true(t && u && d && t < u && u < d);
+  assert_int_equal(fake_hcs_active_layers(), 0);
+}
+
+/* Every step's failure fails Create naming the layer and the step, and leaves nothing activated. */
+static void test_layer_step_failures(void **state) {
+  fixture *f = *state;
+  static const char *const steps[] = {"ActivateLayer", "PrepareLayer", "GetLayerMountPath", "HcsCreateComputeSystem",
+                                      "HcsStartComputeSystem"};
+  rewrite_spec(f, spec_no_root);
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    cs_err err;
+    fake_hcs_fail(steps[i], (hcs_hresult)0x80070005, "Access is denied.");
+    rt_create_req req = {.id = "c1", .bundle = f->bundle, .rootfs = &layer_mount, .n_rootfs = 1};
+    assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+    wait_done(f);
+    assert_true(f->failed);
+    assert_non_null(strstr(f->last_err.msg, steps[i]));
+    if (i < 3) assert_non_null(strstr(f->last_err.msg, "layer C:\\snap\\3"));
+    assert_int_equal(fake_hcs_active_layers(), 0);
+  }
+  /* The layer calls were balanced: every activation was deactivated. */
+  assert_int_equal(fake_hcs_count("ActivateLayer"), 5);
+  assert_int_equal(fake_hcs_count("DeactivateLayer"), 4);
+  assert_int_equal(fake_hcs_count("UnprepareLayer"), 3);
+}
+
+static void test_layer_unmount_failure_fails_delete(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  rewrite_spec(f, spec_no_root);
+  rt_create_req req = {.id = "c1", .bundle = f->bundle, .rootfs = &layer_mount, .n_rootfs = 1};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  fake_hcs_fail("UnprepareLayer", (hcs_hresult)0x80070020, "The process cannot access the file.");
+  assert_int_equal(f->be->ops->delete(f->be, "c1", false, on_done, f, &err), 0);
+  wait_done(f);
+  assert_true(f->failed);
+  assert_non_null(strstr(f->last_err.msg, "layer C:\\snap\\3"));
+  assert_non_null(strstr(f->last_err.msg, "UnprepareLayer"));
+  /* Still there: a retried delete finishes the job. */
+  assert_int_equal(f->be->ops->delete(f->be, "c1", false, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(fake_hcs_active_layers(), 0);
+}
+
+static void test_layer_teardown_unmounts(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  /* layerFolders in the spec (no mount), no root.path: mounted too; the backend goes away undeleted. */
+  rewrite_spec(f, "{\"process\":{\"args\":[\"cmd\"]},\"windows\":{\"layerFolders\":[\"C:\\\\l\\\\base\",\"C:\\\\s\\\\c1\"]}}");
+  rt_create_req req = {.id = "c1", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(fake_hcs_active_layers(), 1);
+  /* teardown destroys the backend and checks fake_hcs_active_layers() == 0 */
+}
+
+static void test_layer_mount_errors(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  rewrite_spec(f, spec_no_root);
+  static const char *const bad_opts[] = {"parentLayerPaths=[1]"};
+  rt_mount bad = {.type = "windows-layer", .source = "C:\\snap\\3", .options = bad_opts, .n_options = 1};
+  rt_create_req req = {.id = "c1", .bundle = f->bundle, .rootfs = &bad, .n_rootfs = 1};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  assert_non_null(strstr(err.msg, "parentLayerPaths="));
+  rt_mount other = {.type = "bind", .source = "C:\\x"};
+  req.rootfs = &other;
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  /* The spec's layerFolders (setup's) differ from the mount's. */
+  rewrite_spec(f, spec_text);
+  req.rootfs = &layer_mount;
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  assert_non_null(strstr(err.msg, "different layers"));
+  /* root.path set: the layers are someone else's mount, no layer call. */
+  req.rootfs = NULL;
+  req.n_rootfs = 0;
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(fake_hcs_count("ActivateLayer"), 0);
+  assert_int_equal(fake_hcs_count("HcsCreateComputeSystem"), 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
@@ -608,6 +745,11 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_delete_failure, setup, teardown),
     cmocka_unit_test_setup_teardown(test_destroy_during_start, setup, teardown),
     cmocka_unit_test_setup_teardown(test_endpoint_stats_failure, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_layers_from_rootfs_mount, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_layer_step_failures, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_layer_unmount_failure_fails_delete, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_layer_teardown_unmounts, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_layer_mount_errors, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* The shim's pure parsers: rootfs mount options (task_mount.c) and the command line containerd gives a v2
+/* The shim's pure parsers: rootfs mount options (task_mount_posix.c) and the command line containerd gives a v2
  * shim (shim_args.c). No root, no mounts: task_mount_all is only driven to its refusals, which come before
  * anything is mounted. */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 #include <sys/mount.h>
 
 #include "shim_args.h"
-#include "task_mount.h"
+#include "task_mount_posix.h"
 
 static void test_mount_options(void **state) {
   const char *o[] = {"ro", "nosuid", "nodev", "rbind", "rprivate", "size=64m", "mode=755"};

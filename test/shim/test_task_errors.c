@@ -71,9 +71,9 @@ static int exec_(const char *id, const char *exec_id, bool terminal, const char 
   x.exec_id = (char *)exec_id;
   x.spec = &spec;
   x.terminal = terminal;
-  x.stdin = (char *)(in ? in : "");
-  x.stdout = (char *)(out ? out : "");
-  x.stderr = (char *)(err_path ? err_path : "");
+  x.stdin_ = (char *)(in ? in : "");
+  x.stdout_ = (char *)(out ? out : "");
+  x.stderr_ = (char *)(err_path ? err_path : "");
   return call("Exec", &x.base, NULL, NULL, NULL);
 }
 
@@ -83,9 +83,9 @@ static int create_io(const char *id, bool terminal, const char *in, const char *
   r.id = (char *)id;
   r.bundle = E->dir;
   r.terminal = terminal;
-  r.stdin = (char *)(in ? in : "");
-  r.stdout = (char *)(out ? out : "");
-  r.stderr = (char *)(err_path ? err_path : "");
+  r.stdin_ = (char *)(in ? in : "");
+  r.stdout_ = (char *)(out ? out : "");
+  r.stderr_ = (char *)(err_path ? err_path : "");
   return call("Create", &r.base, NULL, NULL, msg);
 }
 
@@ -417,7 +417,7 @@ static void test_stdio_fifos(void **state) {
   /* CloseIO: once the client's writer is gone too, the process reads EOF */
   Containerd__Task__V2__CloseIORequest c = CONTAINERD__TASK__V2__CLOSE_IOREQUEST__INIT;
   c.id = "io1";
-  c.stdin = true;
+  c.stdin_ = true;
   assert_int_equal(call("CloseIO", &c.base, NULL, NULL, NULL), 0);
   close(in_w);
   assert_true(reads_eof(f->io_fd[0]));

@@ -1,20 +1,17 @@
+/* Unix-socket endpoints (see ttrpc_sock.h). */
 #include "ttrpc_sock.h"
 
-#include <string.h>
-
-#include "cs_log.h"
-
-#ifndef _WIN32
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "cs_log.h"
+
 #define SOCK_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
-#else
-#define SOCK_PATH_MAX 256
-#endif
 
 int ttrpc_sock_path(const char *addr, const char **path, cs_err *err) {
   if (!addr) return cs_err_set(err, CS_INVALID_ARGUMENT, "ttrpc: no socket address");
@@ -28,8 +25,7 @@ int ttrpc_sock_path(const char *addr, const char **path, cs_err *err) {
   return 0;
 }
 
-int ttrpc_sock_remove_stale(const char *path, cs_err *err) {
-#ifndef _WIN32
+int ttrpc_sock_claim(const char *path, cs_err *err) {
   struct stat st;
   if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) return 0;
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -44,17 +40,18 @@ int ttrpc_sock_remove_stale(const char *path, cs_err *err) {
   if (r == 0 || e == EAGAIN)
     return cs_err_set(err, CS_ALREADY_EXISTS, "ttrpc: %s: a server is already listening there", path);
   if (unlink(path) < 0 && errno != ENOENT) return cs_err_sys(err, errno, "ttrpc: remove stale socket %s", path);
-#else
-  (void)path;
-  (void)err;
-#endif
+  return 0;
+}
+
+/* Root can always connect; the socket's mode keeps everyone else out before any accept check runs. */
+int ttrpc_pipe_make_private(uv_pipe_t *bound, const char *path, cs_err *err) {
+  (void)bound;
+  if (chmod(path, 0600) < 0) return cs_err_sys(err, errno, "ttrpc: chmod 0600 %s", path);
   return 0;
 }
 
 void ttrpc_sock_check_sigpipe(void) {
-#ifndef _WIN32
   struct sigaction sa;
   if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
     CS_WARN("ttrpc: SIGPIPE is not ignored; a peer closing during a write will kill the process");
-#endif
 }

@@ -1,10 +1,15 @@
+/* The rootfs on Linux: containerd's snapshot mounts, mounted at <bundle>/rootfs by the shim. */
 #include "task_mount.h"
+#include "task_mount_posix.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+
+static int unmount_all(const char *target, cs_err *err);
 
 static const struct {
   const char *name;
@@ -86,7 +91,7 @@ int task_mount_all(const task_mount *mounts, size_t n, const char *target, cs_er
     int prop;
     char data[4096];
     if (task_mount_parse_options(m->options, m->n_options, &flags, data, sizeof data, &prop, err) < 0) {
-      if (i > 0) task_unmount_all(target, NULL); /* undo the mounts made for this request */
+      if (i > 0) unmount_all(target, NULL); /* undo the mounts made for this request */
       return cs_err_wrap(err, "rootfs mount %zu", i);
     }
     if (strcmp(type, "bind") == 0 || strcmp(type, "rbind") == 0) {
@@ -97,25 +102,26 @@ int task_mount_all(const task_mount *mounts, size_t n, const char *target, cs_er
     unsigned long first = (flags & MS_BIND) ? (flags & ~MS_RDONLY) : flags;
     if (mount(m->source, target, type, first, data[0] ? data : NULL) < 0) {
       cs_err_sys(err, errno, "mount %s (%s) on %s", m->source ? m->source : "", type, target);
-      task_unmount_all(target, NULL);
+      unmount_all(target, NULL);
       return -1;
     }
     if ((flags & MS_BIND) && (flags & MS_RDONLY) &&
         mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | (flags & MS_REC), NULL) < 0) {
       cs_err_sys(err, errno, "remount %s read-only", target);
-      task_unmount_all(target, NULL);
+      unmount_all(target, NULL);
       return -1;
     }
     if (prop && mount(NULL, target, NULL, (unsigned long)prop, NULL) < 0) {
       cs_err_sys(err, errno, "set propagation on %s", target);
-      task_unmount_all(target, NULL);
+      unmount_all(target, NULL);
       return -1;
     }
   }
   return 0;
 }
 
-int task_unmount_all(const char *target, cs_err *err) {
+/* Unmount everything at target (repeatedly, for stacked mounts); lazily as a last resort. */
+static int unmount_all(const char *target, cs_err *err) {
   for (int i = 0; i < 64; i++) {
     if (umount2(target, 0) == 0) continue;
     if (errno == EINVAL || errno == ENOENT) return 0; /* not a mount point (any more) */
@@ -123,4 +129,21 @@ int task_unmount_all(const char *target, cs_err *err) {
     return cs_err_sys(err, errno, "unmount %s", target);
   }
   return 0;
+}
+
+int task_rootfs_mount(const char *bundle, const task_mount *mounts, size_t n, bool *mounted, cs_err *err) {
+  *mounted = false;
+  if (n == 0) return 0;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/rootfs", bundle);
+  if (mkdir(path, 0711) < 0 && errno != EEXIST) return cs_err_sys(err, errno, "mkdir %s", path);
+  if (task_mount_all(mounts, n, path, err) < 0) return -1;
+  *mounted = true;
+  return 0;
+}
+
+int task_rootfs_unmount(const char *bundle, cs_err *err) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/rootfs", bundle);
+  return unmount_all(path, err);
 }

@@ -1,0 +1,122 @@
+/* The Task API's questions about a task: Pids, Stats, Connect. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "containerd/runc/options.pb-c.h"
+#include "cs_log.h"
+#include "task_os.h"
+#include "task_service_int.h"
+
+/* ------------------------------------------------------------------ Pids */
+
+static void pids_done(void *data, const int *pids, size_t n, const cs_err *rerr) {
+  task_op *op = data;
+  if (rerr) {
+    ttrpc_call_reply_err(op->call, rerr);
+    task_op_free(op);
+    return;
+  }
+  task_container *ct = op->proc->ct;
+  Containerd__V1__Types__ProcessInfo *infos = calloc(n ? n : 1, sizeof *infos);
+  Containerd__V1__Types__ProcessInfo **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+  Google__Protobuf__Any *anys = calloc(n ? n : 1, sizeof *anys);
+  uint8_t(*details)[128] = calloc(n ? n : 1, sizeof *details);
+  if (!infos || !ptrs || !anys || !details) {
+    ttrpc_call_reply_error(op->call, CS_RESOURCE_EXHAUSTED, "pids: out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    containerd__v1__types__process_info__init(&infos[i]);
+    infos[i].pid = (uint32_t)pids[i];
+    ptrs[i] = &infos[i];
+    for (task_proc *e = ct->execs; e; e = e->next) {
+      if (e->pid != pids[i] || strlen(e->exec_id) > 100) continue;
+      Containerd__Runc__V1__ProcessDetails d = CONTAINERD__RUNC__V1__PROCESS_DETAILS__INIT;
+      d.exec_id = e->exec_id;
+      google__protobuf__any__init(&anys[i]);
+      anys[i].type_url = "containerd.runc.v1.ProcessDetails";
+      anys[i].value.data = details[i];
+      anys[i].value.len = containerd__runc__v1__process_details__pack(&d, details[i]);
+      infos[i].info = &anys[i];
+      break;
+    }
+  }
+  Containerd__Task__V2__PidsResponse resp = CONTAINERD__TASK__V2__PIDS_RESPONSE__INIT;
+  resp.n_processes = n;
+  resp.processes = ptrs;
+  task_reply_msg(op->call, &resp.base);
+out:
+  free(infos);
+  free(ptrs);
+  free(anys);
+  free(details);
+  task_op_free(op);
+}
+
+void task_h_pids(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
+  task_service *svc = data;
+  Containerd__Task__V2__PidsRequest *r = task_unpack(call, &containerd__task__v2__pids_request__descriptor, payload, n);
+  if (!r) return;
+  task_proc *p = task_lookup(svc, call, r->id, NULL);
+  if (p) {
+    task_op *op = task_op_new(svc, call, p, 0);
+    cs_err err;
+    if (op && svc->rt->ops->pids(svc->rt, p->ct->id, pids_done, op, &err) < 0) {
+      task_op_free(op);
+      ttrpc_call_reply_err(call, &err);
+    }
+  }
+  containerd__task__v2__pids_request__free_unpacked(r, NULL);
+}
+
+/* ------------------------------------------------------------------ Stats */
+
+void task_h_stats(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
+  task_service *svc = data;
+  Containerd__Task__V2__StatsRequest *r = task_unpack(call, &containerd__task__v2__stats_request__descriptor, payload, n);
+  if (!r) return;
+  task_proc *p = task_lookup(svc, call, r->id, NULL);
+  rt_sample *s = NULL;
+  uint8_t *buf = NULL;
+  if (!p) goto done;
+  cs_err err;
+  s = malloc(sizeof *s);
+  if (!s) {
+    ttrpc_call_reply_error(call, CS_RESOURCE_EXHAUSTED, "stats: out of memory");
+    goto done;
+  }
+  size_t len = 0;
+  const char *type_url = NULL;
+  if (svc->rt->ops->stats(svc->rt, p->ct->id, s, &err) < 0 || svc->cfg.encode_stats(s, &buf, &len, &type_url, &err) < 0) {
+    ttrpc_call_reply_err(call, &err);
+    goto done;
+  }
+  Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+  any.type_url = (char *)type_url;
+  any.value.data = buf;
+  any.value.len = len;
+  Containerd__Task__V2__StatsResponse resp = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
+  resp.stats = &any;
+  task_reply_msg(call, &resp.base);
+done:
+  free(buf);
+  free(s);
+  containerd__task__v2__stats_request__free_unpacked(r, NULL);
+}
+
+/* ------------------------------------------------------------------ Connect */
+
+/* Like runc-v2 (and runhcs, which does not even look): the shim answers for any id; the task pid is 0 when
+ * the task is unknown or gone. containerd calls it to learn the shim's pid, e.g. before Shutdown. */
+void task_h_connect(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
+  task_service *svc = data;
+  Containerd__Task__V2__ConnectRequest *r = task_unpack(call, &containerd__task__v2__connect_request__descriptor, payload, n);
+  if (!r) return;
+  task_container *ct = task_find_container(svc, r->id ? r->id : "");
+  Containerd__Task__V2__ConnectResponse resp = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
+  resp.shim_pid = task_os_pid();
+  resp.task_pid = ct ? (uint32_t)ct->init.pid : 0;
+  resp.version = "cshim";
+  task_reply_msg(call, &resp.base);
+  containerd__task__v2__connect_request__free_unpacked(r, NULL);
+}
