@@ -222,7 +222,9 @@ int task_io_attach_console(task_io *io, int master_fd, cs_err *err) {
   if (io->stdout_fd >= 0) {
     int dup_fd = fcntl(master_fd, F_DUPFD_CLOEXEC, 0);
     if (dup_fd < 0) return cs_err_sys(err, errno, "dup console");
-    io->out_pump = pump_start(io->loop, dup_fd, io->stdout_fd, false, err);
+    /* close-on-EOF: once the pty's last slave closes, stdout's reader sees EOF (as runc-v2's copy ends); CRI
+     * and containerd's clients wait for it before deleting an exec whose stdin is still open. */
+    io->out_pump = pump_start(io->loop, dup_fd, io->stdout_fd, true, err);
     io->stdout_fd = -1;
     if (!io->out_pump) return -1;
   }
