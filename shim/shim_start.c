@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cs_sha256.h"
+#include "shim_cgroup.h"
 #include "shim_start.h"
 
 /* Annotations that put a container into an existing shim (a pod's sandbox shim), as runc-v2 groups them. */
@@ -107,14 +108,19 @@ static void adjust_oom_score(pid_t child) {
   close(fd);
 }
 
-static void drain_stdin(void) {
-  /* Runtime options arrive on stdin as a marshalled Any; Create carries them again, so they are only read
-   * here to let containerd's writer finish. */
+/* Runtime options arrive on stdin as a marshalled Any (Create carries them again); read to EOF so that
+ * containerd's writer finishes. Kept (malloc'd, up to 1 MiB) when out is non-NULL. */
+static size_t drain_stdin(uint8_t **out) {
   char buf[4096];
+  size_t n = 0;
+  if (out) *out = NULL;
   int fl = fcntl(0, F_GETFL);
-  if (fl < 0) return;
-  while (read(0, buf, sizeof buf) > 0) {
+  if (fl < 0) return 0;
+  for (ssize_t r; (r = read(0, buf, sizeof buf)) > 0;) {
+    uint8_t *nb = out && n + (size_t)r <= (1 << 20) ? realloc(*out, n + (size_t)r) : NULL;
+    if (nb) memcpy(nb + n, buf, (size_t)r), *out = nb, n += (size_t)r;
   }
+  return out ? n : 0;
 }
 
 int shim_start(const shim_args *a, const char *self_exe, cs_err *err) {
@@ -135,7 +141,7 @@ int shim_start(const shim_args *a, const char *self_exe, cs_err *err) {
     if (can_connect(path)) {
       /* A shim already serves this socket (the pod's shim): this task joins it. */
       if (write_address(address, err) < 0) return -1;
-      drain_stdin();
+      drain_stdin(NULL);
       printf("%s", address);
       fflush(stdout);
       return 0;
@@ -191,8 +197,16 @@ int shim_start(const shim_args *a, const char *self_exe, cs_err *err) {
     _exit(127);
   }
   close(lfd);
+  uint8_t *opts = NULL;
+  size_t opts_len = drain_stdin(&opts);
+  rc = shim_cgroup_apply_options(opts, opts_len, pid, err); /* ShimCgroup, as runc-v2's start */
+  free(opts);
+  if (rc < 0) {
+    kill(pid, SIGKILL);
+    unlink(path);
+    return -1;
+  }
   adjust_oom_score(pid);
-  drain_stdin();
   printf("%s", address);
   fflush(stdout);
   return 0;

@@ -37,6 +37,10 @@ int task_io_open(task_io *io, const char *stdin_path, const char *stdout_path, c
 int task_io_started(task_io *io, cs_err *err);
 /* terminal: take ownership of the pty master and start both pumps. */
 int task_io_attach_console(task_io *io, int master_fd, cs_err *err);
+/* Runtime options io_uid/io_gid: the FIFOs and the stdin pipe the process gets are chowned to them, as runc-v2
+ * chowns its pipes, so a process running as that user can reopen its stdio (/dev/stdout). 0/0: left as is.
+ * Call after task_io_open, before the runtime starts the process (task_io_owner.c). */
+int task_io_set_owner(task_io *io, uint32_t uid, uint32_t gid, cs_err *err);
 void task_io_close_stdin(task_io *io);
 int task_io_resize(task_io *io, uint32_t width, uint32_t height, cs_err *err);
 void task_io_close(task_io *io);
