@@ -11,6 +11,7 @@ PKGS=(
   runc crun containerd criu busybox-static
   golang-go golang-github-containerd-ttrpc-dev golang-github-containerd-containerd-dev
   iproute2 iptables procps psmisc tmux util-linux file containernetworking-plugins
+  python3-grpcio python3-grpc-tools python3-websocket
 )
 missing=()
 for p in "${PKGS[@]}"; do
