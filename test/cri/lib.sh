@@ -225,7 +225,8 @@ cri_cleanup() {
   # Through the CRI first, as kubelet would: it tears down networks (CNI DEL) and netns, which the
   # containerd-level removal below does not know about.
   if [ -n "${CTD_PID:-}" ] && kill -0 "$CTD_PID" 2>/dev/null && [ -d "${CRI_GEN:-/nonexistent}" ]; then
-    timeout -k 5 120 cri_py -m cri teardown >&2 || cri_log "CRI teardown failed; forcing"
+    timeout -k 5 120 env PYTHONPATH="$CRI_LIB_DIR" PYTHONDONTWRITEBYTECODE=1 "$CRI_PY" -m cri teardown >&2 \
+      || cri_log "CRI teardown failed; forcing"
   fi
   CRI__IDS=$(cri__task_ids | sort -u)
   [ -n "${CRI_KEEP_LOG:-}" ] && mkdir -p "$CRI_KEEP_LOG" && cp "$CTD_LOG" "$CRI_KEEP_LOG/${CRI_LOG_NAME:-cri}.containerd.log" 2>/dev/null
