@@ -15,6 +15,7 @@ PKGS=(
   golang-google-protobuf-dev golang-google-grpc-dev golang-github-containerd-typeurl-dev
   iproute2 iptables procps psmisc tmux util-linux file containernetworking-plugins
   lintian debootstrap
+  python3-grpcio python3-grpc-tools python3-websocket
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -11,10 +11,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cs_log.h"
 #include "cs_sha256.h"
+#include "shim_cgroup.h"
 #include "shim_os.h"
 
 #define SHIM_SOCKET_DIR "/run/containerd/s"
@@ -130,6 +132,19 @@ static void adjust_oom_score(pid_t child) {
   close(fd);
 }
 
+/* Read stdin to EOF, kept (malloc'd, up to 1 MiB) in *out. */
+static size_t read_stdin(uint8_t **out) {
+  char buf[4096];
+  size_t n = 0;
+  *out = NULL;
+  if (fcntl(0, F_GETFL) < 0) return 0;
+  for (ssize_t r; (r = read(0, buf, sizeof buf)) > 0;) {
+    uint8_t *nb = n + (size_t)r <= (1 << 20) ? realloc(*out, n + (size_t)r) : NULL;
+    if (nb) memcpy(nb + n, buf, (size_t)r), *out = nb, n += (size_t)r;
+  }
+  return n;
+}
+
 void shim_os_drain_stdin(void) {
   char buf[4096];
   int fl = fcntl(0, F_GETFL);
@@ -177,6 +192,17 @@ int shim_os_spawn(const shim_args *a, const char *self_exe, const char *address,
   }
   close(lfd);
   c->handle = -1;
+  /* The runtime options on stdin (Create carries them again) may name a ShimCgroup: runc-v2's start moves
+   * the serving shim there before it answers. */
+  uint8_t *opts = NULL;
+  size_t opts_len = read_stdin(&opts);
+  int rc = shim_cgroup_apply_options(opts, opts_len, pid, err);
+  free(opts);
+  if (rc < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+  }
   adjust_oom_score(pid);
   return 0;
 }

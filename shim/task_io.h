@@ -37,6 +37,11 @@ void task_io_child_stdio(const task_io *io, rt_stdio *out);
 int task_io_attach(task_io *io, const rt_result *res, cs_err *err);
 /* The runtime has started the process (POSIX: drop our copies of its fds and start pumping stdin). */
 int task_io_started(task_io *io, cs_err *err);
+/* Runtime options io_uid/io_gid: the FIFOs and the stdin pipe the process gets are chowned to them, as runc-v2
+ * chowns its pipes, so a process running as that user can reopen its stdio (/dev/stdout). 0/0: left as is.
+ * Call after task_io_open, before the runtime starts the process. (Windows: a no-op; a named pipe's access is
+ * its DACL, and these are Linux options.) */
+int task_io_set_owner(task_io *io, uint32_t uid, uint32_t gid, cs_err *err);
 void task_io_close_stdin(task_io *io);
 /* true when the process's terminal is ours to resize (a pty master); else the backend resizes it. */
 bool task_io_has_console(const task_io *io);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -144,7 +145,9 @@ int task_io_attach(task_io *io, const rt_result *res, cs_err *err) {
   if (io->stdout_fd >= 0) {
     int dup_fd = fcntl(master_fd, F_DUPFD_CLOEXEC, 0);
     if (dup_fd < 0) return cs_err_sys(err, errno, "dup console");
-    io->out_pump = pump_fds(io->loop, dup_fd, io->stdout_fd, false, err);
+    /* close-on-EOF: once the pty's last slave closes, stdout's reader sees EOF (as runc-v2's copy ends); CRI
+     * and containerd's clients wait for it before deleting an exec whose stdin is still open. */
+    io->out_pump = pump_fds(io->loop, dup_fd, io->stdout_fd, true, err);
     io->stdout_fd = -1;
     if (!io->out_pump) return -1;
   }
@@ -189,4 +192,17 @@ void task_io_close(task_io **iop) {
   task_pump_stop(io->in_pump);
   task_pump_stop(io->out_pump);
   free(io);
+}
+
+int task_io_set_owner(task_io *io, uint32_t uid, uint32_t gid, cs_err *err) {
+  if (uid == 0 && gid == 0) return 0;
+  static const char *const names[] = {"stdin", "stdout", "stderr"};
+  for (int i = 0; i < 3; i++) {
+    struct stat st;
+    /* FIFOs and the stdin pipe (runc-v2 chowns the pipes it hands over); a file:// log stays the user's. */
+    if (io->child_fd[i] < 0 || fstat(io->child_fd[i], &st) != 0 || !S_ISFIFO(st.st_mode)) continue;
+    if (fchown(io->child_fd[i], (uid_t)uid, (gid_t)gid) != 0)
+      return cs_err_sys(err, errno, "chown %s to %u:%u", names[i], (unsigned)uid, (unsigned)gid);
+  }
+  return 0;
 }

@@ -54,6 +54,7 @@ typedef struct task_container {
   task_proc init;
   task_proc *execs;
   bool rootfs_mounted;
+  uint32_t io_uid, io_gid;       /* runtime options: owner of the stdio its processes get */
   void *stream_cache;            /* stats_stream.c: the last full sample pushed for this task */
   int refs;                      /* procs' references plus in-flight operations */
   bool removed;

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "containerd/runc/options.pb-c.h"
 #include "cs_log.h"
 #include "task_mount.h"
 #include "task_os.h"
+#include "task_opts.h"
 #include "task_service_int.h"
 
 /* ------------------------------------------------------------------ small helpers */
@@ -258,23 +258,15 @@ void task_starting_done(task_service *svc, task_proc *p) {
 
 /* ------------------------------------------------------------------ backend */
 
-/* containerd.runc.v1.Options from a Create (NULL or empty: defaults). *ro must be freed by the caller. */
-static int decode_opts(task_service *svc, const Google__Protobuf__Any *options, const char *bundle,
-                       task_runtime_opts *o, Containerd__Runc__V1__Options **ro, cs_err *err) {
-  *o = (task_runtime_opts){.ns = svc->cfg.ns, .bundle = bundle, .binary_name = "", .root = "", .criu_path = ""};
-  *ro = NULL;
-  if (!options || options->value.len == 0) return 0;
-  Containerd__Runc__V1__Options *r =
-      containerd__runc__v1__options__unpack(NULL, options->value.len, options->value.data);
-  if (!r) return cs_err_set(err, CS_INVALID_ARGUMENT, "runtime options (%s) do not decode", options->type_url);
-  o->binary_name = r->binary_name;
-  o->root = r->root;
-  o->criu_path = r->criu_path;
-  o->systemd_cgroup = r->systemd_cgroup;
-  o->no_pivot_root = r->no_pivot_root;
-  o->no_new_keyring = r->no_new_keyring;
-  *ro = r;
-  return 0;
+/* The Create's runtime options, decoded by their type URL (task_opts.c). t is released by the caller. */
+static int decode_opts(task_service *svc, const Google__Protobuf__Any *options, const char *bundle, task_opts *t,
+                       task_runtime_opts *o, cs_err *err) {
+  int rc = task_opts_decode(t, options ? options->type_url : NULL, options ? options->value.data : NULL,
+                            options ? options->value.len : 0, err);
+  t->o.ns = svc->cfg.ns;
+  t->o.bundle = bundle;
+  *o = t->o;
+  return rc;
 }
 
 int task_ensure_backend(task_service *svc, const task_runtime_opts *o, cs_err *err) {
@@ -349,7 +341,7 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
   cs_err err;
   task_container *ct = NULL;
   task_runtime_opts opts;
-  Containerd__Runc__V1__Options *ro = NULL;
+  task_opts topts = {0};
   if (task_validate_id("task id", r->id, &err) < 0) goto fail;
   if (!r->bundle || !task_os_path_is_absolute(r->bundle)) {
     cs_err_set(&err, CS_INVALID_ARGUMENT, "bundle path \"%s\" must be absolute", r->bundle ? r->bundle : "");
@@ -363,7 +355,7 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
     cs_err_sys(&err, errno, "checkpoint %s", r->checkpoint);
     goto fail;
   }
-  if (decode_opts(svc, r->options, r->bundle, &opts, &ro, &err) < 0 || task_ensure_backend(svc, &opts, &err) < 0 ||
+  if (decode_opts(svc, r->options, r->bundle, &topts, &opts, &err) < 0 || task_ensure_backend(svc, &opts, &err) < 0 ||
       (svc->cfg.save_opts && svc->cfg.save_opts(r->bundle, &opts, &err) < 0))
     goto fail;
 
@@ -385,8 +377,11 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
   svc->containers = ct;
   svc->n_containers++;
 
+  ct->io_uid = opts.io_uid;
+  ct->io_gid = opts.io_gid;
   if (create_mounts(ct, r, &err) < 0 ||
-      task_io_open(&p->io, svc->cfg.loop, r->stdin_, r->stdout_, r->stderr_, r->terminal, &err) < 0) {
+      task_io_open(&p->io, svc->cfg.loop, r->stdin_, r->stdout_, r->stderr_, r->terminal, &err) < 0 ||
+      task_io_set_owner(p->io, ct->io_uid, ct->io_gid, &err) < 0) {
     container_remove(svc, ct);
     goto fail;
   }
@@ -416,7 +411,7 @@ fail:
   CS_WARN("create %s: %s", r->id, err.msg);
   ttrpc_call_reply_err(call, &err);
 done:
-  if (ro) containerd__runc__v1__options__free_unpacked(ro, NULL);
+  task_opts_release(&topts);
   containerd__task__v2__create_task_request__free_unpacked(r, NULL);
 }
 
@@ -672,7 +667,8 @@ static void h_exec(ttrpc_call *call, const uint8_t *payload, size_t n, void *dat
     p->spec_json[r->spec->value.len] = '\0';
     p->spec_len = r->spec->value.len;
   }
-  if (!p->spec_json || task_io_open(&p->io, svc->cfg.loop, r->stdin_, r->stdout_, r->stderr_, r->terminal, &err) < 0) {
+  if (!p->spec_json || task_io_open(&p->io, svc->cfg.loop, r->stdin_, r->stdout_, r->stderr_, r->terminal, &err) < 0 ||
+      task_io_set_owner(p->io, ct->io_uid, ct->io_gid, &err) < 0) {
     if (!p->spec_json) cs_err_set(&err, CS_RESOURCE_EXHAUSTED, "out of memory");
     task_proc_free_fields(p);
     free(p);

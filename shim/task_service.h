@@ -4,6 +4,7 @@
 #define TASK_SERVICE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "cs_err.h"
@@ -13,7 +14,7 @@
 
 #define TASK_SERVICE_NAME "containerd.task.v2.Task"
 
-/* Runtime options from containerd (containerd.runc.v1.Options), handed to the backend factory. */
+/* Runtime options from containerd (any of the types task_opts.h decodes), handed to the backend factory. */
 typedef struct task_runtime_opts {
   const char *ns;
   const char *bundle;
@@ -23,6 +24,9 @@ typedef struct task_runtime_opts {
   bool systemd_cgroup;
   bool no_pivot_root;
   bool no_new_keyring;
+  const char *shim_cgroup;  /* the shim joins it at start (shim_cgroup.c) */
+  uint32_t io_uid, io_gid;  /* owner of the process's stdio FIFOs/pipe */
+  const char *criu_image_path, *criu_work_path;
 } task_runtime_opts;
 
 typedef rt_backend *(*task_backend_factory)(void *data, uv_loop_t *loop, const task_runtime_opts *opts,

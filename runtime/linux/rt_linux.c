@@ -13,6 +13,7 @@
 
 #include "cs_log.h"
 #include "rt_linux_cmd.h"
+#include "rt_linux_spec.h"
 
 const rt_ops rt_linux_ops = {
     .name = "linux",
@@ -167,6 +168,7 @@ static void on_unclaimed_exit(void *data, int pid, int status, int64_t at) {
     else CS_WARN("exit of pid %d while an exec runs: out of memory keeping it", pid);
   }
 found:
+  if (rt_linux_killall_on_exit(be, pid, status, at)) return;
   if (be->base.events.exit) be->base.events.exit(be->base.events.data, pid, status, at);
 }
 
@@ -391,12 +393,18 @@ rt_backend *rt_linux_new(uv_loop_t *loop, const rt_linux_opts *opts, const rt_ev
   const char *base = strrchr(bin, '/') ? strrchr(bin, '/') + 1 : bin;
   snprintf(rc->name, sizeof rc->name, "%s", base);
   if (rt_linux_cmd_resolve(bin, rc->path, sizeof rc->path, err) != 0) goto fail;
-  int n;
-  if (opts->root && *opts->root)
-    n = snprintf(rc->root, sizeof rc->root, "%s", opts->root);
-  else
-    n = snprintf(rc->root, sizeof rc->root, "/run/containerd/runc/%s", opts->ns && *opts->ns ? opts->ns : "default");
-  if (n < 0 || (size_t)n >= sizeof rc->root) {
+  if (opts->ns && *opts->ns) {
+    if (strchr(opts->ns, '/') || !strcmp(opts->ns, ".") || !strcmp(opts->ns, "..") ||
+        strlen(opts->ns) >= sizeof be->ns) {
+      cs_err_set(err, CS_INVALID_ARGUMENT, "namespace \"%s\" cannot name a runtime state directory", opts->ns);
+      goto fail;
+    }
+    snprintf(be->ns, sizeof be->ns, "%s", opts->ns);
+  }
+  if (opts->root && *opts->root) {
+    if (rt_linux_join_root(be, opts->root, rc->root, sizeof rc->root, err) != 0) goto fail;
+  } else if ((size_t)snprintf(rc->root, sizeof rc->root, RT_LINUX_DEFAULT_ROOT "/%s",
+                              be->ns[0] ? be->ns : "default") >= sizeof rc->root) {
     cs_err_set(err, CS_INVALID_ARGUMENT, "runtime root too long");
     goto fail;
   }
@@ -414,10 +422,26 @@ fail:
   return NULL;
 }
 
+/* runc-v2 gives runc `--root <Root>/<namespace>` (filepath.Join): one state dir per namespace, so the same id
+ * in two namespaces does not collide, and `runc --root /run/containerd/runc/<ns> list` finds the containers. */
+int rt_linux_join_root(rt_linux *be, const char *root, char *out, size_t len, cs_err *err) {
+  size_t n = strlen(root);
+  while (n > 1 && root[n - 1] == '/') n--;
+  int w = be->ns[0] ? snprintf(out, len, "%.*s%s%s", (int)n, root, n == 1 && root[0] == '/' ? "" : "/", be->ns)
+                    : snprintf(out, len, "%.*s", (int)n, root);
+  if (w < 0 || (size_t)w >= len) return cs_err_set(err, CS_INVALID_ARGUMENT, "runtime root too long: %s", root);
+  return 0;
+}
+
 rt_linux_runc *rt_linux_ctr_runc(rt_linux *be, rt_linux_ctr *c) { return c && c->runc ? c->runc : &be->runc; }
 
 int rt_linux_ctr_set_runtime(rt_linux *be, rt_linux_ctr *c, const char *binary, const char *root, cs_err *err) {
   const rt_linux_runc *d = &be->runc;
+  char joined[PATH_MAX];
+  if (root && *root) {
+    if (rt_linux_join_root(be, root, joined, sizeof joined, err) != 0) return -1;
+    root = joined;
+  }
   bool same_bin = !binary || !*binary || !strcmp(binary, d->name) || !strcmp(binary, d->path);
   bool same_root = !root || !*root || !strcmp(root, d->root);
   if (same_bin && same_root) return 0;
@@ -453,6 +477,7 @@ int rt_linux_adopt(rt_backend *b, const char *id, const char *bundle, int pid, c
   rt_linux_ctr *c = rt_linux_ctr_add(be, id, bundle, err);
   if (!c) return -1;
   c->pid = pid;
+  c->kill_all_on_exit = rt_linux_spec_kill_all_on_exit(bundle);
   if (pid > 0) rt_linux_watch_ctr(c);
   return 0;
 }

@@ -23,7 +23,13 @@
  *   as runc-v2 does. res.pid of that create is 0.
  *
  * - Terminal: rt_result.console_fd is the pty master (caller owns it); resizing is done by the caller on it
- *   (rt_ops.resize returns Unimplemented).
+ *   (rt_ops.resize, asked for a process without one, succeeds doing nothing, as runc-v2 does).
+ *
+ * - Exec: the process spec's "terminal" is set from rt_exec_req.io.terminal before the runtime sees it.
+ *
+ * - A container without a pid namespace of its own (the host's, or another container's): when its init
+ *   exits, every other process of the container is killed (`kill --all` SIGKILL) before that exit goes to
+ *   rt_events.exit, as runc-v2 does; their exits may reach rt_events.exit first.
  *
  * - The process must be a child subreaper (prctl PR_SET_CHILD_SUBREAPER), and nothing else in it may wait
  *   for children (no uv_spawn, no waitpid/system()): the reaper is the one owner of child exits. Spawn other
@@ -42,10 +48,16 @@
 #include "rt.h"
 #include "rt_reaper.h"
 
+#define RT_LINUX_DEFAULT_ROOT "/run/containerd/runc"
+
 typedef struct rt_linux_opts {
   const char *binary;     /* "runc" (NULL), "crun", or a path */
-  const char *root;       /* runtime state root; NULL: /run/containerd/runc/<ns> (as runc-v2) */
-  const char *ns;         /* containerd namespace for the default root; NULL: "default" */
+  /* Runtime state: runc's --root is <root>/<ns>, as runc-v2 joins its Root option (default
+   * RT_LINUX_DEFAULT_ROOT) with the namespace; the per-container root of rt_create_req is joined the same way.
+   * With ns NULL a given root is used as it is (a caller's private state dir) and the default is
+   * RT_LINUX_DEFAULT_ROOT/default. */
+  const char *root;
+  const char *ns;         /* containerd namespace */
   const char *criu;       /* --criu PATH; NULL: the runtime's default */
   bool systemd_cgroup;    /* --systemd-cgroup */
   bool no_pivot_root;     /* create --no-pivot */

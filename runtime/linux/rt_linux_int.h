@@ -36,6 +36,7 @@ typedef struct rt_linux_ctr {
   char *bundle;
   bool creating; /* runtime create in flight */
   bool busy_delete;
+  bool kill_all_on_exit;       /* no pid namespace of its own: init's exit kills the rest (rt_linux_killall.c) */
   /* Create from a checkpoint: the restore runs at start with these. */
   char *checkpoint;
   int io_fd[3];
@@ -69,6 +70,9 @@ struct rt_linux_op {
   /* An exec in flight (rt_linux_exec_begin): exits kept from rt_linux.early entry early_from on. */
   bool exec_watch;
   size_t early_from;
+  /* kill --all after init's exit: that exit, delivered when the runtime is done (res.pid is the pid). */
+  int exit_status;
+  int64_t exited_at;
   /* Deferred completion (result known synchronously, delivered from the loop). */
   rt_result res;
   cs_err err;
@@ -87,6 +91,7 @@ struct rt_linux {
   rt_linux_op *deferred, *deferred_tail;
   uv_idle_t idle;                /* runs the deferred queue */
   char console_dir[PATH_MAX];
+  char ns[128];                  /* containerd namespace: runc's state dir is <root>/<ns>; "" to use root as is */
   bool no_pivot, no_new_keyring;
   bool destroyed;
   /* `runc exec --detach` hands its process to us (the subreaper) before it exits itself: the process can
@@ -110,6 +115,8 @@ void rt_linux_ctr_remove(rt_linux *be, rt_linux_ctr *c);
 /* The runtime a container's invocations use: its own settings if its Create named others. */
 rt_linux_runc *rt_linux_ctr_runc(rt_linux *be, rt_linux_ctr *c);
 int rt_linux_ctr_set_runtime(rt_linux *be, rt_linux_ctr *c, const char *binary, const char *root, cs_err *err);
+/* <root>/<ns> into out (root as it is when the backend has no namespace). */
+int rt_linux_join_root(rt_linux *be, const char *root, char *out, size_t len, cs_err *err);
 rt_linux_exec *rt_linux_exec_find(rt_linux_ctr *c, const char *exec_id);
 /* Around a runtime exec: begin once op runs; end once it has exited (pid: what its pid file named, 0 if
  * none) returns whether pid has already exited since op began. */
@@ -131,6 +138,10 @@ int rt_linux_read_pidfile(const char *path, int *pid, cs_err *err);
 void rt_linux_rm_rf(const char *path);
 
 void rt_linux_destroy(rt_backend *be);
+
+/* rt_linux_killall.c: an exit of the init of a container marked kill_all_on_exit starts `kill --all` and is
+ * delivered once it is done (returns true: taken over); any other exit returns false. */
+bool rt_linux_killall_on_exit(rt_linux *be, int pid, int status, int64_t at);
 
 /* rt_linux_lifecycle.c */
 int rt_linux_create(rt_backend *be, const rt_create_req *req, rt_done_cb cb, void *data, cs_err *err);

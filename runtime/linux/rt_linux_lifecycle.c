@@ -11,6 +11,7 @@
 
 #include "cs_log.h"
 #include "rt_linux_log.h"
+#include "rt_linux_spec.h"
 
 static rt_linux_ctr *need_ctr(rt_linux *be, const char *id, cs_err *err) {
   rt_linux_ctr *c = id ? rt_linux_ctr_find(be, id) : NULL;
@@ -96,6 +97,7 @@ int rt_linux_create(rt_backend *b, const rt_create_req *req, rt_done_cb cb, void
     return cs_err_set(err, CS_ALREADY_EXISTS, "container %s: already exists", req->id);
   rt_linux_ctr *c = rt_linux_ctr_add(be, req->id, req->bundle, err);
   if (!c) return -1;
+  c->kill_all_on_exit = rt_linux_spec_kill_all_on_exit(req->bundle);
   if (rt_linux_ctr_set_runtime(be, c, req->runtime, req->runtime_root, err) != 0) {
     cs_err_wrap(err, "create %s", req->id);
     goto fail;

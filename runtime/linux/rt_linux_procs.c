@@ -14,6 +14,7 @@
 
 #include "cs_log.h"
 #include "rt_linux_log.h"
+#include "rt_linux_spec.h"
 
 static rt_linux_ctr *running_ctr(rt_linux *be, const char *what, const char *id, cs_err *err) {
   rt_linux_ctr *c = id ? rt_linux_ctr_find(be, id) : NULL;
@@ -110,7 +111,14 @@ int rt_linux_exec_op(rt_backend *b, const rt_exec_req *req, rt_done_cb cb, void 
   if (old && !old->exited) return cs_err_set(err, CS_ALREADY_EXISTS, "id %s: already exists", req->exec_id);
   rt_linux_op *op = rt_linux_op_new(be, "exec", req->id, req->exec_id, cb, data, err);
   if (!op) return -1;
-  if (write_tmp(op, c->bundle, req->process_json, req->process_json_len, err) != 0) goto fail;
+  char *spec = NULL;
+  size_t spec_len = 0;
+  if (rt_linux_spec_set_terminal(req->process_json, req->process_json_len, req->io.terminal, &spec, &spec_len,
+                                 err) != 0)
+    goto fail;
+  int wrc = write_tmp(op, c->bundle, spec, spec_len, err);
+  free(spec);
+  if (wrc != 0) goto fail;
   if ((size_t)snprintf(op->pidfile, sizeof op->pidfile, "%s/%s.pid", c->bundle, req->exec_id) >= sizeof op->pidfile) {
     cs_err_set(err, CS_INVALID_ARGUMENT, "bundle path too long");
     goto fail;
@@ -362,7 +370,11 @@ int rt_linux_checkpoint(rt_backend *b, const rt_checkpoint_req *req, rt_done_cb 
 
 /* ------------------------------------------------------------------ resize */
 
+/* The caller resizes a pty master itself (TIOCSWINSZ); it asks here only for a process without one, which
+ * runc-v2 answers with success: there is nothing to resize. */
 int rt_linux_resize(rt_backend *b, const char *id, int pid, uint32_t w, uint32_t h, cs_err *err) {
-  (void)b, (void)pid, (void)w, (void)h;
-  return cs_err_set(err, CS_UNIMPLEMENTED, "resize %s: on Linux the caller resizes the pty master (TIOCSWINSZ)", id);
+  (void)pid, (void)w, (void)h;
+  if (!id || !rt_linux_ctr_find((rt_linux *)b, id))
+    return cs_err_set(err, CS_NOT_FOUND, "resize: container %s: not found", id ? id : "(null)");
+  return 0;
 }

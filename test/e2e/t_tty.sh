@@ -51,6 +51,22 @@ if status_is "$id" RUNNING; then ok "exec -t: the task keeps running after the e
 out=$(ctd_ctr task ps "$id" 2>&1) || true
 if [ "$(awk 'NR > 1' <<<"$out" | wc -l)" = 1 ]; then ok "exec -t: only init left in ps"; else not_ok "exec -t: only init left in ps" "$out"; fi
 
+# --- containerd's Go client: an exec whose request asks for a terminal while its process spec says
+# terminal:false (the request wins, as in runc-v2), with stdin held open by the client throughout. When the
+# command exits its output must end before Delete: CRI and containerd's client wait for that EOF first
+# (kubectl exec -it returned only once the user closed stdin).
+if [ -n "${E2E_TASKCLIENT:-}" ]; then
+  out=$("$E2E_TASKCLIENT" -containerd "$CTD_SOCK" -namespace "$CTD_NS" ctd-exec-tty "$id" tx1 \
+    --fifo-dir "$CTD_FIFO" -- sh -c 'tty; exit 3' 2>&1) || true
+  if grep -qx 'exit 3' <<<"$out"; then ok "exec with Terminal and a terminal:false spec runs on a pty (exit 3)"
+  else not_ok "exec with Terminal and a terminal:false spec runs on a pty (exit 3)" "$out"; fi
+  if grep -Eq '/dev/pts/[0-9]+' <<<"$out"; then ok "that exec's stdin is a pty"; else not_ok "that exec's stdin is a pty" "$out"; fi
+  if grep -qx 'output-ended' <<<"$out"; then ok "exec -t with stdin open: the output ends when the command exits"
+  else not_ok "exec -t with stdin open: the output ends when the command exits" "$out"; fi
+else
+  not_ok "Go task client available (E2E_TASKCLIENT)"
+fi
+
 remove_task "$id" "$pid"
 
 # --- run -t: the init process itself on a terminal

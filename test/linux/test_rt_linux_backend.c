@@ -109,8 +109,10 @@ static void test_argument_errors(void **state) {
   assert_int_equal(c->be->ops->stats(c->be, "nope", &s, &err), -1);
   assert_int_equal(err.code, CS_NOT_FOUND);
   assert_int_equal(c->be->ops->resize(c->be, "nope", 0, 80, 24, &err), -1);
-  assert_int_equal(err.code, CS_UNIMPLEMENTED);
+  assert_int_equal(err.code, CS_NOT_FOUND);
   assert_int_equal(rt_linux_adopt(c->be, "a", "/tmp/bundle-a", 0, &err), 0);
+  /* A process without a pty of ours: nothing to resize, success (runc-v2 answers nil). */
+  assert_int_equal(c->be->ops->resize(c->be, "a", 0, 80, 24, &err), 0);
   assert_int_equal(rt_linux_adopt(c->be, "a", "/tmp/bundle-a", 0, &err), -1);
   assert_int_equal(err.code, CS_ALREADY_EXISTS);
   rt_exec_req ex = {.id = "a", .exec_id = "e", .process_json = "{}", .process_json_len = 2};
@@ -263,6 +265,152 @@ static void test_exec_exit_before_runtime_returns(void **state) {
   assert_int_equal(rmdir(dir), 0);
 }
 
+/* A runtime that logs every invocation and copies an exec's process spec, for what the backend asks of it. */
+static const char logging_runtime[] =
+    "#!/bin/sh\n"
+    "d=$(dirname \"$0\")\n"
+    "echo \"$*\" >> \"$d/calls\"\n"
+    "pidfile= cmd= proc=\n"
+    "while [ $# -gt 0 ]; do\n"
+    "  case \"$1\" in\n"
+    "    --pid-file) pidfile=$2; shift ;;\n"
+    "    --process) proc=$2; shift ;;\n"
+    "    create|exec|kill|delete) [ -z \"$cmd\" ] && cmd=$1 ;;\n"
+    "  esac\n"
+    "  shift\n"
+    "done\n"
+    "case \"$cmd\" in\n"
+    "  create) sleep 30 </dev/null >/dev/null 2>&1 & echo $! > \"$pidfile\" ;;\n"
+    "  exec) cp \"$proc\" \"$d/process.json\"; sleep 30 </dev/null >/dev/null 2>&1 & echo $! > \"$pidfile\" ;;\n"
+    "esac\n";
+
+static int count_pid(ctx *c, int pid) {
+  int n = 0;
+  for (int i = 0; i < 8 && i < c->exits; i++) n += c->exit_pids[i] == pid;
+  return n;
+}
+
+typedef struct log_ctx {
+  ctx c;
+  char calls[256];
+  int watch_pid;
+  bool killall_before_exit; /* the runtime's kill --all had run when watch_pid's exit was delivered */
+} log_ctx;
+
+static bool file_has(const char *path, const char *needle) {
+  char buf[8192] = {0};
+  FILE *f = fopen(path, "r");
+  if (!f) return false;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  return strstr(buf, needle) != NULL;
+}
+
+static void on_exit_logged(void *data, int pid, int status, int64_t at) {
+  log_ctx *l = data;
+  if (pid == l->watch_pid) l->killall_before_exit = file_has(l->calls, "kill --all a 9");
+  on_exit_ev(&l->c, pid, status, at);
+}
+
+static void write_file(const char *dir, const char *name, const char *text, int mode) {
+  char p[256];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  FILE *f = fopen(p, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  chmod(p, mode);
+}
+
+static void rm_file(const char *dir, const char *name) {
+  char p[256];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  unlink(p);
+}
+
+/* runc-v2's parity points the backend owns: runc's --root is <Root>/<namespace> (also for a container's own
+ * Root), an exec's spec gets the request's terminal flag, and the init of a container without a pid namespace
+ * of its own takes the rest of the container down (kill --all) before its exit is told; with one, it does not. */
+static void test_root_exec_terminal_and_kill_all(void **state) {
+  (void)state;
+  char dir[] = "/tmp/rtb-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char bin[64], ba[96], bb[96];
+  snprintf(bin, sizeof bin, "%s/fake-runc", dir);
+  write_file(dir, "fake-runc", logging_runtime, 0755);
+  snprintf(ba, sizeof ba, "%s/a", dir);
+  snprintf(bb, sizeof bb, "%s/b", dir);
+  assert_int_equal(mkdir(ba, 0700), 0);
+  assert_int_equal(mkdir(bb, 0700), 0);
+  write_file(ba, "config.json", "{\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"pid\",\"path\":\"/proc/1/ns/pid\"}]}}", 0644);
+  write_file(bb, "config.json", "{\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"pid\"}]}}", 0644);
+
+  log_ctx *l = calloc(1, sizeof *l);
+  ctx *c = &l->c;
+  snprintf(l->calls, sizeof l->calls, "%s/calls", dir);
+  uv_loop_init(&c->loop);
+  char root[96];
+  snprintf(root, sizeof root, "%s/state/", dir);
+  rt_linux_opts o = {.binary = bin, .root = root, .ns = "ns1"};
+  rt_events ev = {.exit = on_exit_logged, .data = l};
+  cs_err err;
+  c->be = rt_linux_new(&c->loop, &o, &ev, &err);
+  assert_non_null(c->be);
+
+  exec_ctx ca = {.c = c}, cb = {.c = c};
+  rt_create_req ra = {.id = "a", .bundle = ba, .io = {.fd = {-1, -1, -1}}};
+  char own_root[96];
+  snprintf(own_root, sizeof own_root, "%s/other", dir);
+  rt_create_req rb = {.id = "b", .bundle = bb, .io = {.fd = {-1, -1, -1}}, .runtime_root = own_root};
+  assert_int_equal(c->be->ops->create(c->be, &ra, on_exec_done, &ca, &err), 0);
+  assert_int_equal(c->be->ops->create(c->be, &rb, on_exec_done, &cb, &err), 0);
+  wait_done(c, &ca);
+  wait_done(c, &cb);
+  assert_false(ca.failed);
+  assert_false(cb.failed);
+  char want[160];
+  snprintf(want, sizeof want, "--root %s/state/ns1 ", dir);
+  assert_true(file_has(l->calls, want));
+  snprintf(want, sizeof want, "--root %s/other/ns1 ", dir);
+  assert_true(file_has(l->calls, want));
+
+  /* terminal:true in the spec, false in the request: the request wins (and the other way round in e2e). */
+  exec_ctx xe = {.c = c};
+  const char *spec = "{\"args\":[\"sh\"],\"terminal\":true,\"cwd\":\"/\"}";
+  rt_exec_req ex = {.id = "a", .exec_id = "e1", .process_json = spec, .process_json_len = strlen(spec),
+                    .io = {.fd = {-1, -1, -1}}};
+  assert_int_equal(c->be->ops->exec(c->be, &ex, on_exec_done, &xe, &err), 0);
+  wait_done(c, &xe);
+  assert_false(xe.failed);
+  char pj[96];
+  snprintf(pj, sizeof pj, "%s/process.json", dir);
+  assert_true(file_has(pj, "\"terminal\":false"));
+  assert_true(file_has(pj, "\"args\":[\"sh\"]"));
+  kill(xe.pid, SIGKILL);
+  for (int i = 0; i < 5000 && count_pid(c, xe.pid) == 0; i++) spin(c, 1);
+
+  /* b has its own pid namespace: its init's exit is told at once, without a kill --all. */
+  kill(cb.pid, SIGKILL);
+  for (int i = 0; i < 5000 && count_pid(c, cb.pid) == 0; i++) spin(c, 1);
+  assert_int_equal(count_pid(c, cb.pid), 1);
+  assert_false(file_has(l->calls, "kill --all b"));
+  /* a shares a pid namespace: kill --all ran before a's exit was told. */
+  l->watch_pid = ca.pid;
+  kill(ca.pid, SIGKILL);
+  for (int i = 0; i < 5000 && count_pid(c, ca.pid) == 0; i++) spin(c, 1);
+  assert_int_equal(count_pid(c, ca.pid), 1);
+  assert_true(l->killall_before_exit);
+
+  free_ctx(c);
+  const char *files[] = {"a/init.pid", "a/e1.pid", "b/init.pid", "a/config.json", "b/config.json", "calls",
+                         "process.json", "fake-runc"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) rm_file(dir, files[i]);
+  assert_int_equal(rmdir(ba), 0);
+  assert_int_equal(rmdir(bb), 0);
+  assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   const struct CMUnitTest tests[] = {
@@ -270,6 +418,7 @@ int main(void) {
       cmocka_unit_test(test_argument_errors),
       cmocka_unit_test(test_deferred_and_destroy_in_callback),
       cmocka_unit_test(test_exec_exit_before_runtime_returns),
+      cmocka_unit_test(test_root_exec_terminal_and_kill_all),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@ env *E;
 
 static rt_backend *factory(void *data, uv_loop_t *loop, const task_runtime_opts *o, const rt_events *ev, cs_err *err) {
   env *e = data;
+  e->got = *o;
+  snprintf(e->got_shim_cgroup, sizeof e->got_shim_cgroup, "%s", o->shim_cgroup);
   e->rt = (fake_rt *)fake_rt_new(loop, ev);
   return &e->rt->base;
 }

@@ -26,6 +26,8 @@ typedef struct env {
   char topics[64][32];
   int n_topics;
   bool shutdown;
+  task_runtime_opts got;          /* what the backend factory was given */
+  char got_shim_cgroup[64];
 } env;
 
 extern env *E;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "containerd/events/task.pb-c.h"
+#include "containerd/runctypes/runc.pb-c.h"
 #include "cshim/stats.pb.h"
 #include "stats_stream.h"
 #include <pb_decode.h>
@@ -358,8 +359,40 @@ static void test_watch_slow_client(void **state) {
   assert_int_equal(stats_stream_count(e->svc), 0);
 }
 
+/* containerd's Go client sends containerd.linux.runc.CreateOptions to this shim (its runtime name is not
+ * io.containerd.runc.*): decoded as that type, not as runc v1 Options (where field 9, shim_cgroup, read as
+ * systemd_cgroup and io_uid/io_gid did not decode). An unknown type is InvalidArgument naming it. */
+static void test_create_options_by_type(void **state) {
+  env *e = *state;
+  Containerd__Linux__Runc__CreateOptions o = CONTAINERD__LINUX__RUNC__CREATE_OPTIONS__INIT;
+  o.shim_cgroup = "/shims";
+  o.io_uid = 1000;
+  o.io_gid = 1000;
+  o.no_new_keyring = true;
+  uint8_t obuf[128];
+  Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+  any.type_url = "io.example.Unknown";
+  any.value.data = obuf;
+  any.value.len = containerd__linux__runc__create_options__pack(&o, obuf);
+  Containerd__Task__V2__CreateTaskRequest r = CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+  r.id = "t1";
+  r.bundle = e->dir;
+  r.options = &any;
+  char msg[CS_ERR_MSG_MAX] = "";
+  assert_int_equal(call("Create", &r.base, NULL, NULL, msg), CS_INVALID_ARGUMENT);
+  assert_non_null(strstr(msg, "io.example.Unknown"));
+  any.type_url = "containerd.linux.runc.CreateOptions";
+  assert_int_equal(call("Create", &r.base, NULL, NULL, msg), 0);
+  assert_false(e->got.systemd_cgroup);
+  assert_true(e->got.no_new_keyring);
+  assert_string_equal(e->got_shim_cgroup, "/shims");
+  assert_int_equal(e->got.io_uid, 1000);
+  assert_int_equal(e->got.io_gid, 1000);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_create_options_by_type, setup, teardown),
     cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
     cmocka_unit_test_setup_teardown(test_exit_before_start_returns, setup, teardown),
     cmocka_unit_test_setup_teardown(test_exec_exit_before_pid_known, setup, teardown),

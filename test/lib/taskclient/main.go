@@ -14,6 +14,7 @@
 //	bench-stats ID N       the same with Stats
 //	bench-state-raw ID N   State round trips as hand-built ttrpc frames, written and read synchronously on one
 //	bench-stats-raw ID N   connection: no client goroutines, so the figure is the socket plus the shim
+//	ctd-run, ctd-exec-tty, ctd-resize   containerd's Go client against -containerd SOCKET (see ctd.go)
 //	bench-floor N          State round trips against an in-process Go ttrpc server that answers at once:
 //	                       the floor this client + ttrpc + a unix socket put under any shim's figure
 //
@@ -65,7 +66,8 @@ func usage() {
 	fmt.Fprintln(os.Stderr, `usage: taskclient (-address ADDR | -bundle DIR) [-namespace NS] [-timeout D] CMD ARGS
   state ID [EXEC] | stats ID | pids ID | update ID --memory BYTES | connect ID | wait ID [EXEC]
   bench-state ID N | bench-stats ID N | bench-state-raw ID N | bench-stats-raw ID N
-  bench-floor N (no address needed)`)
+  bench-floor N (no address needed)
+  -containerd SOCK [-namespace NS] ctd-run ID IMAGE [opts] -- ARGS | ctd-exec-tty ID EXEC -- ARGS | ctd-resize ID`)
 	os.Exit(2)
 }
 
@@ -89,9 +91,14 @@ func main() {
 	bundle := flag.String("bundle", "", "bundle dir whose address file names the shim socket")
 	ns := flag.String("namespace", "default", "containerd namespace sent in ttrpc metadata")
 	timeout := flag.Duration("timeout", 10*time.Second, "per-call timeout (not used by wait)")
+	ctdSock := flag.String("containerd", "", "containerd socket, for the ctd-* commands (ctd.go)")
 	flag.Usage = usage
 	flag.Parse()
 	args := flag.Args()
+	if len(args) >= 2 && strings.HasPrefix(args[0], "ctd-") {
+		ctdMain(*ctdSock, *ns, args)
+		return
+	}
 	if len(args) == 2 && args[0] == "bench-floor" {
 		benchFloor(args[1], *timeout)
 		return
