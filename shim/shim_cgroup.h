@@ -11,7 +11,7 @@
 #include "cs_err.h"
 
 /* start's stdin (the runtime options Any, maybe empty): decode it as Create would, and move pid into its
- * shim_cgroup if it names one. */
+ * shim_cgroup if it names one. Options that do not decode are left to Create to refuse (0 here). */
 int shim_cgroup_apply_options(const uint8_t *any, size_t len, int pid, cs_err *err);
 
 /* Write pid into <hierarchy>/<path>/cgroup.procs. unified_root non-NULL: the cgroup v2 hierarchy mounted there

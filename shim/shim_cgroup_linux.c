@@ -95,13 +95,18 @@ int shim_cgroup_join(const char *path, int pid, cs_err *err) {
   return rc;
 }
 
+/* Options that do not decode name no cgroup to join: start goes on, and Create, which carries the same
+ * options, answers InvalidArgument saying what is wrong with them (start's error reaches the user only as
+ * "failed to start shim"). A ShimCgroup that cannot be joined fails start, as in runc-v2. */
 int shim_cgroup_apply_options(const uint8_t *any, size_t len, int pid, cs_err *err) {
   if (len == 0) return 0;
   Google__Protobuf__Any *a = google__protobuf__any__unpack(NULL, len, any);
-  if (!a) return cs_err_set(err, CS_INVALID_ARGUMENT, "runtime options on stdin do not decode as an Any");
+  if (!a) return 0;
   task_opts t;
-  int rc = task_opts_decode(&t, a->type_url, a->value.data, a->value.len, err);
-  if (rc == 0) rc = shim_cgroup_join(t.o.shim_cgroup, pid, err);
+  cs_err derr;
+  int rc = 0;
+  if (task_opts_decode(&t, a->type_url, a->value.data, a->value.len, &derr) == 0)
+    rc = shim_cgroup_join(t.o.shim_cgroup, pid, err);
   task_opts_release(&t);
   google__protobuf__any__free_unpacked(a, NULL);
   return rc;

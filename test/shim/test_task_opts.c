@@ -344,20 +344,30 @@ static void test_shim_cgroup_join(void **state) {
   assert_int_equal(rmdir(root), 0);
 }
 
-/* start's stdin: an Any whose options cannot be read fails start (as runc-v2's does). */
+/* start's stdin: options that cannot be read join nothing (Create refuses them, with the reason); options
+ * naming a ShimCgroup no hierarchy has fail start, as in runc-v2. */
 static void test_start_options(void **state) {
   (void)state;
   cs_err err;
   assert_int_equal(shim_cgroup_apply_options(NULL, 0, 1, &err), 0);
+  uint8_t junk[] = {0xff, 0xff, 0xff};
+  assert_int_equal(shim_cgroup_apply_options(junk, sizeof junk, 1, &err), 0);
   Google__Protobuf__Any a = GOOGLE__PROTOBUF__ANY__INIT;
   a.type_url = "io.example.Mine";
-  uint8_t buf[64];
+  uint8_t buf[128];
   size_t n = google__protobuf__any__pack(&a, buf);
-  assert_int_equal(shim_cgroup_apply_options(buf, n, 1, &err), -1);
-  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  assert_int_equal(shim_cgroup_apply_options(buf, n, 1, &err), 0);
   a.type_url = "containerd.linux.runc.CreateOptions"; /* no shim_cgroup: nothing to join */
   n = google__protobuf__any__pack(&a, buf);
   assert_int_equal(shim_cgroup_apply_options(buf, n, 1, &err), 0);
+  Containerd__Linux__Runc__CreateOptions o = CONTAINERD__LINUX__RUNC__CREATE_OPTIONS__INIT;
+  o.shim_cgroup = "/cshim-test-no-such-cgroup-anywhere";
+  uint8_t obuf[64];
+  a.value.data = obuf;
+  a.value.len = containerd__linux__runc__create_options__pack(&o, obuf);
+  n = google__protobuf__any__pack(&a, buf);
+  assert_int_equal(shim_cgroup_apply_options(buf, n, 1, &err), -1);
+  assert_non_null(strstr(err.msg, "cshim-test-no-such-cgroup-anywhere"));
 }
 
 int main(void) {
