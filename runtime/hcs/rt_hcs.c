@@ -89,6 +89,14 @@ static int create_run(rt_hcs_job *j) {
   const hcs_api *api = j->be->cfg.hcs;
   hcs_dword t = j->be->cfg.op_timeout_ms;
   rt_hcs_ctr *c = j->ctr;
+  /* Every endpoint the spec names must exist before anything is made: a missing one is NotFound naming it. */
+  for (size_t i = 0; !j->uvm_doc && i < j->n_endpoints && j->be->cfg.hns; i++) {
+    net_hns_endpoint ep;
+    if (net_hns_endpoint_query(j->be->cfg.hns, j->endpoints[i], &ep, &j->err) < 0) {
+      cs_err_wrap(&j->err, "endpoint %s", j->endpoints[i]);
+      return -1;
+    }
+  }
   if (j->docs && mount_layers(j) < 0) goto fail;
   if (j->uvm_doc) {
     if (hcs_call_system_create(api, c->uvm_id, j->uvm_doc, t, &j->uvm, &j->err) < 0) return -1;

@@ -490,9 +490,14 @@ static hcs_hresult n_open(const hcs_guid *id, net_hcn_endpoint *ep, hcs_pwstr *r
   uv_mutex_lock(&fk.lock);
   char s[HCS_GUID_STR_LEN];
   hcs_guid_format(id, s);
-  fk_log("HcnOpenEndpoint", s);
-  *ep = (net_hcn_endpoint)obj_new(OBJ_ENDPOINT, s);
+  fake_fail_t f;
   *rec = NULL;
+  *ep = NULL;
+  if (fk_record("HcnOpenEndpoint", s, NULL, &f)) {
+    uv_mutex_unlock(&fk.lock);
+    return f.hr;
+  }
+  *ep = (net_hcn_endpoint)obj_new(OBJ_ENDPOINT, s);
   uv_mutex_unlock(&fk.lock);
   return 0;
 }

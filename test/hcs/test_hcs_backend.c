@@ -590,6 +590,25 @@ static void test_layer_mount_errors(void **state) {
   assert_int_equal(fake_hcs_count("HcsCreateComputeSystem"), 1);
 }
 
+/* An endpoint the spec names that HNS does not know fails Create with NotFound naming it; nothing is made. */
+static void test_missing_endpoint(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  fake_hcs_fail("HcnOpenEndpoint", (hcs_hresult)0x803B0002, "endpoint not found");
+  rt_create_req req = {.id = "c1", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_true(f->failed);
+  assert_int_equal(f->last_err.code, CS_NOT_FOUND);
+  assert_non_null(strstr(f->last_err.msg, "endpoint " EP));
+  assert_int_equal(fake_hcs_count("HcsCreateComputeSystem"), 0);
+  /* Present: Create goes on (the check queried it once). */
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(fake_hcs_count("HcnOpenEndpoint"), 2); /* the failed check, then the good one */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
@@ -608,6 +627,7 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_layer_unmount_failure_fails_delete, setup, teardown),
     cmocka_unit_test_setup_teardown(test_layer_teardown_unmounts, setup, teardown),
     cmocka_unit_test_setup_teardown(test_layer_mount_errors, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_missing_endpoint, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
