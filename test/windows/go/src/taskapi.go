@@ -7,7 +7,8 @@ package main
 // ModifySettingRequests (Container/Memory/SizeInMB, Container/Processor) after Create's Windows rules; ResizePty
 // of a process without a console is a deliberate success (containerd's Linux shims; runhcs answers
 // FailedPrecondition); Pause of a process-isolated container is refused by HCS (Windows pauses only Hyper-V
-// isolated systems: the fake HCS answers ERROR_NOT_SUPPORTED as HCS does) and the task keeps running.
+// isolated systems: the fake HCS answers ERROR_NOT_SUPPORTED as HCS does) and the task keeps running. And an
+// HNS endpoint the spec names that does not exist fails Create with NotFound naming it.
 
 import (
 	"encoding/json"
@@ -54,6 +55,23 @@ func scenarioTaskAPI(c *t) {
 	id := "taskapi"
 	logPath := os.Getenv("CSHIM_FAKEHCS_LOG")
 	self, _ := os.Executable()
+
+	// An HNS endpoint the spec names that HNS does not know: Create fails NotFound naming it.
+	const ghost = "0badc0de-0000-4000-8000-000000000001"
+	nsp := spec("cmd /c exit 0")
+	nsp["windows"] = map[string]interface{}{"network": map[string]interface{}{"endpointList": []string{ghost}}}
+	ndir, err := h.bundle("noep", nsp)
+	c.noErr(err, "bundle noep")
+	ns, err := h.startShim("noep", ndir)
+	c.noErr(err, "start + dial noep")
+	nio, err := newStdio(h, "noep", "", "", [3]bool{false, true, true})
+	c.noErr(err, "stdio noep")
+	_, err = c.create(ns, nio)
+	nio.close()
+	c.ok(status.Code(err) == codes.NotFound && strings.Contains(err.Error(), ghost),
+		"Create naming an unknown HNS endpoint: NotFound naming it", err)
+	c.shutdown(ns)
+
 	dir, err := h.bundle(id, spec(fmt.Sprintf(`"%s" burn 0 600`, self)))
 	c.noErr(err, "bundle")
 	s, err := h.startShim(id, dir)
