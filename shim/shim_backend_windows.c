@@ -54,9 +54,8 @@ static int platform_load(shim_platform *pl, cs_err *err) {
 /* RtlGetVersion tells the truth whatever the manifest says (GetVersionEx lies to unmanifested programs). */
 typedef LONG(WINAPI *rtl_get_version_fn)(OSVERSIONINFOEXW *);
 
-/* The host facts the Windows rules need. Wine reports a client edition (Windows 10 workstation), where
- * docker's rules allow only Hyper-V isolation: CSHIM_WINDOWS_EDITION=server|client overrides the edition
- * (the Wine tests set server; nothing else should). */
+/* The host facts the Windows rules need, as the OS reports them (Wine's edition and build come from its
+ * registry: the tests' prefix is set to a server edition, test/windows/go/server-edition.reg). */
 static void host_facts(win_host *h) {
   memset(h, 0, sizeof *h);
   SYSTEM_INFO si;
@@ -71,9 +70,6 @@ static void host_facts(win_host *h) {
     h->build = v.dwBuildNumber;
     h->client = v.wProductType == VER_NT_WORKSTATION;
   }
-  const char *ed = getenv("CSHIM_WINDOWS_EDITION");
-  if (ed && strcmp(ed, "server") == 0) h->client = false;
-  else if (ed && strcmp(ed, "client") == 0) h->client = true;
 }
 
 rt_backend *shim_backend_new(void *data, uv_loop_t *loop, const task_runtime_opts *o, const rt_events *ev,

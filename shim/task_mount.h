@@ -8,17 +8,11 @@
 #include <stddef.h>
 
 #include "cs_err.h"
-
-typedef struct task_mount {
-  const char *type;
-  const char *source;
-  const char **options;
-  size_t n_options;
-} task_mount;
+#include "rt.h"
 
 /* Every mount is checked before anything is mounted: a rejected request leaves nothing behind, and a
  * failed one is undone. *mounted: something is mounted that task_rootfs_unmount must undo. */
-int task_rootfs_mount(const char *bundle, const task_mount *mounts, size_t n, bool *mounted, cs_err *err);
+int task_rootfs_mount(const char *bundle, const rt_mount *mounts, size_t n, bool *mounted, cs_err *err);
 int task_rootfs_unmount(const char *bundle, cs_err *err);
 
 #endif

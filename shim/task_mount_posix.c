@@ -36,7 +36,7 @@ static const struct {
   {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
-int task_mount_parse_options(const char **options, size_t n, unsigned long *flags, char *data, size_t data_len,
+int task_mount_parse_options(const char *const *options, size_t n, unsigned long *flags, char *data, size_t data_len,
                              int *propagation, cs_err *err) {
   *flags = 0;
   *propagation = 0;
@@ -77,7 +77,7 @@ static bool allowed_type(const char *type) {
   return false;
 }
 
-int task_mount_all(const task_mount *mounts, size_t n, const char *target, cs_err *err) {
+int task_mount_all(const rt_mount *mounts, size_t n, const char *target, cs_err *err) {
   /* Every type is checked before anything is mounted: a rejected request must leave nothing behind. */
   for (size_t i = 0; i < n; i++) {
     const char *type = mounts[i].type && *mounts[i].type ? mounts[i].type : "none";
@@ -85,7 +85,7 @@ int task_mount_all(const task_mount *mounts, size_t n, const char *target, cs_er
       return cs_err_set(err, CS_INVALID_ARGUMENT, "rootfs mount %zu: type %s is not supported", i, type);
   }
   for (size_t i = 0; i < n; i++) {
-    const task_mount *m = &mounts[i];
+    const rt_mount *m = &mounts[i];
     const char *type = m->type && *m->type ? m->type : "none";
     unsigned long flags;
     int prop;
@@ -131,7 +131,7 @@ static int unmount_all(const char *target, cs_err *err) {
   return 0;
 }
 
-int task_rootfs_mount(const char *bundle, const task_mount *mounts, size_t n, bool *mounted, cs_err *err) {
+int task_rootfs_mount(const char *bundle, const rt_mount *mounts, size_t n, bool *mounted, cs_err *err) {
   *mounted = false;
   if (n == 0) return 0;
   char path[4096];

@@ -8,9 +8,9 @@
 #include "task_mount.h"
 
 /* Only the mount types containerd's snapshotters send are accepted; anything else is InvalidArgument. */
-int task_mount_all(const task_mount *mounts, size_t n, const char *target, cs_err *err);
+int task_mount_all(const rt_mount *mounts, size_t n, const char *target, cs_err *err);
 /* Split mount options into MS_* flags and the data string the filesystem parses. */
-int task_mount_parse_options(const char **options, size_t n, unsigned long *flags, char *data, size_t data_len,
+int task_mount_parse_options(const char *const *options, size_t n, unsigned long *flags, char *data, size_t data_len,
                              int *propagation, cs_err *err);
 
 #endif

@@ -1,12 +1,13 @@
 /* The rootfs on Windows: nothing for the shim to mount. A Windows container's layers are its spec's
  * Windows.LayerFolders (the read-only parents and the scratch layer); HCS attaches them itself from the
  * compute system document runtime/hcs builds. The "windows-layer" mounts containerd sends name the same
- * folders, so they are accepted and left to HCS; anything else cannot be mounted on Windows. */
+ * folders: they are accepted here and the backend takes them (rt_create_req.rootfs, runtime/hcs/hcs_layers.h);
+ * anything else cannot be mounted on Windows. */
 #include "task_mount.h"
 
 #include <string.h>
 
-int task_rootfs_mount(const char *bundle, const task_mount *mounts, size_t n, bool *mounted, cs_err *err) {
+int task_rootfs_mount(const char *bundle, const rt_mount *mounts, size_t n, bool *mounted, cs_err *err) {
   (void)bundle;
   *mounted = false;
   for (size_t i = 0; i < n; i++) {

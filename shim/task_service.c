@@ -316,19 +316,17 @@ static void create_done(void *data, const rt_result *res, const cs_err *rerr) {
   task_op_free(op);
 }
 
-static int create_mounts(task_container *ct, Containerd__Task__V2__CreateTaskRequest *r, cs_err *err) {
-  if (r->n_rootfs == 0) return 0;
-  task_mount *ms = calloc(r->n_rootfs, sizeof *ms);
-  if (!ms) return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+/* CreateTaskRequest.rootfs as the backend and the mount code see it (pointers into r). */
+static rt_mount *rootfs_mounts(const Containerd__Task__V2__CreateTaskRequest *r, cs_err *err) {
+  rt_mount *ms = calloc(r->n_rootfs ? r->n_rootfs : 1, sizeof *ms);
+  if (!ms) return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory"), NULL;
   for (size_t i = 0; i < r->n_rootfs; i++) {
     ms[i].type = r->rootfs[i]->type;
     ms[i].source = r->rootfs[i]->source;
-    ms[i].options = (const char **)r->rootfs[i]->options;
+    ms[i].options = (const char *const *)r->rootfs[i]->options;
     ms[i].n_options = r->rootfs[i]->n_options;
   }
-  int rc = task_rootfs_mount(ct->bundle, ms, r->n_rootfs, &ct->rootfs_mounted, err);
-  free(ms);
-  return rc;
+  return ms;
 }
 
 static char *dup_or_null(const char *s) { return s && *s ? strdup(s) : NULL; }
@@ -342,6 +340,7 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
   task_container *ct = NULL;
   task_runtime_opts opts;
   task_opts topts = {0};
+  rt_mount *mounts = NULL;
   if (task_validate_id("task id", r->id, &err) < 0) goto fail;
   if (!r->bundle || !task_os_path_is_absolute(r->bundle)) {
     cs_err_set(&err, CS_INVALID_ARGUMENT, "bundle path \"%s\" must be absolute", r->bundle ? r->bundle : "");
@@ -379,7 +378,8 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
 
   ct->io_uid = opts.io_uid;
   ct->io_gid = opts.io_gid;
-  if (create_mounts(ct, r, &err) < 0 ||
+  if (!(mounts = rootfs_mounts(r, &err)) ||
+      task_rootfs_mount(ct->bundle, mounts, r->n_rootfs, &ct->rootfs_mounted, &err) < 0 ||
       task_io_open(&p->io, svc->cfg.loop, r->stdin_, r->stdout_, r->stderr_, r->terminal, &err) < 0 ||
       task_io_set_owner(p->io, ct->io_uid, ct->io_gid, &err) < 0) {
     container_remove(svc, ct);
@@ -396,6 +396,8 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
     .checkpoint = r->checkpoint && *r->checkpoint ? r->checkpoint : NULL,
     .runtime = opts.binary_name,
     .runtime_root = opts.root,
+    .rootfs = mounts,
+    .n_rootfs = r->n_rootfs,
   };
   task_io_child_stdio(p->io, &req.io);
   p->busy = true;
@@ -411,6 +413,7 @@ fail:
   CS_WARN("create %s: %s", r->id, err.msg);
   ttrpc_call_reply_err(call, &err);
 done:
+  free(mounts);
   task_opts_release(&topts);
   containerd__task__v2__create_task_request__free_unpacked(r, NULL);
 }

@@ -154,6 +154,28 @@ static int add_resources(json_t *ctr, json_t *res, const hcs_doc_ctx *c, win_war
   return 0;
 }
 
+json_t *hcs_doc_update(json_t *resources, const hcs_doc_ctx *c, win_warnings *w, cs_err *err) {
+  /* The same rules as Create (ranges, the host's CPU count cap, count > maximum > shares precedence), then
+   * each resource as the ModifySettingRequest hcsshim sends a running silo (resourcepaths.Silo*). */
+  json_t *ctr = json_object();
+  if (add_resources(ctr, resources, c, w, err) < 0) {
+    json_decref(ctr);
+    cs_err_wrap(err, "update");
+    return NULL;
+  }
+  json_t *reqs = json_array();
+  json_t *mb = json_object_get(json_object_get(ctr, "Memory"), "SizeInMB");
+  if (mb)
+    json_array_append_new(reqs, json_pack("{s:s,s:s,s:O}", "ResourcePath", "Container/Memory/SizeInMB", "RequestType",
+                                          "Update", "Settings", mb));
+  json_t *p = json_object_get(ctr, "Processor");
+  if (p)
+    json_array_append_new(reqs, json_pack("{s:s,s:s,s:O}", "ResourcePath", "Container/Processor", "RequestType", "Update",
+                                          "Settings", p));
+  json_decref(ctr);
+  return reqs;
+}
+
 static int add_storage_qos(json_t *storage, json_t *res, cs_err *err) {
   json_t *st = json_object_get(res, "storage");
   uint64_t iops = 0, bps = 0;

@@ -18,6 +18,7 @@
 #include "win_rules.h"
 
 #define HCS_QUERY_STATISTICS "{\"PropertyTypes\":[\"Statistics\"]}"
+#define HCS_QUERY_PROCESS_LIST "{\"PropertyTypes\":[\"ProcessList\"]}"
 /* Guest path prefix of a VSMB share inside a Windows utility VM (hcsshim internal/uvm/vsmb.go). */
 #define HCS_VSMB_GUEST_PREFIX "\\\\?\\VMSMB\\VSMB-{dcc079ae-60ba-4d07-847c-3493609c0870}\\"
 #define HCS_UVM_DEFAULT_MEMORY_MB 1024
@@ -55,8 +56,9 @@ json_t *hcs_doc_uvm(json_t *spec, const hcs_doc_ctx *c, cs_err *err);
 json_t *hcs_doc_process(json_t *process, bool terminal, const char *const paths[3], cs_err *err);
 /* ModifySettingRequest hot-adding an HNS endpoint as a NIC of a utility VM. */
 json_t *hcs_doc_nic_add(const char *endpoint_id, const char *mac);
-/* OCI WindowsResources -> array of ModifySettingRequests for the container. */
-json_t *hcs_doc_update(json_t *resources, cs_err *err);
+/* OCI WindowsResources -> array of ModifySettingRequests for the container, checked and capped by the same
+ * Windows rules as Create (c: isolation and host; warnings as Create's). */
+json_t *hcs_doc_update(json_t *resources, const hcs_doc_ctx *c, win_warnings *w, cs_err *err);
 /* Signal -> HcsSignalProcess options, or *terminate for SIGKILL; signal 0 sets neither (a liveness probe). */
 int hcs_doc_signal(int sig, char **options, bool *terminate, cs_err *err);
 /* {"ConsoleSize":...} for HcsModifyProcess. */
@@ -64,6 +66,9 @@ char *hcs_doc_resize(uint32_t width, uint32_t height);
 /* ProcessStatus / exit event data: {"ProcessId", "Exited", "ExitCode", ...}. Returns 0 when the document
  * says the process has exited (with its code), -1 otherwise. */
 int hcs_doc_exit_status(const char *json, int *exit_code);
+
+/* Properties{ProcessList:[{ProcessId,...}]} -> malloc'd pids (*n of them; NULL with *n 0 for none). */
+int hcs_doc_process_list(const char *json, int **pids, size_t *n, cs_err *err);
 
 /* The JSON string or NULL, for optional fields. */
 const char *hcs_json_str(json_t *obj, const char *key);

@@ -30,6 +30,7 @@ static const struct {
   {0x80070002, CS_NOT_FOUND, "file not found"},
   {0x80070003, CS_NOT_FOUND, "path not found"},
   {0x80070490, CS_NOT_FOUND, "element not found"},
+  {0x803B0002, CS_NOT_FOUND, "HNS endpoint not found"}, /* HCN_E_ENDPOINT_NOT_FOUND (computenetwork.h) */
   {0x80070006, CS_FAILED_PRECONDITION, "invalid handle"},
   {0x8007000D, CS_INVALID_ARGUMENT, "invalid data"},
   {0x80070057, CS_INVALID_ARGUMENT, "invalid argument"},

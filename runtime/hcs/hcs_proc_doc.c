@@ -97,38 +97,27 @@ json_t *hcs_doc_nic_add(const char *endpoint_id, const char *mac) {
   return json_pack("{s:s,s:s,s:o}", "ResourcePath", path, "RequestType", "Add", "Settings", settings);
 }
 
-json_t *hcs_doc_update(json_t *resources, cs_err *err) {
-  json_t *reqs = json_array();
-  json_t *limit = json_object_get(json_object_get(resources, "memory"), "limit");
-  if (limit && !json_is_null(limit)) {
-    if (!json_is_integer(limit) || json_integer_value(limit) < 0) goto bad;
-    json_array_append_new(reqs, json_pack("{s:s,s:s,s:I}", "ResourcePath", "Container/Memory/SizeInMB", "RequestType",
-                                          "Update", "Settings", json_integer_value(limit) / (1024 * 1024)));
+int hcs_doc_process_list(const char *json, int **pids, size_t *n, cs_err *err) {
+  *pids = NULL;
+  *n = 0;
+  json_error_t jerr;
+  json_t *d = json ? json_loads(json, 0, &jerr) : NULL;
+  json_t *list = json_object_get(d, "ProcessList");
+  if (!json_is_array(list) && !(d && !list)) {
+    json_decref(d);
+    return cs_err_set(err, CS_INTERNAL, "HCS ProcessList: %s", d ? "not an array" : json ? jerr.text : "no document");
   }
-  json_t *cpu = json_object_get(resources, "cpu");
-  if (json_is_object(cpu)) {
-    json_t *p = json_object();
-    static const char *const keys[][2] = {{"count", "Count"}, {"maximum", "Maximum"}, {"shares", "Weight"}};
-    for (size_t i = 0; i < 3; i++) {
-      json_t *v = json_object_get(cpu, keys[i][0]);
-      if (!v || json_is_null(v)) continue;
-      if (!json_is_integer(v) || json_integer_value(v) < 0) {
-        json_decref(p);
-        goto bad;
-      }
-      json_object_set(p, keys[i][1], v);
-    }
-    if (json_object_size(p))
-      json_array_append_new(reqs, json_pack("{s:s,s:s,s:o}", "ResourcePath", "Container/Processor", "RequestType",
-                                            "Update", "Settings", p));
-    else
-      json_decref(p);
+  size_t m = json_array_size(list);
+  if (m && !(*pids = calloc(m, sizeof **pids))) {
+    json_decref(d);
+    return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
   }
-  return reqs;
-bad:
-  json_decref(reqs);
-  cs_err_set(err, CS_INVALID_ARGUMENT, "update: resources must be non-negative integers");
-  return NULL;
+  for (size_t i = 0; i < m; i++) {
+    json_t *pid = json_object_get(json_array_get(list, i), "ProcessId");
+    if (json_is_integer(pid) && json_integer_value(pid) > 0) (*pids)[(*n)++] = (int)json_integer_value(pid);
+  }
+  json_decref(d);
+  return 0;
 }
 
 int hcs_doc_signal(int sig, char **options, bool *terminate, cs_err *err) {

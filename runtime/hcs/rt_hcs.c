@@ -48,6 +48,7 @@ static rt_hcs_proc *proc_new(rt_hcs *be, const char *ctr_id, const char *exec_id
     return NULL;
   }
   p->seq = be->next_seq++;
+  p->terminal = io && io->terminal;
   p->params = dump(hcs_doc_process(process, io && io->terminal, io ? io->path : NULL, err));
   bool ok = p->params && (!exec_id || (p->exec_id = strdup(exec_id)));
   for (int i = 0; ok && i < 3; i++)
@@ -88,6 +89,14 @@ static int create_run(rt_hcs_job *j) {
   const hcs_api *api = j->be->cfg.hcs;
   hcs_dword t = j->be->cfg.op_timeout_ms;
   rt_hcs_ctr *c = j->ctr;
+  /* Every endpoint the spec names must exist before anything is made: a missing one is NotFound naming it. */
+  for (size_t i = 0; !j->uvm_doc && i < j->n_endpoints && j->be->cfg.hns; i++) {
+    net_hns_endpoint ep;
+    if (net_hns_endpoint_query(j->be->cfg.hns, j->endpoints[i], &ep, &j->err) < 0) {
+      cs_err_wrap(&j->err, "endpoint %s", j->endpoints[i]);
+      return -1;
+    }
+  }
   if (j->docs && mount_layers(j) < 0) goto fail;
   if (j->uvm_doc) {
     if (hcs_call_system_create(api, c->uvm_id, j->uvm_doc, t, &j->uvm, &j->err) < 0) return -1;
@@ -621,9 +630,17 @@ static int hcs_update(rt_backend *b, const char *id, const char *resources_json,
   json_error_t jerr;
   json_t *res = json_loadb(resources_json ? resources_json : "", len, 0, &jerr);
   if (!res) return cs_err_set(err, CS_INVALID_ARGUMENT, "update %s: %s", id, jerr.text);
-  json_t *reqs = hcs_doc_update(res, err);
+  hcs_doc_ctx dc = {.id = c->id, .uvm_id = c->uvm_id, .owner = be->owner, .isolation = c->isolation,
+                    .api = be->cfg.hcs, .host = &be->cfg.host};
+  win_warnings w = {0};
+  json_t *reqs = hcs_doc_update(res, &dc, &w, err);
   json_decref(res);
-  if (!reqs) return -1;
+  if (!reqs) return cs_err_wrap(err, "update %s", id);
+  for (size_t i = 0; i < w.n; i++) CS_WARN("hcs: update %s: %s", id, w.msg[i]);
+  if (!json_array_size(reqs)) {
+    json_decref(reqs);
+    return cs_err_set(err, CS_INVALID_ARGUMENT, "update %s: no CPU or memory resource to update", id);
+  }
   rt_hcs_job *j = rt_hcs_job_new(be, c, NULL, err);
   if (j && !(j->docs = calloc(json_array_size(reqs) + 1, sizeof *j->docs))) {
     free(j);
@@ -653,6 +670,9 @@ static int hcs_resize(rt_backend *b, const char *id, int pid, uint32_t width, ui
   if (!c) return -1;
   rt_hcs_proc *p = pid ? rt_hcs_find_pid(c, pid) : rt_hcs_init_proc(c);
   if (!p || p->state != PROC_RUNNING) return cs_err_set(err, CS_NOT_FOUND, "process %d in %s is not running", pid, id);
+  /* Deliberately a success without a console, as containerd's Linux shims answer a ResizePty of a process with
+   * no terminal (runhcs answers FailedPrecondition): a client resizing every task alike never sees an error. */
+  if (!p->terminal) return 0;
   rt_hcs_job *j = rt_hcs_job_new(be, c, NULL, err);
   if (!j) return -1;
   if (!(j->doc = hcs_doc_resize(width, height))) {
@@ -667,12 +687,32 @@ static int hcs_resize(rt_backend *b, const char *id, int pid, uint32_t width, ui
 
 /* ------------------------------------------------------------------ pids / stats / checkpoint */
 
+/* Every process of the container as HCS lists it (ProcessList), not only those the shim started: a process the
+ * init spawned is in the container too, as runc's ps shows on Linux. */
+static int pids_run(rt_hcs_job *j) {
+  char *json = NULL;
+  if (hcs_call_system_properties(j->be->cfg.hcs, j->system, HCS_QUERY_PROCESS_LIST, j->be->cfg.op_timeout_ms, &json,
+                                 &j->err) < 0)
+    return cs_err_wrap(&j->err, "pids %s", j->ctr->id);
+  free(j->pids);
+  j->pids = NULL;
+  j->n_pids = 0;
+  int rc = hcs_doc_process_list(json, &j->pids, &j->n_pids, &j->err);
+  free(json);
+  return rc;
+}
+
 static int hcs_pids(rt_backend *b, const char *id, rt_pids_cb cb, void *data, cs_err *err) {
   rt_hcs *be = BE(b);
   rt_hcs_ctr *c = need_ctr(be, id, err);
   if (!c) return -1;
   rt_hcs_job *j = rt_hcs_job_new(be, c, NULL, err);
   if (!j) return -1;
+  /* A system not there yet (create in flight) or gone has no HCS list: the processes the backend knows. */
+  if (c->system && c->state != CTR_CREATING && c->state != CTR_STOPPED) {
+    j->system = c->system;
+    j->run = pids_run;
+  }
   size_t n = 0;
   for (rt_hcs_proc *p = c->procs; p; p = p->next) n += p->state == PROC_RUNNING;
   if (n && !(j->pids = calloc(n, sizeof *j->pids))) {

@@ -33,6 +33,7 @@ typedef struct rt_hcs_proc {
   hcs_process handle;
   rt_hcs_src *src;
   int pid;
+  bool terminal;            /* created with a console (ResizePty applies) */
   int state;                /* enum rt_hcs_proc_state */
   int status;
   int64_t exited_at;

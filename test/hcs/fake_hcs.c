@@ -309,8 +309,26 @@ static hcs_hresult f_resume(hcs_system s, hcs_operation o, hcs_pcwstr opt) { ret
 static hcs_hresult f_properties(hcs_system s, hcs_operation o, hcs_pcwstr query) {
   uv_mutex_lock(&fk.lock);
   fake_fail_t f;
-  if (fk_record("HcsGetComputeSystemProperties", ((fake_obj *)s)->id, query, &f)) op_fail((fake_op *)o, &f);
-  else ((fake_op *)o)->result = fk.stats ? strdup(fk.stats) : NULL;
+  char *q = narrow(query);
+  if (fk_record("HcsGetComputeSystemProperties", ((fake_obj *)s)->id, query, &f)) {
+    op_fail((fake_op *)o, &f);
+  } else if (q && strstr(q, "ProcessList")) {
+    /* HCS's ProcessList (schema2 ProcessDetails): the system's processes that have not exited. */
+    char buf[2048];
+    size_t n = (size_t)snprintf(buf, sizeof buf, "{\"ProcessList\":[");
+    bool first = true;
+    for (fake_obj *p = fk.objs; p && n < sizeof buf - 64; p = p->next)
+      if (p->kind == OBJ_PROCESS && p->system == (fake_obj *)s && !p->exited) {
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s{\"ProcessId\":%d,\"ImageName\":\"cmd.exe\"}",
+                              first ? "" : ",", p->pid);
+        first = false;
+      }
+    snprintf(buf + n, sizeof buf - n, "]}");
+    ((fake_op *)o)->result = strdup(buf);
+  } else {
+    ((fake_op *)o)->result = fk.stats ? strdup(fk.stats) : NULL;
+  }
+  free(q);
   uv_mutex_unlock(&fk.lock);
   return 0;
 }
@@ -549,9 +567,14 @@ static hcs_hresult n_open(const hcs_guid *id, net_hcn_endpoint *ep, hcs_pwstr *r
   uv_mutex_lock(&fk.lock);
   char s[FK_GUID_LEN];
   fk_guid_format(id, s);
-  fk_log("HcnOpenEndpoint", s);
-  *ep = (net_hcn_endpoint)obj_new(OBJ_ENDPOINT, s);
+  fake_fail_t f;
   *rec = NULL;
+  *ep = NULL;
+  if (fk_record("HcnOpenEndpoint", s, NULL, &f)) {
+    uv_mutex_unlock(&fk.lock);
+    return f.hr;
+  }
+  *ep = (net_hcn_endpoint)obj_new(OBJ_ENDPOINT, s);
   uv_mutex_unlock(&fk.lock);
   return 0;
 }

@@ -73,8 +73,10 @@ static void on_done(void *data, const rt_result *res, const cs_err *err) {
 static void on_pids(void *data, const int *pids, size_t n, const cs_err *err) {
   fixture *f = data;
   f->done++;
-  f->n_pids = n;
-  memcpy(f->pids, pids, n * sizeof *pids);
+  f->failed = err != NULL;
+  if (err) f->last_err = *err;
+  f->n_pids = err ? 0 : n;
+  if (!err && n) memcpy(f->pids, pids, n * sizeof *pids);
 }
 
 /* Run the loop until `count` of something reached `want` (the loop wakes on worker completions and on the
@@ -312,6 +314,13 @@ static void test_exec_pids_and_signals(void **state) {
   wait_done(f);
   assert_int_equal(f->n_pids, 2);
   assert_int_equal(f->pids[0] + f->pids[1], 2001);
+  /* Asked of HCS (every process of the container), not the backend's own records. */
+  assert_string_equal(fake_hcs_doc("HcsGetComputeSystemProperties", 0), "{\"PropertyTypes\":[\"ProcessList\"]}");
+  fake_hcs_fail("HcsGetComputeSystemProperties", (hcs_hresult)0x8037010E, "gone");
+  assert_int_equal(f->be->ops->pids(f->be, "c1", on_pids, f, &err), 0);
+  wait_done(f);
+  assert_true(f->failed);
+  assert_non_null(strstr(f->last_err.msg, "pids c1"));
 
   assert_int_equal(f->be->ops->kill(f->be, "c1", 1001, 2, false, on_done, f, &err), 0);
   wait_done(f);
@@ -324,7 +333,16 @@ static void test_exec_pids_and_signals(void **state) {
   assert_int_equal(f->be->ops->kill(f->be, "c1", 4242, 9, false, on_done, f, &err), -1);
   assert_int_equal(err.code, CS_NOT_FOUND);
 
+  /* No console: a deliberate no-op success (containerd's Linux shims; runhcs says FailedPrecondition). */
   assert_int_equal(f->be->ops->resize(f->be, "c1", 1000, 100, 30, &err), 0);
+  assert_int_equal(fake_hcs_count("HcsModifyProcess"), 0);
+  /* With a console: HcsModifyProcess ConsoleSize. */
+  rt_exec_req tx = {.id = "c1", .exec_id = "t1", .process_json = pj, .process_json_len = strlen(pj),
+                    .io = {.terminal = true}};
+  assert_int_equal(f->be->ops->exec(f->be, &tx, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(f->be->ops->resize(f->be, "c1", f->last_pid, 100, 30, &err), 0);
   fake_hcs_join();
   for (int i = 0; i < 100 && fake_hcs_count("HcsModifyProcess") == 0; i++) uv_run(&f->loop, UV_RUN_ONCE);
   assert_string_equal(fake_hcs_doc("HcsModifyProcess", 0),
@@ -334,8 +352,8 @@ static void test_exec_pids_and_signals(void **state) {
   assert_int_equal(f->be->ops->delete(f->be, "c1", true, on_done, f, &err), 0);
   wait_done(f);
   assert_false(f->failed);
-  assert_int_equal(f->n_exits, 2);
-  assert_int_equal(f->exit_pid[1], 1000);
+  assert_int_equal(f->n_exits, 3);
+  assert_true(f->exit_pid[1] == 1000 || f->exit_pid[2] == 1000);
 }
 
 static void test_pause_resume_update(void **state) {
@@ -358,6 +376,15 @@ static void test_pause_resume_update(void **state) {
   assert_false(f->failed);
   assert_int_equal(fake_hcs_count("HcsModifyComputeSystem"), 2);
   assert_non_null(strstr(fake_hcs_doc("HcsModifyComputeSystem", 0), "\"Settings\":256"));
+  /* Create's Windows rules apply: out of range is refused before HCS sees it, naming the field. */
+  const char *bad = "{\"cpu\":{\"maximum\":20000}}";
+  assert_int_equal(f->be->ops->update(f->be, "c1", bad, strlen(bad), on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  assert_non_null(strstr(err.msg, "CPU maximum"));
+  const char *none = "{\"storage\":{\"iops\":5}}";
+  assert_int_equal(f->be->ops->update(f->be, "c1", none, strlen(none), on_done, f, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  assert_int_equal(fake_hcs_count("HcsModifyComputeSystem"), 2);
   fake_hcs_fail("HcsModifyComputeSystem", (hcs_hresult)0x8037010D, "bad json");
   assert_int_equal(f->be->ops->update(f->be, "c1", res, strlen(res), on_done, f, &err), 0);
   wait_done(f);
@@ -725,6 +752,25 @@ static void test_layer_mount_errors(void **state) {
   assert_int_equal(fake_hcs_count("HcsCreateComputeSystem"), 1);
 }
 
+/* An endpoint the spec names that HNS does not know fails Create with NotFound naming it; nothing is made. */
+static void test_missing_endpoint(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  fake_hcs_fail("HcnOpenEndpoint", (hcs_hresult)0x803B0002, "endpoint not found");
+  rt_create_req req = {.id = "c1", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_true(f->failed);
+  assert_int_equal(f->last_err.code, CS_NOT_FOUND);
+  assert_non_null(strstr(f->last_err.msg, "endpoint " EP));
+  assert_int_equal(fake_hcs_count("HcsCreateComputeSystem"), 0);
+  /* Present: Create goes on (the check queried it once). */
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(fake_hcs_count("HcnOpenEndpoint"), 2); /* the failed check, then the good one */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
@@ -750,6 +796,7 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_layer_unmount_failure_fails_delete, setup, teardown),
     cmocka_unit_test_setup_teardown(test_layer_teardown_unmounts, setup, teardown),
     cmocka_unit_test_setup_teardown(test_layer_mount_errors, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_missing_endpoint, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

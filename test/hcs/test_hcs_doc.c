@@ -300,17 +300,35 @@ static void test_small_documents(void **state) {
   json_decref(nic);
 
   json_t *res = json_loads("{\"memory\":{\"limit\":1073741824},\"cpu\":{\"maximum\":2500,\"shares\":100}}", 0, NULL);
-  json_t *reqs = hcs_doc_update(res, &e);
+  /* Update follows Create's rules: for a process-isolated container shares win over maximum (dropped, with a
+   * warning), a count above the host's is capped, out-of-range values are refused naming the field. */
+  hcs_doc_ctx uc = {.id = "c1", .isolation = WIN_ISOLATION_PROCESS, .host = &(win_host){.ncpu = 4, .build = 20348}};
+  win_warnings uw = {0};
+  json_t *reqs = hcs_doc_update(res, &uc, &uw, &e);
   assert_int_equal(json_array_size(reqs), 2);
   assert_string_equal(str_at(reqs, "0/ResourcePath"), "Container/Memory/SizeInMB");
   assert_int_equal(int_at(reqs, "0/Settings"), 1024);
   assert_string_equal(str_at(reqs, "1/ResourcePath"), "Container/Processor");
-  assert_int_equal(int_at(reqs, "1/Settings/Maximum"), 2500);
   assert_int_equal(int_at(reqs, "1/Settings/Weight"), 100);
+  assert_null(json_object_get(json_object_get(json_array_get(reqs, 1), "Settings"), "Maximum"));
+  assert_true(uw.n >= 1);
+  json_decref(reqs);
+  json_decref(res);
+  res = json_loads("{\"cpu\":{\"count\":64}}", 0, NULL);
+  uw.n = 0;
+  reqs = hcs_doc_update(res, &uc, &uw, &e);
+  assert_int_equal(int_at(reqs, "0/Settings/Count"), 4);
+  assert_int_equal(uw.n, 1);
   json_decref(reqs);
   json_decref(res);
   res = json_loads("{\"memory\":{\"limit\":-1}}", 0, NULL);
-  assert_null(hcs_doc_update(res, &e));
+  assert_null(hcs_doc_update(res, &uc, &uw, &e));
+  assert_int_equal(e.code, CS_INVALID_ARGUMENT);
+  assert_non_null(strstr(e.msg, "windows.resources.memory"));
+  json_decref(res);
+  res = json_loads("{\"cpu\":{\"maximum\":20000}}", 0, NULL);
+  assert_null(hcs_doc_update(res, &uc, &uw, &e));
+  assert_non_null(strstr(e.msg, "CPU maximum"));
   json_decref(res);
 
   char *rs = hcs_doc_resize(120, 40);

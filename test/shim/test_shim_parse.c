@@ -15,7 +15,7 @@
 #include "task_mount_posix.h"
 
 static void test_mount_options(void **state) {
-  const char *o[] = {"ro", "nosuid", "nodev", "rbind", "rprivate", "size=64m", "mode=755"};
+  const char *const o[] = {"ro", "nosuid", "nodev", "rbind", "rprivate", "size=64m", "mode=755"};
   unsigned long flags;
   int prop;
   char data[64];
@@ -39,7 +39,7 @@ static void test_mount_options(void **state) {
 static void test_mount_refusals(void **state) {
   cs_err err;
   const char *opts[] = {"ro"};
-  task_mount ms[2] = {{.type = "tmpfs", .source = "tmpfs", .options = opts, .n_options = 1},
+  rt_mount ms[2] = {{.type = "tmpfs", .source = "tmpfs", .options = opts, .n_options = 1},
                       {.type = "nfs", .source = "server:/x"}};
   /* a type the shim does not mount, anywhere in the list: refused before the first mount */
   assert_int_equal(task_mount_all(ms, 2, "/nonexistent/cshim-target", &err), -1);

@@ -68,7 +68,7 @@ int main(void) {
         &FS_MODIFY_SETTING);
   json_t *res = json_pack("{s:{s:I},s:{s:i,s:i,s:i}}", "memory", "limit", (json_int_t)1 << 29, "cpu", "count", 1,
                           "maximum", 100, "shares", 5);
-  json_t *updates = hcs_doc_update(res, &e);
+  json_t *updates = hcs_doc_update(res, &c, &w, &e);
   json_decref(res);
   if (!json_array_size(updates)) check("resource update", NULL, &FS_MODIFY_SETTING);
   for (size_t i = 0; i < json_array_size(updates); i++) {

@@ -46,7 +46,7 @@ func main() {
 	ns := flag.String("namespace", "", "containerd namespace (default: one of this run's own, so runs side by side never share a pipe name)")
 	flag.Parse()
 	if flag.NArg() < 1 {
-		fmt.Fprintln(os.Stderr, "usage: cshim-wintest [-shim PATH] [-namespace NS] selftest|echo|long|rules|faults|bench N")
+		fmt.Fprintln(os.Stderr, "usage: cshim-wintest [-shim PATH] [-namespace NS] selftest|echo|long|rules|faults|layers|taskapi|bench N")
 		os.Exit(2)
 	}
 	name := flag.Arg(0)
@@ -69,7 +69,7 @@ func main() {
 	}
 	c := &t{h: h}
 	scenarios := map[string]func(*t){"selftest": scenarioSelf, "echo": scenarioEcho, "long": scenarioLong,
-		"rules": scenarioRules, "faults": scenarioFaults, "bench": func(c *t) { scenarioBench(c, flag.Arg(1)) }}
+		"rules": scenarioRules, "faults": scenarioFaults, "layers": scenarioLayers, "taskapi": scenarioTaskAPI, "bench": func(c *t) { scenarioBench(c, flag.Arg(1)) }}
 	f := scenarios[name]
 	if f == nil {
 		fmt.Fprintf(os.Stderr, "cshim-wintest: unknown scenario %q\n", name)

@@ -1,3 +1,4 @@
+/* The FIFOs and our own stdio at cshimctl's end, on POSIX (see cli_stdio.h). */
 #include "cli_stdio.h"
 
 #include <errno.h>
