@@ -28,7 +28,9 @@ cp "$bb" "$root/bin/busybox"
 for a in $("$root/bin/busybox" --list) sh echo sleep cat dd true false ping nc top yes stty ls ps kill; do
   [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
 done
-"$root/bin/busybox" --list | grep -qx nc || { echo "mkimage: busybox lacks nc" >&2; exit 1; }
+# grep without -q reads the whole list: busybox writes one line at a time, and a grep -q that quits at
+# "nc" would kill it with SIGPIPE, failing the pipe (pipefail) now and then.
+"$root/bin/busybox" --list | grep -x nc >/dev/null || { echo "mkimage: busybox lacks nc" >&2; exit 1; }
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$root/etc/passwd"
 printf 'root:x:0:\nnobody:x:65534:\n' > "$root/etc/group"
 
