@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cs_log.h"
+#include "shim_info.h"
 #include "shim_os.h"
 #include "shim_start.h"
 
@@ -18,6 +19,13 @@ int main(int argc, char **argv) {
   }
   if (a.version) {
     printf("%s:\n  Version: %s\n  Revision: cshim\n  Go version: none (C11)\n\n", argv[0], CSHIM_VERSION);
+    return 0;
+  }
+  if (a.info) {
+    if (shim_info(CSHIM_VERSION, &err) < 0) {
+      fprintf(stderr, "%s\n", err.msg);
+      return 1;
+    }
     return 0;
   }
   if (a.action && strcmp(a.action, "start") == 0) {

@@ -34,8 +34,9 @@ void shim_os_unclaim(shim_claim *c);
 int shim_os_spawn(const shim_args *a, const char *self_exe, const char *address, shim_claim *c, cs_err *err);
 /* runc-v2's WriteAddress: write .address, then rename over `address`: a reader never sees half of it. */
 int shim_os_write_address(const char *address, cs_err *err);
-/* containerd writes the runtime options on start's stdin; Create carries them again. */
-void shim_os_drain_stdin(void);
+/* containerd writes the runtime options (a marshalled Any) on start's and -info's stdin: keep the first cap
+ * bytes in buf (NULL/0: keep none), read the rest to EOF; returns the length kept. A console gives none. */
+size_t shim_os_read_stdin(uint8_t *buf, size_t cap);
 
 /* ---------------------------------------------------------------- serve */
 

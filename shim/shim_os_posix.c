@@ -130,12 +130,18 @@ static void adjust_oom_score(pid_t child) {
   close(fd);
 }
 
-void shim_os_drain_stdin(void) {
+size_t shim_os_read_stdin(uint8_t *keep, size_t cap) {
   char buf[4096];
+  size_t kept = 0;
   int fl = fcntl(0, F_GETFL);
-  if (fl < 0) return;
-  while (read(0, buf, sizeof buf) > 0) {
+  if (fl < 0 || isatty(0)) return 0;
+  ssize_t n;
+  while ((n = read(0, buf, sizeof buf)) > 0) {
+    size_t take = cap - kept < (size_t)n ? cap - kept : (size_t)n;
+    if (take) memcpy(keep + kept, buf, take);
+    kept += take;
   }
+  return kept;
 }
 
 /* The listener is already listening, so the address is served from here on: no readiness wait needed. */

@@ -121,14 +121,19 @@ int shim_os_write_address(const char *address, cs_err *err) {
   return 0;
 }
 
-void shim_os_drain_stdin(void) {
+size_t shim_os_read_stdin(uint8_t *keep, size_t cap) {
   HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
   /* A console (someone typing start by hand) would never reach EOF. */
-  if (!in || in == INVALID_HANDLE_VALUE || GetFileType(in) == FILE_TYPE_CHAR) return;
+  if (!in || in == INVALID_HANDLE_VALUE || GetFileType(in) == FILE_TYPE_CHAR) return 0;
   char buf[4096];
   DWORD n;
+  size_t kept = 0;
   while (ReadFile(in, buf, sizeof buf, &n, NULL) && n > 0) {
+    size_t take = cap - kept < (size_t)n ? cap - kept : (size_t)n;
+    if (take) memcpy(keep + kept, buf, take);
+    kept += take;
   }
+  return kept;
 }
 
 /* The serving process inherits exactly two handles (STARTUPINFOEX's handle list): NUL for its std handles

@@ -2,8 +2,10 @@
  * are shim_os_*.c's. */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "shim_bootstrap.h"
 #include "shim_os.h"
 #include "shim_start.h"
 
@@ -21,12 +23,22 @@ static const char *read_group(const char *id, json_t **spec) {
   return id;
 }
 
-static int answer(const char *address, cs_err *err) {
-  if (shim_os_write_address(address, err) < 0) return -1;
-  shim_os_drain_stdin();
-  printf("%s", address);
+/* What the host understands (shim_bootstrap.h); the address file keeps the bare address either way. */
+static int print_answer(const char *address, cs_err *err) {
+  uint8_t *opts = malloc(SHIM_OPTS_MAX);
+  size_t n = shim_os_read_stdin(opts, opts ? SHIM_OPTS_MAX : 0);
+  int version = shim_bootstrap_version(getenv("MAX_SHIM_VERSION"), opts, n);
+  free(opts);
+  char line[1024];
+  if (shim_bootstrap_answer(version, address, line, sizeof line, err) < 0) return -1;
+  printf("%s", line);
   fflush(stdout);
   return 0;
+}
+
+static int answer(const char *address, cs_err *err) {
+  if (shim_os_write_address(address, err) < 0) return -1;
+  return print_answer(address, err);
 }
 
 int shim_start(const shim_args *a, const char *self_exe, cs_err *err) {
@@ -54,8 +66,5 @@ int shim_start(const shim_args *a, const char *self_exe, cs_err *err) {
     shim_os_unclaim(&claim);
     return -1;
   }
-  shim_os_drain_stdin();
-  printf("%s", address);
-  fflush(stdout);
-  return 0;
+  return print_answer(address, err);
 }
