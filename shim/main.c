@@ -37,8 +37,10 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (a.action && strcmp(a.action, "delete") == 0) {
-    /* stderr is logged by containerd as cleanup warnings; stdout is the response only */
-    cs_log_setup(2, a.debug ? CS_LOG_DEBUG : CS_LOG_WARN);
+    /* stderr is logged by containerd as cleanup warnings (any of it, whatever its level; containerd passes
+     * -debug when it runs at debug level): so only warnings go there, never the debug notes of a cleanup
+     * that went as expected (a process already gone). stdout is the response only. */
+    cs_log_setup(2, CS_LOG_WARN);
     if (shim_delete(&a, &err) < 0) {
       fprintf(stderr, "%s\n", err.msg);
       return 1;

@@ -98,6 +98,32 @@ static void test_task_keeps_shim(st_env *e) {
   st_check(e, gone, "task: shim exits after Shutdown (%d)", rc);
 }
 
+/* containerd logs any of delete's stderr as a warning ("warnings while cleaning up dead shim") and passes
+ * -debug at its debug level: the cleanup of a process that is simply gone must write nothing there. */
+static void test_delete_gone_quiet(st_env *e) {
+  char bundle[1024], cmd[4096], errf[1024], outf[1024];
+  const char *args[] = {"true", NULL};
+  st_path(bundle, sizeof bundle, "%s/idle-del", e->work);
+  if (!st_check(e, (mkdir(bundle, 0700) == 0 || errno == EEXIST) && st_bundle(e, bundle, "idle-del", args, NULL) == 0,
+                "delete: bundle written")) return;
+  /* init.pid of a process that has exited and been reaped */
+  st_path(cmd, sizeof cmd, "cd '%s' && sh -c 'echo $$ > init.pid'", bundle);
+  if (!st_check(e, system(cmd) == 0, "delete: init.pid of a gone process")) return;
+  st_path(errf, sizeof errf, "%s/delete.err", e->work);
+  st_path(outf, sizeof outf, "%s/delete.out", e->work);
+  st_path(cmd, sizeof cmd, "cd '%s' && '%s' -namespace '%s' -address '%s' -publish-binary /bin/true -id idle-del "
+          "-bundle '%s' -debug delete >'%s' 2>'%s'", bundle, e->shim, e->ns, e->address, bundle, outf, errf);
+  int rc = system(cmd);
+  struct stat st_err, st_out;
+  bool quiet = stat(errf, &st_err) == 0 && st_err.st_size == 0;
+  st_check(e, rc == 0, "delete: exits 0 (%d)", rc);
+  st_check(e, stat(outf, &st_out) == 0 && st_out.st_size > 0, "delete: a DeleteResponse on stdout");
+  if (!st_check(e, quiet, "delete -debug of a gone process: nothing on stderr")) {
+    st_path(cmd, sizeof cmd, "sed 's/^/#   /' '%s'", errf);
+    if (system(cmd) != 0) st_diag("could not show %s", errf);
+  }
+}
+
 int main(int argc, char **argv) {
   st_env e;
   if (st_init(&e, argc, argv) < 0) return 2;
@@ -108,6 +134,7 @@ int main(int argc, char **argv) {
   test_failed_create(&e);
   test_connection_without_task(&e);
   test_task_keeps_shim(&e);
+  test_delete_gone_quiet(&e);
   st_events_close(&e);
   printf("# fault_idle: %.1f s\n", st_elapsed(&e));
   return st_finish(&e);
