@@ -264,6 +264,9 @@ static int decode_opts(task_service *svc, const Google__Protobuf__Any *options, 
   *o = (task_runtime_opts){.ns = svc->cfg.ns, .bundle = bundle, .binary_name = "", .root = "", .criu_path = ""};
   *ro = NULL;
   if (!options || options->value.len == 0) return 0;
+  /* CRI's and `ctr --runtime-config-path`'s runtimeoptions.v1.Options: the shim's own config (its
+   * BootstrapVersion is start's, shim_bootstrap.h), no runc options. */
+  if (options->type_url && strstr(options->type_url, "runtimeoptions.v1.Options")) return 0;
   Containerd__Runc__V1__Options *r =
       containerd__runc__v1__options__unpack(NULL, options->value.len, options->value.data);
   if (!r) return cs_err_set(err, CS_INVALID_ARGUMENT, "runtime options (%s) do not decode", options->type_url);
