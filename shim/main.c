@@ -4,6 +4,7 @@
 
 #include "cs_log.h"
 #include "cshim_version.h"
+#include "shim_info.h"
 #include "shim_os.h"
 #include "shim_start.h"
 
@@ -21,6 +22,13 @@ int main(int argc, char **argv) {
            CSHIM_REVISION, CSHIM_COMPILER);
     return 0;
   }
+  if (a.info) {
+    if (shim_info(CSHIM_VERSION, &err) < 0) {
+      fprintf(stderr, "%s\n", err.msg);
+      return 1;
+    }
+    return 0;
+  }
   if (a.action && strcmp(a.action, "start") == 0) {
     char self[4096];
     if (shim_os_self_exe(self, sizeof self, &err) < 0 || shim_start(&a, self, &err) < 0) {
@@ -30,8 +38,10 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (a.action && strcmp(a.action, "delete") == 0) {
-    /* stderr is logged by containerd as cleanup warnings; stdout is the response only */
-    cs_log_setup(2, a.debug ? CS_LOG_DEBUG : CS_LOG_WARN);
+    /* stderr is logged by containerd as cleanup warnings (any of it, whatever its level; containerd passes
+     * -debug when it runs at debug level): so only warnings go there, never the debug notes of a cleanup
+     * that went as expected (a process already gone). stdout is the response only. */
+    cs_log_setup(2, CS_LOG_WARN);
     if (shim_delete(&a, &err) < 0) {
       fprintf(stderr, "%s\n", err.msg);
       return 1;

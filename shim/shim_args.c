@@ -33,6 +33,10 @@ int shim_args_parse(shim_args *a, int argc, char **argv, cs_err *err) {
       a->version = true;
       continue;
     }
+    if (nlen == 4 && strncmp(name, "info", 4) == 0) {
+      a->info = true;
+      continue;
+    }
     bool found = false;
     for (size_t k = 0; k < sizeof strflags / sizeof strflags[0]; k++) {
       if (strlen(strflags[k].name) != nlen || strncmp(name, strflags[k].name, nlen) != 0) continue;

@@ -19,6 +19,7 @@ typedef struct shim_args {
   const char *ttrpc_address;   /* $TTRPC_ADDRESS, else address + ".ttrpc" */
   bool debug;
   bool version;
+  bool info;                   /* -info: print RuntimeInfo for the options on stdin */
   const char *action;          /* "start", "delete", or NULL (serve) */
 } shim_args;
 

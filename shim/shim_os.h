@@ -30,12 +30,15 @@ int shim_os_address(const shim_args *a, const char *group, char *out, size_t len
 int shim_os_claim(const char *address, shim_claim *c, cs_err *err);
 void shim_os_unclaim(shim_claim *c);
 /* Make the serving process, detached from the caller; returns once it serves the address. 1: another
- * shim won a race for the same address meanwhile (Windows; the caller answers that one). */
-int shim_os_spawn(const shim_args *a, const char *self_exe, const char *address, shim_claim *c, cs_err *err);
+ * shim won a race for the same address meanwhile (Windows; the caller answers that one). opts: the runtime
+ * options start read on stdin (POSIX: a ShimCgroup there moves the serving process, as runc-v2's start). */
+int shim_os_spawn(const shim_args *a, const char *self_exe, const char *address, shim_claim *c,
+                  const uint8_t *opts, size_t opts_len, cs_err *err);
 /* runc-v2's WriteAddress: write .address, then rename over `address`: a reader never sees half of it. */
 int shim_os_write_address(const char *address, cs_err *err);
-/* containerd writes the runtime options on start's stdin; Create carries them again. */
-void shim_os_drain_stdin(void);
+/* containerd writes the runtime options (a marshalled Any) on start's and -info's stdin: keep the first cap
+ * bytes in buf (NULL/0: keep none), read the rest to EOF; returns the length kept. A console gives none. */
+size_t shim_os_read_stdin(uint8_t *buf, size_t cap);
 
 /* ---------------------------------------------------------------- serve */
 

@@ -132,29 +132,23 @@ static void adjust_oom_score(pid_t child) {
   close(fd);
 }
 
-/* Read stdin to EOF, kept (malloc'd, up to 1 MiB) in *out. */
-static size_t read_stdin(uint8_t **out) {
+size_t shim_os_read_stdin(uint8_t *keep, size_t cap) {
   char buf[4096];
-  size_t n = 0;
-  *out = NULL;
-  if (fcntl(0, F_GETFL) < 0) return 0;
-  for (ssize_t r; (r = read(0, buf, sizeof buf)) > 0;) {
-    uint8_t *nb = n + (size_t)r <= (1 << 20) ? realloc(*out, n + (size_t)r) : NULL;
-    if (nb) memcpy(nb + n, buf, (size_t)r), *out = nb, n += (size_t)r;
-  }
-  return n;
-}
-
-void shim_os_drain_stdin(void) {
-  char buf[4096];
+  size_t kept = 0;
   int fl = fcntl(0, F_GETFL);
-  if (fl < 0) return;
-  while (read(0, buf, sizeof buf) > 0) {
+  if (fl < 0 || isatty(0)) return 0;
+  ssize_t n;
+  while ((n = read(0, buf, sizeof buf)) > 0) {
+    size_t take = cap - kept < (size_t)n ? cap - kept : (size_t)n;
+    if (take) memcpy(keep + kept, buf, take);
+    kept += take;
   }
+  return kept;
 }
 
 /* The listener is already listening, so the address is served from here on: no readiness wait needed. */
-int shim_os_spawn(const shim_args *a, const char *self_exe, const char *address, shim_claim *c, cs_err *err) {
+int shim_os_spawn(const shim_args *a, const char *self_exe, const char *address, shim_claim *c,
+                  const uint8_t *opts, size_t opts_len, cs_err *err) {
   (void)address;
   int lfd = (int)c->handle;
   pid_t pid = fork();
@@ -192,13 +186,9 @@ int shim_os_spawn(const shim_args *a, const char *self_exe, const char *address,
   }
   close(lfd);
   c->handle = -1;
-  /* The runtime options on stdin (Create carries them again) may name a ShimCgroup: runc-v2's start moves
-   * the serving shim there before it answers. */
-  uint8_t *opts = NULL;
-  size_t opts_len = read_stdin(&opts);
-  int rc = shim_cgroup_apply_options(opts, opts_len, pid, err);
-  free(opts);
-  if (rc < 0) {
+  /* The runtime options (Create carries them again) may name a ShimCgroup: runc-v2's start moves the
+   * serving shim there before it answers. */
+  if (shim_cgroup_apply_options(opts, opts_len, pid, err) < 0) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     return -1;

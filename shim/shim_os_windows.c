@@ -124,14 +124,19 @@ int shim_os_write_address(const char *address, cs_err *err) {
   return 0;
 }
 
-void shim_os_drain_stdin(void) {
+size_t shim_os_read_stdin(uint8_t *keep, size_t cap) {
   HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
   /* A console (someone typing start by hand) would never reach EOF. */
-  if (!in || in == INVALID_HANDLE_VALUE || GetFileType(in) == FILE_TYPE_CHAR) return;
+  if (!in || in == INVALID_HANDLE_VALUE || GetFileType(in) == FILE_TYPE_CHAR) return 0;
   char buf[4096];
   DWORD n;
+  size_t kept = 0;
   while (ReadFile(in, buf, sizeof buf, &n, NULL) && n > 0) {
+    size_t take = cap - kept < (size_t)n ? cap - kept : (size_t)n;
+    if (take) memcpy(keep + kept, buf, take);
+    kept += take;
   }
+  return kept;
 }
 
 /* The serving process inherits exactly two handles (STARTUPINFOEX's handle list): NUL for its std handles
@@ -175,7 +180,10 @@ out:
   return rc;
 }
 
-int shim_os_spawn(const shim_args *a, const char *self_exe, const char *address, shim_claim *c, cs_err *err) {
+int shim_os_spawn(const shim_args *a, const char *self_exe, const char *address, shim_claim *c,
+                  const uint8_t *opts, size_t opts_len, cs_err *err) {
+  (void)opts; /* no ShimCgroup on Windows */
+  (void)opts_len;
   (void)c;
   char cmd[4096];
   size_t pos = 0;

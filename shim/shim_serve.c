@@ -6,6 +6,7 @@
 
 #include "cs_log.h"
 #include "shim_backend.h"
+#include "shim_idle.h"
 #include "shim_os.h"
 #include "shim_start.h"
 #include "stats_stream.h"
@@ -22,6 +23,7 @@ typedef struct shim_daemon {
   task_service *svc;
   task_events *events;
   uv_timer_t exit_timer;
+  shim_idle *idle;
 } shim_daemon;
 
 static void daemon_server_closed(void *data) {
@@ -31,6 +33,8 @@ static void daemon_server_closed(void *data) {
 }
 
 static void daemon_stop(shim_daemon *d) {
+  shim_idle_free(d->idle); /* it looks at the server, which closing frees */
+  d->idle = NULL;
   shim_os_unlisten(d->os);
   if (d->server) ttrpc_server_close(d->server, daemon_server_closed, d);
   else uv_stop(d->loop);
@@ -88,12 +92,14 @@ int shim_serve(const shim_args *a, cs_err *err) {
   if (!d.server || task_service_register(d.svc, d.server, err) < 0 || stats_stream_register(d.svc, d.server, err) < 0 ||
       shim_os_listen(d.os, d.server, a, err) < 0)
     goto out;
+  d.idle = shim_idle_start(d.loop, d.svc, d.server, shim_idle_grace_ms(), daemon_on_shutdown, &d);
   CS_INFO("cshim serving %s (namespace %s, id %s, pid %u)", shim_os_served(d.os), a->ns, a->id ? a->id : "",
           (unsigned)task_os_pid());
   uv_run(d.loop, UV_RUN_DEFAULT);
   rc = 0;
 out:
   if (rc < 0) shim_os_unlisten(d.os);
+  shim_idle_free(d.idle);
   task_service_free(d.svc); /* destroys the backend */
   shim_platform_free(d.platform);
   task_events_free(d.events);

@@ -109,8 +109,9 @@ static int toml_option(void *data, const char *key, const task_toml_value *v, cs
         return 0;
     }
   }
-  /* CRI's own keys (TypeUrl, ConfigPath) are in a 2.x body too; anything else is someone else's option. */
-  if (strcasecmp(key, "TypeUrl") && strcasecmp(key, "ConfigPath"))
+  /* CRI's own keys (TypeUrl, ConfigPath) are in a 2.x body too, and BootstrapVersion is start's
+   * (shim_bootstrap.h); anything else is someone else's option. */
+  if (strcasecmp(key, "TypeUrl") && strcasecmp(key, "ConfigPath") && strcasecmp(key, "BootstrapVersion"))
     CS_WARN("runtime options: line %d: %s is not a runc option, ignored", v->line, key);
   return 0;
 }

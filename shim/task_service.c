@@ -792,9 +792,13 @@ task_service *task_service_new(const task_service_config *cfg, cs_err *err) {
   return svc;
 }
 
+/* containerd 2.x talks containerd.task.v3.Task (the same messages) to a shim whose start answered bootstrap
+ * version 3 (shim_bootstrap.h); 1.6/1.7 and a version-2 answer use v2. Serving both names keeps every answer
+ * good. */
 int task_service_register(task_service *svc, ttrpc_server *srv, cs_err *err) {
-  return ttrpc_server_register(srv, TASK_SERVICE_NAME, task_methods, sizeof task_methods / sizeof task_methods[0],
-                               svc, err);
+  size_t n = sizeof task_methods / sizeof task_methods[0];
+  if (ttrpc_server_register(srv, TASK_SERVICE_NAME, task_methods, n, svc, err) < 0) return -1;
+  return ttrpc_server_register(srv, TASK_SERVICE_NAME_V3, task_methods, n, svc, err);
 }
 
 size_t task_service_count(const task_service *svc) { return svc->n_containers; }

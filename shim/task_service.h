@@ -13,6 +13,7 @@
 #include "ttrpc.h"
 
 #define TASK_SERVICE_NAME "containerd.task.v2.Task"
+#define TASK_SERVICE_NAME_V3 "containerd.task.v3.Task"
 
 /* Runtime options from containerd (any of the types task_opts.h decodes), handed to the backend factory. */
 typedef struct task_runtime_opts {

@@ -63,7 +63,10 @@ e2e_shim_binary() {
 e2e_run() {
   local prev= a
   for a in "$@"; do [ "$prev" = "$E2E_IMAGE" ] && ctd_track "$a"; prev=$a; done
-  ctd_ctr run --runtime "$RUNTIME" --fifo-dir "$CTD_FIFO" "$@"
+  # E2E_RUNTIME_CONFIG: the runtime's own config file (runtimeoptions.v1.Options config_path), e.g. the
+  # BootstrapVersion = 3 opt-in the containerd 2.1 run uses.
+  ctd_ctr run --runtime "$RUNTIME" ${E2E_RUNTIME_CONFIG:+--runtime-config-path "$E2E_RUNTIME_CONFIG"} \
+    --fifo-dir "$CTD_FIFO" "$@"
 }
 e2e_exec() { ctd_ctr task exec --fifo-dir "$CTD_FIFO" "$@"; }
 
