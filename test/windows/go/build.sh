@@ -31,32 +31,7 @@ if [ -z "$xsys" ] || [ ! -f "$xsys/windows/syscall_windows.go" ]; then
   rm -rf "$out/xsys"
   mkdir -p "$apt_dir/lists/partial"
   # deb-src lines for the machine's own Debian mirrors, from either sources format.
-  {
-    for f in /etc/apt/sources.list.d/*.sources; do
-      [ -f "$f" ] || continue
-      awk 'BEGIN { RS = ""; FS = "\n" }
-        {
-          types = uris = suites = comps = signed = ""; enabled = "yes"
-          for (i = 1; i <= NF; i++) {
-            if ($i ~ /^[ \t]*#/) continue
-            k = tolower($i); sub(/:.*/, "", k); v = $i; sub(/^[^:]*:[ \t]*/, "", v)
-            if (k == "types") types = v; else if (k == "uris") uris = v; else if (k == "suites") suites = v
-            else if (k == "components") comps = v; else if (k == "signed-by") signed = v
-            else if (k == "enabled") enabled = tolower(v)
-          }
-          if (types !~ /(^|[ \t])deb([ \t]|$)/ || enabled == "no") next
-          nu = split(uris, u, /[ \t]+/); ns = split(suites, s, /[ \t]+/)
-          opt = (signed != "" && signed !~ /^-/) ? "[signed-by=" signed "] " : ""
-          for (a = 1; a <= nu; a++) for (b = 1; b <= ns; b++) if (u[a] != "" && s[b] != "")
-            print "deb-src " opt u[a] " " s[b] " " comps
-        }' "$f"
-    done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-      [ -f "$f" ] || continue
-      sed -n 's/^[ \t]*deb[ \t]/deb-src /p' "$f"
-    done
-  } | sort -u >"$apt_dir/sources.list"
-  [ -s "$apt_dir/sources.list" ] || { echo "wintest: no Debian mirror found in /etc/apt" >&2; exit 2; }
+  "$src_dir/../../../scripts/deb-src-list.sh" >"$apt_dir/sources.list"
   apt_opts=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=- \
             -o "Dir::State::Lists=$apt_dir/lists" -o Dir::Cache=$apt_dir/cache -o APT::Get::List-Cleanup=0 \
             -o APT::Sandbox::User=root)
