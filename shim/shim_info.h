@@ -9,8 +9,9 @@
 #include "cs_err.h"
 
 #define SHIM_RUNTIME_NAME "io.containerd.cshim.v2"
-/* typeurl's name for runtime-spec's features.Features (a Go struct, so the value is its JSON). */
-#define SHIM_FEATURES_TYPE "github.com/opencontainers/runtime-spec/specs-go/features/Features"
+/* The type URL containerd registers for runtime-spec's features.Features (a Go struct, so the value is its
+ * JSON): what containerd 2.1's runc shim sends and `ctr plugins inspect-runtime` decodes. */
+#define SHIM_FEATURES_TYPE "types.containerd.io/opencontainers/runtime-spec/1/features/Features"
 
 /* Encode RuntimeInfo for options (a marshalled Any, may be empty). features: the OCI runtime's features
  * JSON or NULL. *out is malloc'd. */

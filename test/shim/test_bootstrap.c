@@ -169,7 +169,7 @@ static void test_info_roundtrip(void **state) {
   assert_string_equal(ro->config_path, "/etc/cshim.toml");
   runtimeoptions__v1__options__free_unpacked(ro, NULL);
   assert_non_null(ri->features);
-  assert_string_equal(ri->features->type_url, "github.com/opencontainers/runtime-spec/specs-go/features/Features");
+  assert_string_equal(ri->features->type_url, "types.containerd.io/opencontainers/runtime-spec/1/features/Features");
   assert_int_equal(ri->features->value.len, strlen(features));
   assert_memory_equal(ri->features->value.data, features, strlen(features));
   containerd__types__runtime_info__free_unpacked(ri, NULL);
