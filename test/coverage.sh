@@ -20,7 +20,7 @@ tail -3 "$dir/coverage-ctest.log"
 [ "$rc" = 0 ] || { echo "coverage: unit tests failed (see $dir/coverage-ctest.log)"; exit 1; }
 for d in shim runtime; do
   # gcovr prints "lines: 83.2% (1234 out of 1483)" with --print-summary
-  s=$(gcovr -r . --object-directory "$dir" --filter "$d/" -s -o /dev/null 2>/dev/null | grep '^lines:')
+  s=$(gcovr -r . --object-directory "$dir" --filter "$d/" -s -o "$dir/coverage-$d.txt" 2>/dev/null | grep '^lines:')
   pct=$(sed -E 's/^lines: ([0-9.]+)%.*/\1/' <<<"$s")
   cov=$(sed -E 's/.*\(([0-9]+) out of ([0-9]+)\).*/\1\/\2/' <<<"$s")
   echo "coverage: $d/ $pct% lines ($cov), target 85%"

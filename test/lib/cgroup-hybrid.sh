@@ -22,25 +22,47 @@ base=/sys/fs/cgroup
 
 cg2_dir() { awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo; }
 
+# v1 controllers this process is in (from /proc/self/cgroup) that no visible cgroup mount carries: their
+# hierarchy was mounted once and unmounted while it still had child cgroups (an earlier run's leftovers, or a
+# mount namespace that ended), so the kernel keeps it, invisible. containerd's cgroups library fails every
+# cgroup load then ("cannot find cgroup mount destination": runc-v2 has no stats). Mounting the same
+# controller set again attaches that hierarchy, so it can be seen and its leftovers removed.
+unmounted_v1() {
+  local c
+  awk -F: '$1 != 0 && $2 != "" && $2 !~ /^name=/ {print $2}' /proc/self/cgroup | while read -r c; do
+    awk -v c="$c" '{ for (i = 1; i <= NF; i++) if ($i == "-") break
+                     if ($(i+1) != "cgroup") next
+                     n = split($(i+3), o, ","); for (j = 1; j <= n; j++) if (o[j] == c) found = 1 }
+                   END { exit !found }' /proc/self/mountinfo || echo "$c"
+  done
+}
+
+# mount_v1 CONTROLLERS: a v1 hierarchy for them at $base/CONTROLLERS, recorded for unbind
+mount_v1() {
+  local m=$base/$1
+  if mountpoint -q "$m"; then echo "cgroup-hybrid: $m already mounted"; return 0; fi
+  mkdir -p "$m"
+  if ! mount -t cgroup -o "$1" cgroup "$m"; then
+    echo "cgroup-hybrid: binding $1 to a v1 hierarchy at $m failed (is it enabled in a cgroup2 subtree_control?)"
+    rmdir "$m" 2>/dev/null || true
+    return 1
+  fi
+  echo "$m" >> "$state"
+  echo "cgroup-hybrid: $1 bound to a v1 hierarchy at $m"
+}
+
 case ${1:-} in
   bind)
+    for c in $(unmounted_v1); do
+      echo "cgroup-hybrid: $c is on a v1 hierarchy nobody has mounted: mounting it again"
+      mount_v1 "$c" || exit 1
+    done
     d=$(cg2_dir)
     if [ -z "$d" ]; then echo "cgroup-hybrid: no cgroup2 mounted: nothing to do"; exit 0; fi
     if [ "$d" = "$base" ]; then echo "cgroup-hybrid: unified host (cgroup2 at $base): nothing to do"; exit 0; fi
     ctrls=$(cat "$d/cgroup.controllers")
     if [ -z "$ctrls" ]; then echo "cgroup-hybrid: cgroup2 at $d has no controllers: nothing to do"; exit 0; fi
-    for c in $ctrls; do
-      m=$base/$c
-      if mountpoint -q "$m"; then echo "cgroup-hybrid: $m already mounted"; continue; fi
-      mkdir -p "$m"
-      if ! mount -t cgroup -o "$c" cgroup "$m"; then
-        echo "cgroup-hybrid: binding $c to a v1 hierarchy at $m failed (is it enabled in $d's subtree_control?)"
-        rmdir "$m" 2>/dev/null || true
-        exit 1
-      fi
-      echo "$m" >> "$state"
-      echo "cgroup-hybrid: $c bound to a v1 hierarchy at $m"
-    done
+    for c in $ctrls; do mount_v1 "$c" || exit 1; done
     left=$(cat "$d/cgroup.controllers")
     if [ -n "$left" ]; then echo "cgroup-hybrid: still on cgroup2: $left"; exit 1; fi
     ;;
@@ -51,6 +73,12 @@ case ${1:-} in
       c=$(basename "$m")
       # empty child cgroups the runs may have left (deepest first); busy ones stay
       find "$m" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
+      # a removed cgroup is freed a little later; unmounted before that, the hierarchy counts it as a child
+      # and stays, unmounted (the state unmounted_v1 repairs): wait until only the root is counted
+      for _ in $(seq 1 50); do
+        [ "$(awk -v c="${c%%,*}" '$1 == c {print $3}' /proc/cgroups)" = 1 ] && break
+        sleep 0.1
+      done
       umount "$m" 2>/dev/null || umount -l "$m" || true
       rmdir "$m" 2>/dev/null || true
       # the kernel destroys an unmounted, empty hierarchy asynchronously (after an RCU grace period)
