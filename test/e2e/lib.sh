@@ -74,6 +74,10 @@ task_field() { ctd_ctr task ls 2>/dev/null | awk -v id="$1" -v f="$2" '$1 == id 
 task_status() { task_field "$1" 3; }
 task_pid() { task_field "$1" 2; }
 status_is() { [ "$(task_status "$1")" = "$2" ]; }
+# exec_info_re EXEC: matches the Info column `ctr task ps` prints for an exec's pid: Go's struct in 1.6
+# (&ProcessDetails{ExecID:x1,}), protobuf text in 2.x (exec_id:"x1").
+exec_info_re() { printf 'ExecID:%s,|exec_id:"%s"' "$1" "$1"; }
+exec_listed() { local o; o=$(ctd_ctr task ps "$1" 2>/dev/null) || return 1; grep -Eq "$(exec_info_re "$2")" <<<"$o"; }
 
 # A pid that is gone or a zombie no longer runs anything.
 pid_alive() {

@@ -43,24 +43,34 @@ for id in $ids; do
     not_ok "$id still RUNNING with pid ${pid[$id]} after restart" "$(ctd_ctr task ls 2>&1)"
   fi
 done
-if wait_for 20 status_is x1 STOPPED; then ok "x1 shows STOPPED after restart"
-else not_ok "x1 shows STOPPED after restart" "$(ctd_ctr task ls 2>&1)"; fi
-
-# The exit status as the shim keeps it (State), through the Go task client (run.sh builds it; its absence
-# fails this check, it never drops it).
-if [ -n "${E2E_TASKCLIENT:-}" ] && [ -x "$E2E_TASKCLIENT" ]; then
-  out=$("$E2E_TASKCLIENT" -bundle "$(ctd_bundle x1)" -namespace "$CTD_NS" state x1 2>&1) || true
-  if grep -qx 'exit_status: 5' <<<"$out" && grep -qx 'status: STOPPED' <<<"$out"; then ok "shim State of x1: STOPPED, exit_status 5"
-  else not_ok "shim State of x1: STOPPED, exit_status 5" "$out"; fi
+if [ "${CTD_CONFIG_VERSION:-2}" = 3 ]; then
+  # containerd 2.x, at restart, deletes every shim that is no sandbox and whose Pids is empty as "leaked"
+  # (its loadShims; containerd#6860): x1's exit status goes with it, for
+  # runc-v2 exactly as here. What holds on 2.x: x1 is gone, shim and bundle included, and nothing is left.
+  if wait_for 20 eval '! ctd_ctr task ls -q 2>/dev/null | grep -qx x1'; then ok "containerd 2.x dropped x1 (exited while it was down) at restart, as it does for runc-v2"
+  else not_ok "containerd 2.x dropped x1 (exited while it was down) at restart, as it does for runc-v2" "$(ctd_ctr task ls 2>&1)"; fi
+  check "container rm x1" ctd_ctr container rm x1
+  if wait_for 20 task_gone x1 "${pid[x1]}"; then ok "x1 leaves nothing"; else not_ok "x1 leaves nothing" "$(task_leftovers x1 "${pid[x1]}")"; fi
 else
-  not_ok "shim State of x1: STOPPED, exit_status 5" "no Go task client (E2E_TASKCLIENT='${E2E_TASKCLIENT:-}')"
+  if wait_for 20 status_is x1 STOPPED; then ok "x1 shows STOPPED after restart"
+  else not_ok "x1 shows STOPPED after restart" "$(ctd_ctr task ls 2>&1)"; fi
+
+  # The exit status as the shim keeps it (State), through the Go task client (run.sh builds it; its absence
+  # fails this check, it never drops it).
+  if [ -n "${E2E_TASKCLIENT:-}" ] && [ -x "$E2E_TASKCLIENT" ]; then
+    out=$("$E2E_TASKCLIENT" -bundle "$(ctd_bundle x1)" -namespace "$CTD_NS" state x1 2>&1) || true
+    if grep -qx 'exit_status: 5' <<<"$out" && grep -qx 'status: STOPPED' <<<"$out"; then ok "shim State of x1: STOPPED, exit_status 5"
+    else not_ok "shim State of x1: STOPPED, exit_status 5" "$out"; fi
+  else
+    not_ok "shim State of x1: STOPPED, exit_status 5" "no Go task client (E2E_TASKCLIENT='${E2E_TASKCLIENT:-}')"
+  fi
+  rc=0
+  out=$(ctd_ctr task delete x1 2>&1) || rc=$?
+  if [ "$rc" = 0 ] && [[ "$out" == *"exit code 5"* ]]; then ok "task delete x1 reports exit 5"
+  else not_ok "task delete x1 reports exit 5" "exit $rc: $out"; fi
+  check "container rm x1" ctd_ctr container rm x1
+  if wait_for 20 task_gone x1 "${pid[x1]}"; then ok "x1 leaves nothing"; else not_ok "x1 leaves nothing" "$(task_leftovers x1 "${pid[x1]}")"; fi
 fi
-rc=0
-out=$(ctd_ctr task delete x1 2>&1) || rc=$?
-if [ "$rc" = 0 ] && [[ "$out" == *"exit code 5"* ]]; then ok "task delete x1 reports exit 5"
-else not_ok "task delete x1 reports exit 5" "exit $rc: $out"; fi
-check "container rm x1" ctd_ctr container rm x1
-if wait_for 20 task_gone x1 "${pid[x1]}"; then ok "x1 leaves nothing"; else not_ok "x1 leaves nothing" "$(task_leftovers x1 "${pid[x1]}")"; fi
 
 # The reconnected shims still work both ways: kill (request) and the exit (event) reaching containerd.
 for id in $ids; do

@@ -35,7 +35,6 @@ gate_feed() {
 # gate_wait: CMD's exit status into rc (not in $(...): only this shell can wait for its child).
 gate_wait() { rc=0; wait "$GATE_PID" || rc=$?; }
 # Output captured first: `ctr | grep -q` under pipefail fails if grep's early exit gives ctr a SIGPIPE.
-exec_listed() { local o; o=$(ctd_ctr task ps "$1" 2>/dev/null) || return 1; grep -q "ExecID:$2," <<<"$o"; }
 
 # --- init: data | ctr run --rm cat. cat only exits (and ctr only returns) if EOF reached it.
 gate_start in1 e2e_run --rm "$E2E_IMAGE" in1 cat

@@ -15,9 +15,10 @@ wait_for 20 status_is "$id" RUNNING || true
 pid=$(task_pid "$id")
 
 # --- Pids: init with no Info, a running exec with containerd.runc.v1.ProcessDetails{exec_id}.
+x1_info=$(exec_info_re x1)
 check "exec -d a sleeping exec x1" e2e_exec -d --exec-id x1 "$id" sleep 100000
 out=$(ctd_ctr task ps "$id" 2>&1) || true
-xpid=$(awk '/ExecID:x1,/ {print $1}' <<<"$out")
+xpid=$(awk -v re="$x1_info" '$0 ~ re {print $1}' <<<"$out")
 if grep -Eq "^${pid}[[:space:]]+-\$" <<<"$out"; then ok "ps: init $pid listed without Info"; else not_ok "ps: init $pid listed without Info" "$out"; fi
 if [ -n "$xpid" ] && [ "$xpid" != "$pid" ] && pid_alive "$xpid"; then ok "ps: the exec's pid $xpid carries ExecID x1"; else not_ok "ps: the exec's pid carries ExecID x1" "$out"; fi
 if [ "$(awk 'NR > 1' <<<"$out" | wc -l)" = 2 ]; then ok "ps: exactly init and the exec"; else not_ok "ps: exactly init and the exec" "$out"; fi
@@ -29,7 +30,7 @@ st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
 fz=$(cat "/sys/fs/cgroup/freezer/$CTD_NS/$id/freezer.state" 2>/dev/null || cat "/sys/fs/cgroup/$CTD_NS/$id/cgroup.freeze" 2>/dev/null || true)
 if [ "$fz" = FROZEN ] || [ "$fz" = 1 ]; then ok "paused: the cgroup is frozen ($fz)"; else not_ok "paused: the cgroup is frozen" "freezer '$fz', init state '$st'"; fi
 out=$(ctd_ctr task ps "$id" 2>&1) || true
-if grep -q "ExecID:x1," <<<"$out" && grep -Eq "^${pid}[[:space:]]" <<<"$out"; then ok "ps answers while paused"; else not_ok "ps answers while paused" "$out"; fi
+if grep -Eq "$x1_info" <<<"$out" && grep -Eq "^${pid}[[:space:]]" <<<"$out"; then ok "ps answers while paused"; else not_ok "ps answers while paused" "$out"; fi
 rc=0
 out=$(ctd_ctr task pause "$id" 2>&1) || rc=$?
 if [ "$rc" != 0 ]; then ok "pause of a paused task is refused"; else not_ok "pause of a paused task is refused" "$out"; fi
@@ -42,7 +43,7 @@ out=$(ctd_ctr task resume "$id" 2>&1) || rc=$?
 if [ "$rc" != 0 ]; then ok "resume of a running task is refused"; else not_ok "resume of a running task is refused" "$out"; fi
 
 check "kill the exec x1" ctd_ctr task kill -s KILL --exec-id x1 "$id"
-x1_gone() { local o; o=$(ctd_ctr task ps "$id" 2>&1) && ! grep -q ExecID:x1, <<<"$o"; }
+x1_gone() { ctd_ctr task ps "$id" >/dev/null 2>&1 && ! exec_listed "$id" x1; }
 wait_for 20 x1_gone || true
 ctd_ctr task delete --exec-id x1 "$id" >/dev/null 2>&1 || true
 
