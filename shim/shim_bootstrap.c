@@ -1,77 +1,26 @@
 /* start's answer by host: see shim_bootstrap.h. */
 #include "shim_bootstrap.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "google/protobuf/any.pb-c.h"
-#include "runtimeoptions/v1/api.pb-c.h"
+#include "task_opts.h"
 
-#define RUNTIMEOPTIONS_TYPE "runtimeoptions.v1.Options"
-#define CONFIG_FILE_MAX (1u << 20)
-
-static bool ends_with(const char *s, const char *suffix) {
-  size_t n = strlen(s), m = strlen(suffix);
-  return n >= m && strcmp(s + n - m, suffix) == 0 && (n == m || s[n - m - 1] == '/');
-}
-
-/* One `key = value` line of the options' TOML: only this key is read here (the full options are decoded at
- * Create); tables and other keys are someone else's. */
-int shim_bootstrap_config_version(const char *text, size_t len) {
-  static const char key[] = "BootstrapVersion";
-  const char *p = text, *end = text + len;
-  int version = 0;
-  while (p < end) {
-    const char *eol = memchr(p, '\n', (size_t)(end - p));
-    if (!eol) eol = end;
-    const char *q = p;
-    while (q < eol && (*q == ' ' || *q == '\t')) q++;
-    if ((size_t)(eol - q) > sizeof key - 1 && strncasecmp(q, key, sizeof key - 1) == 0) {
-      q += sizeof key - 1;
-      while (q < eol && (*q == ' ' || *q == '\t')) q++;
-      if (q < eol && *q == '=') {
-        q++;
-        while (q < eol && (*q == ' ' || *q == '\t')) q++;
-        if (q < eol && isdigit((unsigned char)*q)) version = *q - '0';
-        if (q + 1 < eol && isdigit((unsigned char)q[1])) version = 0; /* not a one-digit version */
-      }
-    }
-    p = eol + 1;
-  }
-  return version;
-}
-
-static int file_version(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return 0; /* Create reports an unreadable config; start just keeps the safe answer */
-  char *buf = malloc(CONFIG_FILE_MAX);
-  size_t n = buf ? fread(buf, 1, CONFIG_FILE_MAX, f) : 0;
-  fclose(f);
-  int v = buf ? shim_bootstrap_config_version(buf, n) : 0;
-  free(buf);
-  return v;
-}
-
+/* The runtime options' own BootstrapVersion, decoded as Create will decode them (task_opts): options that do
+ * not decode keep the safe answer here, and Create reports them. */
 static int options_version(const uint8_t *opts, size_t len) {
   if (!opts || len == 0) return 0;
   Google__Protobuf__Any *any = google__protobuf__any__unpack(NULL, len, opts);
   if (!any) return 0;
+  task_opts t;
+  cs_err err;
   int v = 0;
-  if (any->type_url && ends_with(any->type_url, RUNTIMEOPTIONS_TYPE)) {
-    Runtimeoptions__V1__Options *o = runtimeoptions__v1__options__unpack(NULL, any->value.len, any->value.data);
-    if (o) {
-      /* As containerd documents config_body: used when config_path is not set. */
-      if (o->config_path && *o->config_path) v = file_version(o->config_path);
-      else if (o->config_body.len) v = shim_bootstrap_config_version((const char *)o->config_body.data, o->config_body.len);
-      runtimeoptions__v1__options__free_unpacked(o, NULL);
-    }
-  }
+  if (task_opts_decode(&t, any->type_url, any->value.data, any->value.len, &err) == 0) v = (int)t.o.bootstrap_version;
+  task_opts_release(&t);
   google__protobuf__any__free_unpacked(any, NULL);
   return v;
 }

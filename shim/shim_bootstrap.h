@@ -23,9 +23,6 @@
 /* 1 (bare address), 2 or 3. max_env: MAX_SHIM_VERSION's value or NULL; opts: start's stdin (a marshalled
  * google.protobuf.Any, may be empty). */
 int shim_bootstrap_version(const char *max_env, const uint8_t *opts, size_t len);
-/* The BootstrapVersion a runtime config asks for (0: none); text is `key = value` lines, as the runtime
- * options' TOML body. */
-int shim_bootstrap_config_version(const char *text, size_t len);
 /* The line start prints for address at that version. */
 int shim_bootstrap_answer(int version, const char *address, char *out, size_t len, cs_err *err);
 

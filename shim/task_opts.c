@@ -89,6 +89,7 @@ static int toml_option(void *data, const char *key, const task_toml_value *v, cs
       {"IoGid", KEY_U32, offsetof(task_runtime_opts, io_gid)},
       {"CriuImagePath", KEY_STR, offsetof(task_runtime_opts, criu_image_path)},
       {"CriuWorkPath", KEY_STR, offsetof(task_runtime_opts, criu_work_path)},
+      {"BootstrapVersion", KEY_U32, offsetof(task_runtime_opts, bootstrap_version)},
   };
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
     /* Go's TOML decoders match field names case-insensitively too. */
@@ -109,9 +110,8 @@ static int toml_option(void *data, const char *key, const task_toml_value *v, cs
         return 0;
     }
   }
-  /* CRI's own keys (TypeUrl, ConfigPath) are in a 2.x body too, and BootstrapVersion is start's
-   * (shim_bootstrap.h); anything else is someone else's option. */
-  if (strcasecmp(key, "TypeUrl") && strcasecmp(key, "ConfigPath") && strcasecmp(key, "BootstrapVersion"))
+  /* CRI's own keys (TypeUrl, ConfigPath) are in a 2.x body too; anything else is someone else's option. */
+  if (strcasecmp(key, "TypeUrl") && strcasecmp(key, "ConfigPath"))
     CS_WARN("runtime options: line %d: %s is not a runc option, ignored", v->line, key);
   return 0;
 }

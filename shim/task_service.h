@@ -28,6 +28,7 @@ typedef struct task_runtime_opts {
   const char *shim_cgroup;  /* the shim joins it at start (shim_cgroup.c) */
   uint32_t io_uid, io_gid;  /* owner of the process's stdio FIFOs/pipe */
   const char *criu_image_path, *criu_work_path;
+  uint32_t bootstrap_version; /* BootstrapVersion: what start answers (shim_bootstrap.h); 0: not set */
 } task_runtime_opts;
 
 typedef rt_backend *(*task_backend_factory)(void *data, uv_loop_t *loop, const task_runtime_opts *opts,
