@@ -77,27 +77,7 @@ EOF
 # containerd 1.6/1.7: config version 2, CRI is the single plugin io.containerd.grpc.v1.cri.
 # The runtime handler tables are what README's containerd section shows.
 cri__write_config_v2() {
-  cat > "$CTD_DIR/config.toml" <<EOF
-version = 2
-root = "$CTD_ROOT"
-state = "$CTD_STATE"
-disabled_plugins = ["io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-
-[grpc]
-  address = "$CTD_SOCK"
-
-[ttrpc]
-  address = "$CTD_SOCK.ttrpc"
-
-[debug]
-  address = "$CTD_DIR/debug.sock"
-  level = "debug"
-
-[metrics]
-  address = ""
+  { ctd_config_head 2 "${CTD_UNUSED_PLUGINS_V2[@]}"; cat <<EOF; } > "$CTD_DIR/config.toml"
 
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$CRI_PAUSE_IMAGE"

@@ -40,21 +40,17 @@ ctd_ctr() {
   timeout -k 5 "${CTD_CTR_TIMEOUT:-60}" ctr --address "$CTD_SOCK" --namespace "$CTD_NS" "$@"
 }
 
-ctd__write_config() {
-  local ver=${CTD_CONFIG_VERSION:-}
-  [ -n "$ver" ] || { [ "$(ctd_major)" = 2 ] && ver=3 || ver=2; }
-  if [ "$ver" = 3 ]; then ctd__write_config_v3; return; fi
-  # Version 2 config. CRI is disabled (it wants CNI and is noisy); "opt" would write to /opt/containerd;
-  # snapshotters other than overlayfs/native only log errors here. v2 runtimes need no registration:
-  # io.containerd.X.v2 resolves to containerd-shim-X-v2 on PATH.
-  cat > "$CTD_DIR/config.toml" <<EOF
-version = 2
+# ctd_config_head VERSION PLUGIN...: the top of a config.toml for our instance (dirs, sockets, debug log,
+# no metrics listener), PLUGINs disabled; callers append their plugin tables.
+ctd_config_head() {
+  local ver=$1 list
+  shift
+  list=$(printf '"%s", ' "$@")
+  cat <<EOF
+version = $ver
 root = "$CTD_ROOT"
 state = "$CTD_STATE"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+disabled_plugins = [${list%, }]
 
 [grpc]
   address = "$CTD_SOCK"
@@ -71,32 +67,27 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 EOF
 }
 
-# containerd 2.x: config version 3. CRI is three plugins there (images, runtime, the gRPC service), all off;
-# the rest as in version 2.
-ctd__write_config_v3() {
-  cat > "$CTD_DIR/config.toml" <<EOF
-version = 3
-root = "$CTD_ROOT"
-state = "$CTD_STATE"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime",
-  "io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.erofs",
-  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+# Plugins no test here wants: "opt" would write to /opt/containerd, tracing needs a collector, and the
+# snapshotters other than overlayfs/native only log errors. 1.x then 2.x names.
+CTD_UNUSED_PLUGINS_V2=(io.containerd.internal.v1.opt io.containerd.snapshotter.v1.btrfs io.containerd.snapshotter.v1.zfs
+  io.containerd.snapshotter.v1.devmapper io.containerd.snapshotter.v1.aufs
+  io.containerd.tracing.processor.v1.otlp io.containerd.internal.v1.tracing)
+CTD_UNUSED_PLUGINS_V3=(io.containerd.internal.v1.opt io.containerd.snapshotter.v1.btrfs io.containerd.snapshotter.v1.zfs
+  io.containerd.snapshotter.v1.devmapper io.containerd.snapshotter.v1.erofs
+  io.containerd.tracing.processor.v1.otlp io.containerd.internal.v1.tracing)
 
-[grpc]
-  address = "$CTD_SOCK"
-
-[ttrpc]
-  address = "$CTD_SOCK.ttrpc"
-
-[debug]
-  address = "$CTD_DIR/debug.sock"
-  level = "debug"
-
-[metrics]
-  address = ""
-EOF
+# CRI is disabled (it wants CNI and is noisy): one plugin in 1.x (config version 2), three in 2.x (version 3:
+# images, runtime, the gRPC service). v2 runtimes need no registration: io.containerd.X.v2 resolves to
+# containerd-shim-X-v2 on PATH.
+ctd__write_config() {
+  local ver=${CTD_CONFIG_VERSION:-}
+  [ -n "$ver" ] || { [ "$(ctd_major)" = 2 ] && ver=3 || ver=2; }
+  if [ "$ver" = 3 ]; then
+    ctd_config_head 3 io.containerd.grpc.v1.cri io.containerd.cri.v1.images io.containerd.cri.v1.runtime \
+      "${CTD_UNUSED_PLUGINS_V3[@]}" > "$CTD_DIR/config.toml"
+  else
+    ctd_config_head 2 io.containerd.grpc.v1.cri "${CTD_UNUSED_PLUGINS_V2[@]}" > "$CTD_DIR/config.toml"
+  fi
 }
 
 # Start containerd on an existing CTD_DIR (first start or restart).
