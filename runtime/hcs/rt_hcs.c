@@ -196,8 +196,6 @@ static char **layers_to_mount(json_t *spec, cs_err *err) {
 
 static int hcs_create(rt_backend *b, const rt_create_req *req, rt_done_cb cb, void *data, cs_err *err) {
   rt_hcs *be = BE(b);
-  if (!req->id || !*req->id || strpbrk(req->id, "/\\:*?\"<>|"))
-    return cs_err_set(err, CS_INVALID_ARGUMENT, "invalid container id \"%s\"", req->id ? req->id : "");
   if (req->checkpoint) return cs_err_set(err, CS_UNIMPLEMENTED, "HCS: restore from a checkpoint is not supported");
   if (rt_hcs_find(be, req->id)) return cs_err_set(err, CS_ALREADY_EXISTS, "container %s already exists", req->id);
   json_t *spec = NULL;
@@ -407,7 +405,6 @@ static int hcs_exec(rt_backend *b, const rt_exec_req *req, rt_done_cb cb, void *
   rt_hcs *be = BE(b);
   rt_hcs_ctr *c = need_ctr(be, req->id, err);
   if (!c) return -1;
-  if (!req->exec_id || !*req->exec_id) return cs_err_set(err, CS_INVALID_ARGUMENT, "exec: no exec id");
   if (rt_hcs_find_exec(c, req->exec_id))
     return cs_err_set(err, CS_ALREADY_EXISTS, "exec %s in %s already exists", req->exec_id, req->id);
   if (c->state != CTR_CREATED && c->state != CTR_RUNNING)

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdbool.h>
 
+#include "cs_id.h"
 #include "rt.h"
 #include "rt_linux.h"
 #include "rt_linux_console.h"
@@ -31,7 +32,7 @@ typedef struct rt_linux_ctr {
   uint32_t hash;              /* of id */
   int pid;
   rt_linux_counters *counters; /* opened once, at create or first stats */
-  char id[256];                /* rt_linux_check_id: at most 255 */
+  char id[CS_ID_MAX + 1];      /* ids obey cs_id.h (rt.h) */
   rt_linux *be;
   char *bundle;
   bool creating; /* runtime create in flight */
@@ -123,7 +124,6 @@ rt_linux_exec *rt_linux_exec_find(rt_linux_ctr *c, const char *exec_id);
 void rt_linux_exec_begin(rt_linux_op *op);
 bool rt_linux_exec_end(rt_linux_op *op, int pid);
 void rt_linux_exec_exited(rt_linux_ctr *c, rt_linux_exec *x);
-int rt_linux_check_id(const char *what, const char *id, cs_err *err);
 rt_linux_op *rt_linux_op_new(rt_linux *be, const char *what, const char *id, const char *exec_id,
                              rt_done_cb done, void *data, cs_err *err);
 void rt_linux_op_free(rt_linux_op *op);

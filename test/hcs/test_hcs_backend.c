@@ -395,9 +395,7 @@ static void test_pause_resume_update(void **state) {
 static void test_request_errors(void **state) {
   fixture *f = *state;
   cs_err err;
-  rt_create_req bad = {.id = "../x", .bundle = f->bundle};
-  assert_int_equal(f->be->ops->create(f->be, &bad, on_done, f, &err), -1);
-  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  /* Ids are the service's to check (cs_id.h, rt.h): the backend is given valid ones only. */
   rt_create_req nob = {.id = "c2", .bundle = "/nonexistent"};
   assert_int_equal(f->be->ops->create(f->be, &nob, on_done, f, &err), -1);
   assert_int_equal(err.code, CS_INVALID_ARGUMENT);
