@@ -110,12 +110,11 @@ void rt_hcs_ctr_remove(rt_hcs *be, rt_hcs_ctr *c) {
       *pp = c->next;
       break;
     }
+  /* A start still in flight has no pid yet: its completion reports this exit (rt_hcs_proc_exited). */
   if (!be->closing)
     for (rt_hcs_proc *p = c->procs; p; p = p->next)
-      if (p->state == PROC_RUNNING || p->state == PROC_STARTING) {
-        p->state = PROC_RUNNING; /* a start still in flight is reported now; its completion sees EXITED */
+      if (p->state == PROC_RUNNING || p->state == PROC_STARTING)
         rt_hcs_proc_exited(be, c, p, true, RT_HCS_EXIT_UNKNOWN, rt_hcs_now_ns());
-      }
   c->state = CTR_DELETED;
   if (c->jobs == 0) rt_hcs_ctr_free(be, c);
 }
@@ -198,7 +197,8 @@ static void probe_done(rt_hcs_job *j) {
 void rt_hcs_proc_exited(rt_hcs *be, rt_hcs_ctr *c, rt_hcs_proc *p, bool has_code, int code, int64_t at_ns) {
   if (p->state == PROC_EXITED || p->state == PROC_NEW) return;
   if (p->state == PROC_STARTING) {
-    /* The start job has not reached the loop yet: its completion reports this, after the start reply. */
+    /* The start job has not reached the loop yet, so the pid is not known here: the job's completion
+     * reports this exit as soon as it has the pid (rt_hcs.c start_done). */
     p->pending_exit = true;
     p->pending_has_code = has_code;
     p->pending_code = code;

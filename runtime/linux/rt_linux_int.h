@@ -97,7 +97,9 @@ struct rt_linux {
   bool destroyed;
   /* `runc exec --detach` hands its process to us (the subreaper) before it exits itself: the process can
    * exit, and be reaped, before runc's pid file is read and the exec recorded. Exits no record claims are
-   * kept while an exec is in flight, so the record is made exited (as runc-v2 keeps its "early exits").
+   * kept while an exec is in flight, so the backend's own record is made exited (it then neither refuses
+   * the exec id again nor signals a pid that may be reused). Only the record: the exit itself has gone up
+   * already, and ordering it after Start's reply is the service's rule (rt.h).
    * Entry i is the (base + i)-th kept; each exec op looks from where the list stood when it began, and
    * entries older than every in-flight exec's start are dropped. */
   struct {

@@ -255,10 +255,11 @@ static void test_exit_before_start_returns(void **state) {
   fixture *f = *state;
   fake_hcs_exit_on_create(7);
   create_start(f);
-  /* Exited before any callback could exist: the backend asked, and reported after start's reply. */
+  /* Exited before any callback could exist: the backend asked, and reports it once it can name the pid,
+   * before start's callback. Putting it after Start's reply is the service's rule (rt.h), not the backend's. */
   run_until(f, &f->n_exits, 1);
   assert_int_equal(f->exit_status[0], 7);
-  assert_string_equal(f->order, "done,done,exit:1000:7");
+  assert_string_equal(f->order, "done,exit:1000:7,done");
   assert_int_equal(fake_hcs_count("HcsGetProcessProperties"), 1);
 }
 
@@ -598,6 +599,24 @@ static void test_destroy_during_start(void **state) {
   assert_int_equal(rt_hcs_new(&f->loop, &cfg, NULL, &f->be, &err), 0);
 }
 
+/* The container stops while its init's start is on a worker thread: the exit is reported once, naming the
+ * pid the start learned (never pid 0, which would be another not-yet-started task's), once the start has it. */
+static void test_system_exit_during_start(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  rt_create_req req = {.id = "c1", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_int_equal(f->be->ops->start(f->be, "c1", NULL, on_done, f, &err), 0);
+  fake_hcs_fire_system_exit("c1");
+  run_until(f, &f->n_exits, 1);
+  assert_int_equal(f->done, 2);
+  assert_int_equal(f->last_pid, 1000);
+  assert_int_equal(f->exit_pid[0], 1000);
+  uv_run(&f->loop, UV_RUN_NOWAIT);
+  assert_int_equal(f->n_exits, 1);
+}
+
 /* One endpoint's counters failing leaves them out of the sample; the sample itself is fine. */
 static void test_endpoint_stats_failure(void **state) {
   fixture *f = *state;
@@ -788,6 +807,7 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_kill_stats_during_create, setup, teardown),
     cmocka_unit_test_setup_teardown(test_delete_failure, setup, teardown),
     cmocka_unit_test_setup_teardown(test_destroy_during_start, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_system_exit_during_start, setup, teardown),
     cmocka_unit_test_setup_teardown(test_endpoint_stats_failure, setup, teardown),
     cmocka_unit_test_setup_teardown(test_layers_from_rootfs_mount, setup, teardown),
     cmocka_unit_test_setup_teardown(test_layer_step_failures, setup, teardown),
