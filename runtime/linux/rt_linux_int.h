@@ -11,6 +11,7 @@
 #include "rt_linux_console.h"
 #include "rt_linux_counters.h"
 #include "rt_linux_oom.h"
+#include "rt_defer.h"
 #include "rt_linux_runc.h"
 
 /* Exited execs whose records are kept so a late start(exec_id) still finds the pid. */
@@ -53,7 +54,7 @@ typedef struct rt_linux_op rt_linux_op;
 typedef void (*rt_linux_op_finish)(rt_linux_op *op, const rt_linux_runc_result *res);
 
 struct rt_linux_op {
-  rt_linux_op *next, *prev; /* in flight, or in the deferred queue */
+  rt_linux_op *next, *prev; /* in flight */
   rt_linux *be;
   char *id, *exec_id;
   rt_done_cb done;
@@ -74,7 +75,8 @@ struct rt_linux_op {
   /* kill --all after init's exit: that exit, delivered when the runtime is done (res.pid is the pid). */
   int exit_status;
   int64_t exited_at;
-  /* Deferred completion (result known synchronously, delivered from the loop). */
+  /* Deferred completion (result known synchronously, delivered from the loop by rt_defer). */
+  rt_defer_item deferred;
   rt_result res;
   cs_err err;
   bool failed;
@@ -89,8 +91,7 @@ struct rt_linux {
   rt_linux_ctr *bucket[256];
   rt_linux_counters_shared counters; /* the containers' counters' gates and read buffer */
   rt_linux_op inflight;          /* list sentinel */
-  rt_linux_op *deferred, *deferred_tail;
-  uv_idle_t idle;                /* runs the deferred queue */
+  rt_defer defer;                /* results known at once, delivered from the loop */
   char console_dir[PATH_MAX];
   char ns[128];                  /* containerd namespace: runc's state dir is <root>/<ns>; "" to use root as is */
   bool no_pivot, no_new_keyring;
@@ -106,7 +107,7 @@ struct rt_linux {
     int *pid;
     size_t n, cap, base;
   } early;
-  int open_handles;              /* idle + OOM watchers closing; freed at 0 after destroy */
+  int open_handles;              /* defer's idle + OOM watchers closing; freed at 0 after destroy */
 };
 
 extern const rt_ops rt_linux_ops;

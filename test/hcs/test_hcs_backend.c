@@ -599,6 +599,27 @@ static void test_destroy_during_start(void **state) {
   assert_int_equal(rt_hcs_new(&f->loop, &cfg, NULL, &f->be, &err), 0);
 }
 
+/* A question answered without an HCS call (signal 0: does the process exist?) is answered from the loop,
+ * not inside the call, and not at all once the backend is destroyed (rt_defer). */
+static void test_deferred_answer_and_destroy(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  create_start(f);
+  int done = f->done;
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 1000, 0, false, on_done, f, &err), 0);
+  assert_int_equal(f->done, done);
+  wait_done(f);
+  assert_false(f->failed);
+  assert_int_equal(f->be->ops->kill(f->be, "c1", 1000, 0, false, on_done, f, &err), 0);
+  assert_int_equal(f->be->ops->pids(f->be, "c1", on_pids, f, &err), 0);
+  f->be->ops->destroy(f->be);
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+  fake_hcs_join();
+  assert_int_equal(f->done, done + 1);
+  rt_hcs_config cfg = {.hcs = &f->api};
+  assert_int_equal(rt_hcs_new(&f->loop, &cfg, NULL, &f->be, &err), 0);
+}
+
 /* The container stops while its init's start is on a worker thread: the exit is reported once, naming the
  * pid the start learned (never pid 0, which would be another not-yet-started task's), once the start has it. */
 static void test_system_exit_during_start(void **state) {
@@ -808,6 +829,7 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_delete_failure, setup, teardown),
     cmocka_unit_test_setup_teardown(test_destroy_during_start, setup, teardown),
     cmocka_unit_test_setup_teardown(test_system_exit_during_start, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_deferred_answer_and_destroy, setup, teardown),
     cmocka_unit_test_setup_teardown(test_endpoint_stats_failure, setup, teardown),
     cmocka_unit_test_setup_teardown(test_layers_from_rootfs_mount, setup, teardown),
     cmocka_unit_test_setup_teardown(test_layer_step_failures, setup, teardown),
