@@ -21,8 +21,9 @@
  *   TaskStart / TaskExecStarted, so containerd sees start before exit, once.
  *
  * - Deferred completion and teardown: a result known at once is still delivered from the loop, later
- *   (never from inside the call), and after destroy no callback runs; each backend does it one way,
- *   described in its own header (rt_linux.h, rt_hcs.h).
+ *   (never from inside the call), and after destroy no callback runs. Both backends do it through
+ *   runtime/rt_defer.h (rt_linux_op_defer; rt_hcs jobs with nothing to run), which drops what is queued
+ *   when the backend is destroyed.
  */
 #ifndef RT_H
 #define RT_H
