@@ -453,6 +453,7 @@ static void h_start(ttrpc_call *call, const uint8_t *payload, size_t n, void *da
   task_service *svc = data;
   cs_err err;
   task_proc *p = NULL;
+  bool never_ran = false;
   Containerd__Task__V2__StartRequest *r = task_unpack(&containerd__task__v2__start_request__descriptor, payload, n, &err);
   if (!r || !(p = task_lookup(svc, r->id, r->exec_id, &err))) goto fail;
   if (p->status != TASK_CREATED || p->starting || p->busy) {
@@ -463,7 +464,7 @@ static void h_start(ttrpc_call *call, const uint8_t *payload, size_t n, void *da
   if (p->exec_id && (p->ct->init.exited || p->ct->init.status != TASK_RUNNING)) {
     cs_err_set(&err, CS_FAILED_PRECONDITION, "container %s is %s: cannot start exec %s", p->ct->id,
                task_status_name(p->ct->init.status), p->exec_id);
-    exec_never_ran(p);
+    never_ran = true;
     goto fail;
   }
   task_op *op = task_op_new(svc, call, p, 0, &err);
@@ -489,6 +490,7 @@ static void h_start(ttrpc_call *call, const uint8_t *payload, size_t n, void *da
   task_op_free(op);
 fail:
   ttrpc_call_reply_err(call, &err);
+  if (never_ran) exec_never_ran(p); /* after the reply, as the completion's failure path does */
 done:
   if (r) containerd__task__v2__start_request__free_unpacked(r, NULL);
 }
