@@ -5,6 +5,25 @@
  * Every operation that may take long (a runtime binary, an HCS operation) is asynchronous: it returns 0 after
  * starting the work and calls its rt_done_cb exactly once from the loop, or returns -1 with err and never
  * calls the callback. Process exits and OOM events reach the service through rt_events.
+ *
+ * Who owns which rule (each is solved in one layer only):
+ *
+ * - Ids. Every id and exec id passed down has passed cs_id_check (common/cs_id.h: containerd's identifier
+ *   rule, at most CS_ID_MAX characters), checked by the service where it enters. Backends do not check ids
+ *   again: such an id names nothing outside a bundle and is a valid compute system name.
+ *
+ * - An exit that arrives before Start returns belongs to the service (shim/task_service.c: on_rt_exit,
+ *   task_starting_done). A backend reports each exit once through rt_events.exit as soon as it can name
+ *   the pid, even when that is before the rt_done_cb of the start/exec that reveals the pid (a process
+ *   that exits at once; runc's exec --detach; HCS's start on a worker thread); it never holds an exit back
+ *   for ordering. The service parks the exit of a process whose start is in flight, and keeps exits of
+ *   pids it does not know while any start is in flight, then applies them after Start's reply and
+ *   TaskStart / TaskExecStarted, so containerd sees start before exit, once.
+ *
+ * - Deferred completion and teardown: a result known at once is still delivered from the loop, later
+ *   (never from inside the call), and after destroy no callback runs. Both backends do it through
+ *   runtime/rt_defer.h (rt_linux_op_defer; rt_hcs jobs with nothing to run), which drops what is queued
+ *   when the backend is destroyed.
  */
 #ifndef RT_H
 #define RT_H
@@ -25,7 +44,8 @@ typedef struct rt_backend rt_backend;
 /* Upward notifications; set once when the backend is created. */
 typedef struct rt_events {
   /* A process the backend started (a container's init or an exec) or a process reparented to us
-   * exited. status: exit code, or 128+signal. Delivered once per pid, after the status is final. */
+   * exited. status: exit code, or 128+signal. Delivered once per pid, after the status is final, as soon
+   * as the pid is known: possibly before the rt_done_cb that gives the service that pid (see above). */
   void (*exit)(void *data, int pid, int status, int64_t exited_at_ns);
   /* The container's memory cgroup recorded an OOM kill. */
   void (*oom)(void *data, const char *id);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "containerd/task/v2/shim.pb-c.h"
+#include "cs_id.h"
 #include "cs_log.h"
 #include "shim_backend.h"
 #include "shim_os.h"
@@ -51,7 +52,7 @@ int shim_delete(const shim_args *a, cs_err *err) {
   const char *bundle = a->bundle;
   if (!bundle || !*bundle) bundle = uv_cwd(cwd, &cwd_len) == 0 ? cwd : NULL;
   if (!bundle) return cs_err_set(err, CS_INTERNAL, "delete: no bundle");
-  if (!a->id || task_validate_id("task id", a->id, err) < 0) return -1;
+  if (cs_id_check("task id", a->id, err) < 0) return -1;
 
   char binary[256], root[4096];
   shim_backend_load_opts(bundle, binary, sizeof binary, root, sizeof root);

@@ -26,13 +26,10 @@ static void waiter_on_cancel(ttrpc_call *call, void *data) {
   free(w);
 }
 
-void task_proc_add_waiter(task_proc *p, ttrpc_call *call) {
+int task_proc_add_waiter(task_proc *p, ttrpc_call *call, cs_err *err) {
   if (!p->waiters.next) p->waiters.next = p->waiters.prev = &p->waiters;
   task_waiter *w = malloc(sizeof *w);
-  if (!w) {
-    ttrpc_call_reply_error(call, CS_RESOURCE_EXHAUSTED, "wait: out of memory");
-    return;
-  }
+  if (!w) return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "wait: out of memory");
   w->call = call;
   w->proc = p;
   w->next = &p->waiters;
@@ -40,6 +37,7 @@ void task_proc_add_waiter(task_proc *p, ttrpc_call *call) {
   p->waiters.prev->next = w;
   p->waiters.prev = w;
   ttrpc_call_set_cancel(call, waiter_on_cancel, w);
+  return 0;
 }
 
 void task_proc_answer_waiters(task_proc *p) {

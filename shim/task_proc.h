@@ -66,7 +66,8 @@ bool task_proc_record_exit(task_proc *p, int status, int64_t exited_at_ns);
 void task_proc_answer_waiters(task_proc *p);
 /* Cancel (error) every Wait call, e.g. when the proc is deleted before it exited. */
 void task_proc_fail_waiters(task_proc *p, int code, const char *msg);
-void task_proc_add_waiter(task_proc *p, ttrpc_call *call);
+/* The call waits for p's exit (it is the waiter's to answer from now on); -1 with err and no waiter. */
+int task_proc_add_waiter(task_proc *p, ttrpc_call *call, cs_err *err);
 void task_proc_free_fields(task_proc *p);
 const char *task_status_name(int status);
 

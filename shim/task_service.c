@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cs_id.h"
 #include "cs_log.h"
 #include "task_mount.h"
 #include "task_os.h"
@@ -39,26 +40,10 @@ void task_publish(task_service *svc, const char *topic, const char *type, const 
   if (svc->cfg.events) task_events_publish(svc->cfg.events, topic, type, m);
 }
 
-void *task_unpack(ttrpc_call *call, const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n) {
+void *task_unpack(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n, cs_err *err) {
   ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, n, p);
-  if (!m) ttrpc_call_reply_error(call, CS_INVALID_ARGUMENT, "%s: payload does not decode", d->name);
+  if (!m) cs_err_set(err, CS_INVALID_ARGUMENT, "%s: payload does not decode", d->name);
   return m;
-}
-
-int task_validate_id(const char *what, const char *id, cs_err *err) {
-  size_t n = id ? strlen(id) : 0;
-  if (n == 0) return cs_err_set(err, CS_INVALID_ARGUMENT, "%s must not be empty", what);
-  if (n > 76) return cs_err_set(err, CS_INVALID_ARGUMENT, "%s %.76s...: longer than 76 characters", what, id);
-  bool need_alnum = true;
-  for (size_t i = 0; i < n; i++) {
-    char c = id[i];
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (alnum) need_alnum = false;
-    else if ((c == '.' || c == '_' || c == '-') && !need_alnum) need_alnum = true;
-    else break;
-    if (i == n - 1 && !need_alnum) return 0;
-  }
-  return cs_err_set(err, CS_INVALID_ARGUMENT, "%s \"%s\" is not a valid identifier", what, id);
 }
 
 /* ------------------------------------------------------------------ lifetime */
@@ -98,10 +83,10 @@ void task_proc_unref(task_proc *p) {
   container_unref(ct);
 }
 
-task_op *task_op_new(task_service *svc, ttrpc_call *call, task_proc *p, int kind) {
+task_op *task_op_new(task_service *svc, ttrpc_call *call, task_proc *p, int kind, cs_err *err) {
   task_op *op = calloc(1, sizeof *op);
   if (!op) {
-    ttrpc_call_reply_error(call, CS_RESOURCE_EXHAUSTED, "out of memory");
+    cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
     return NULL;
   }
   op->svc = svc;
@@ -150,15 +135,17 @@ static task_proc *find_exec(task_container *ct, const char *exec_id) {
   return NULL;
 }
 
-task_proc *task_lookup(task_service *svc, ttrpc_call *call, const char *id, const char *exec_id) {
-  task_container *ct = task_find_container(svc, id ? id : "");
+task_proc *task_lookup(task_service *svc, const char *id, const char *exec_id, cs_err *err) {
+  if (cs_id_check("task id", id, err) < 0) return NULL;
+  if (exec_id && *exec_id && cs_id_check("exec id", exec_id, err) < 0) return NULL;
+  task_container *ct = task_find_container(svc, id);
   if (!ct) {
-    ttrpc_call_reply_error(call, CS_NOT_FOUND, "container %s: not found", id ? id : "");
+    cs_err_set(err, CS_NOT_FOUND, "container %s: not found", id);
     return NULL;
   }
   if (!exec_id || !*exec_id) return &ct->init;
   task_proc *e = find_exec(ct, exec_id);
-  if (!e) ttrpc_call_reply_error(call, CS_NOT_FOUND, "process does not exist %s: not found", exec_id);
+  if (!e) cs_err_set(err, CS_NOT_FOUND, "process does not exist %s: not found", exec_id);
   return e;
 }
 
@@ -333,15 +320,14 @@ static char *dup_or_null(const char *s) { return s && *s ? strdup(s) : NULL; }
 
 static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
   task_service *svc = data;
-  Containerd__Task__V2__CreateTaskRequest *r =
-      task_unpack(call, &containerd__task__v2__create_task_request__descriptor, payload, n);
-  if (!r) return;
   cs_err err;
   task_container *ct = NULL;
   task_runtime_opts opts;
   task_opts topts = {0};
   rt_mount *mounts = NULL;
-  if (task_validate_id("task id", r->id, &err) < 0) goto fail;
+  Containerd__Task__V2__CreateTaskRequest *r =
+      task_unpack(&containerd__task__v2__create_task_request__descriptor, payload, n, &err);
+  if (!r || cs_id_check("task id", r->id, &err) < 0) goto fail;
   if (!r->bundle || !task_os_path_is_absolute(r->bundle)) {
     cs_err_set(&err, CS_INVALID_ARGUMENT, "bundle path \"%s\" must be absolute", r->bundle ? r->bundle : "");
     goto fail;
@@ -378,18 +364,12 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
 
   ct->io_uid = opts.io_uid;
   ct->io_gid = opts.io_gid;
+  task_op *op = NULL;
   if (!(mounts = rootfs_mounts(r, &err)) ||
       task_rootfs_mount(ct->bundle, mounts, r->n_rootfs, &ct->rootfs_mounted, &err) < 0 ||
       task_io_open(&p->io, svc->cfg.loop, r->stdin_, r->stdout_, r->stderr_, r->terminal, &err) < 0 ||
-      task_io_set_owner(p->io, ct->io_uid, ct->io_gid, &err) < 0) {
-    container_remove(svc, ct);
-    goto fail;
-  }
-  task_op *op = task_op_new(svc, call, p, 0);
-  if (!op) {
-    container_remove(svc, ct);
-    goto done;
-  }
+      task_io_set_owner(p->io, ct->io_uid, ct->io_gid, &err) < 0 || !(op = task_op_new(svc, call, p, 0, &err)))
+    goto undo;
   rt_create_req req = {
     .id = ct->id,
     .bundle = ct->bundle,
@@ -404,18 +384,19 @@ static void h_create(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
   if (svc->rt->ops->create(svc->rt, &req, create_done, op, &err) < 0) {
     p->busy = false;
     task_op_free(op);
-    if (ct->rootfs_mounted) task_rootfs_unmount(ct->bundle, NULL);
-    container_remove(svc, ct);
-    goto fail;
+    goto undo;
   }
   goto done;
+undo:
+  if (ct->rootfs_mounted) task_rootfs_unmount(ct->bundle, NULL);
+  container_remove(svc, ct);
 fail:
-  CS_WARN("create %s: %s", r->id, err.msg);
+  CS_WARN("create %s: %s", r && r->id ? r->id : "", err.msg);
   ttrpc_call_reply_err(call, &err);
 done:
   free(mounts);
   task_opts_release(&topts);
-  containerd__task__v2__create_task_request__free_unpacked(r, NULL);
+  if (r) containerd__task__v2__create_task_request__free_unpacked(r, NULL);
 }
 
 /* ------------------------------------------------------------------ Start */
@@ -470,24 +451,24 @@ static void start_done(void *data, const rt_result *res, const cs_err *rerr) {
 
 static void h_start(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
   task_service *svc = data;
-  Containerd__Task__V2__StartRequest *r = task_unpack(call, &containerd__task__v2__start_request__descriptor, payload, n);
-  if (!r) return;
-  task_proc *p = task_lookup(svc, call, r->id, r->exec_id);
-  if (!p) goto done;
   cs_err err;
+  task_proc *p = NULL;
+  bool never_ran = false;
+  Containerd__Task__V2__StartRequest *r = task_unpack(&containerd__task__v2__start_request__descriptor, payload, n, &err);
+  if (!r || !(p = task_lookup(svc, r->id, r->exec_id, &err))) goto fail;
   if (p->status != TASK_CREATED || p->starting || p->busy) {
-    ttrpc_call_reply_error(call, CS_FAILED_PRECONDITION, "process %s is %s, not created: failed precondition",
-                           p->exec_id ? p->exec_id : p->ct->id, p->starting ? "starting" : task_status_name(p->status));
-    goto done;
+    cs_err_set(&err, CS_FAILED_PRECONDITION, "process %s is %s, not created: failed precondition",
+               p->exec_id ? p->exec_id : p->ct->id, p->starting ? "starting" : task_status_name(p->status));
+    goto fail;
   }
   if (p->exec_id && (p->ct->init.exited || p->ct->init.status != TASK_RUNNING)) {
-    ttrpc_call_reply_error(call, CS_FAILED_PRECONDITION, "container %s is %s: cannot start exec %s", p->ct->id,
-                           task_status_name(p->ct->init.status), p->exec_id);
-    exec_never_ran(p);
-    goto done;
+    cs_err_set(&err, CS_FAILED_PRECONDITION, "container %s is %s: cannot start exec %s", p->ct->id,
+               task_status_name(p->ct->init.status), p->exec_id);
+    never_ran = true;
+    goto fail;
   }
-  task_op *op = task_op_new(svc, call, p, 0);
-  if (!op) goto done;
+  task_op *op = task_op_new(svc, call, p, 0, &err);
+  if (!op) goto fail;
   p->starting = true;
   svc->starting++;
   int rc;
@@ -503,14 +484,15 @@ static void h_start(ttrpc_call *call, const uint8_t *payload, size_t n, void *da
   } else {
     rc = svc->rt->ops->start(svc->rt, p->ct->id, NULL, start_done, op, &err);
   }
-  if (rc < 0) {
-    p->starting = false;
-    svc->starting--;
-    task_op_free(op);
-    ttrpc_call_reply_err(call, &err);
-  }
+  if (rc == 0) goto done;
+  p->starting = false;
+  svc->starting--;
+  task_op_free(op);
+fail:
+  ttrpc_call_reply_err(call, &err);
+  if (never_ran) exec_never_ran(p); /* after the reply, as the completion's failure path does */
 done:
-  containerd__task__v2__start_request__free_unpacked(r, NULL);
+  if (r) containerd__task__v2__start_request__free_unpacked(r, NULL);
 }
 
 /* ------------------------------------------------------------------ Delete */
@@ -567,20 +549,19 @@ static void delete_done(void *data, const rt_result *res, const cs_err *rerr) {
 
 static void h_delete(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
   task_service *svc = data;
-  Containerd__Task__V2__DeleteRequest *r = task_unpack(call, &containerd__task__v2__delete_request__descriptor, payload, n);
-  if (!r) return;
-  task_proc *p = task_lookup(svc, call, r->id, r->exec_id);
-  if (!p) goto done;
+  cs_err err;
+  task_proc *p = NULL;
+  Containerd__Task__V2__DeleteRequest *r = task_unpack(&containerd__task__v2__delete_request__descriptor, payload, n, &err);
+  if (!r || !(p = task_lookup(svc, r->id, r->exec_id, &err))) goto fail;
   if (p->busy || p->starting) {
-    ttrpc_call_reply_error(call, CS_FAILED_PRECONDITION, "process %s has an operation in progress",
-                           p->exec_id ? p->exec_id : p->ct->id);
-    goto done;
+    cs_err_set(&err, CS_FAILED_PRECONDITION, "process %s has an operation in progress",
+               p->exec_id ? p->exec_id : p->ct->id);
+    goto fail;
   }
   if (p->exec_id) {
     if (p->status != TASK_STOPPED && p->status != TASK_CREATED) {
-      ttrpc_call_reply_error(call, CS_FAILED_PRECONDITION, "cannot delete a running process %s: failed precondition",
-                             p->exec_id);
-      goto done;
+      cs_err_set(&err, CS_FAILED_PRECONDITION, "cannot delete a running process %s: failed precondition", p->exec_id);
+      goto fail;
     }
     task_op op = {.svc = svc, .call = call, .proc = p};
     delete_reply(&op);
@@ -596,45 +577,39 @@ static void h_delete(ttrpc_call *call, const uint8_t *payload, size_t n, void *d
     goto done;
   }
   if (p->status == TASK_RUNNING || p->status == TASK_PAUSED) {
-    ttrpc_call_reply_error(call, CS_FAILED_PRECONDITION, "cannot delete running task %s: failed precondition",
-                           p->ct->id);
-    goto done;
+    cs_err_set(&err, CS_FAILED_PRECONDITION, "cannot delete running task %s: failed precondition", p->ct->id);
+    goto fail;
   }
   for (task_proc *e = p->ct->execs; e; e = e->next) {
     if (e->status == TASK_RUNNING) {
-      ttrpc_call_reply_error(call, CS_FAILED_PRECONDITION, "task %s has running exec %s: failed precondition",
-                             p->ct->id, e->exec_id);
-      goto done;
+      cs_err_set(&err, CS_FAILED_PRECONDITION, "task %s has running exec %s: failed precondition", p->ct->id,
+                 e->exec_id);
+      goto fail;
     }
   }
-  task_op *op = task_op_new(svc, call, p, 0);
-  if (!op) goto done;
-  cs_err err;
+  task_op *op = task_op_new(svc, call, p, 0, &err);
+  if (!op) goto fail;
   p->busy = true;
   /* A created (never started) container needs --force: its init is parked in runc's exec fifo. */
-  if (svc->rt->ops->delete(svc->rt, p->ct->id, p->status == TASK_CREATED, delete_done, op, &err) < 0) {
-    p->busy = false;
-    task_op_free(op);
-    ttrpc_call_reply_err(call, &err);
-  }
+  if (svc->rt->ops->delete(svc->rt, p->ct->id, p->status == TASK_CREATED, delete_done, op, &err) == 0) goto done;
+  p->busy = false;
+  task_op_free(op);
+fail:
+  ttrpc_call_reply_err(call, &err);
 done:
-  containerd__task__v2__delete_request__free_unpacked(r, NULL);
+  if (r) containerd__task__v2__delete_request__free_unpacked(r, NULL);
 }
 
 /* ------------------------------------------------------------------ Exec */
 
 static void h_exec(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
   task_service *svc = data;
-  Containerd__Task__V2__ExecProcessRequest *r =
-      task_unpack(call, &containerd__task__v2__exec_process_request__descriptor, payload, n);
-  if (!r) return;
   cs_err err;
-  task_container *ct = task_find_container(svc, r->id ? r->id : "");
-  if (!ct) {
-    ttrpc_call_reply_error(call, CS_NOT_FOUND, "container %s: not found", r->id ? r->id : "");
-    goto done;
-  }
-  if (task_validate_id("exec id", r->exec_id, &err) < 0) goto fail;
+  task_proc *init = NULL;
+  Containerd__Task__V2__ExecProcessRequest *r =
+      task_unpack(&containerd__task__v2__exec_process_request__descriptor, payload, n, &err);
+  if (!r || !(init = task_lookup(svc, r->id, NULL, &err)) || cs_id_check("exec id", r->exec_id, &err) < 0) goto fail;
+  task_container *ct = init->ct;
   if (find_exec(ct, r->exec_id)) {
     cs_err_set(&err, CS_ALREADY_EXISTS, "id %s: already exists", r->exec_id);
     goto fail;
@@ -688,46 +663,52 @@ static void h_exec(ttrpc_call *call, const uint8_t *payload, size_t n, void *dat
 fail:
   ttrpc_call_reply_err(call, &err);
 done:
-  containerd__task__v2__exec_process_request__free_unpacked(r, NULL);
+  if (r) containerd__task__v2__exec_process_request__free_unpacked(r, NULL);
 }
 
 /* ------------------------------------------------------------------ Wait, State */
 
 static void h_wait(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
   task_service *svc = data;
-  Containerd__Task__V2__WaitRequest *r = task_unpack(call, &containerd__task__v2__wait_request__descriptor, payload, n);
-  if (!r) return;
-  task_proc *p = task_lookup(svc, call, r->id, r->exec_id);
-  if (p) {
-    task_proc_add_waiter(p, call);
-    if (p->exited) task_proc_answer_waiters(p);
-  }
-  containerd__task__v2__wait_request__free_unpacked(r, NULL);
+  cs_err err;
+  task_proc *p = NULL;
+  Containerd__Task__V2__WaitRequest *r = task_unpack(&containerd__task__v2__wait_request__descriptor, payload, n, &err);
+  if (!r || !(p = task_lookup(svc, r->id, r->exec_id, &err)) || task_proc_add_waiter(p, call, &err) < 0) goto fail;
+  /* The call is the waiter's now: answered with the exit, or on cancel/delete. */
+  if (p->exited) task_proc_answer_waiters(p);
+  goto done;
+fail:
+  ttrpc_call_reply_err(call, &err);
+done:
+  if (r) containerd__task__v2__wait_request__free_unpacked(r, NULL);
 }
 
 static void h_state(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
   task_service *svc = data;
-  Containerd__Task__V2__StateRequest *r = task_unpack(call, &containerd__task__v2__state_request__descriptor, payload, n);
-  if (!r) return;
-  task_proc *p = task_lookup(svc, call, r->id, r->exec_id);
-  if (p) {
-    Containerd__Task__V2__StateResponse resp = CONTAINERD__TASK__V2__STATE_RESPONSE__INIT;
-    Google__Protobuf__Timestamp ts;
-    task_timestamp(&ts, p->exited_at_ns);
-    resp.id = p->exec_id ? p->exec_id : p->ct->id;
-    resp.bundle = p->ct->bundle;
-    resp.pid = (uint32_t)p->pid;
-    resp.status = (Containerd__V1__Types__Status)p->status;
-    resp.stdin_ = p->stdin_path ? p->stdin_path : "";
-    resp.stdout_ = p->stdout_path ? p->stdout_path : "";
-    resp.stderr_ = p->stderr_path ? p->stderr_path : "";
-    resp.terminal = p->terminal;
-    resp.exit_status = p->exit_status;
-    if (p->exited) resp.exited_at = &ts;
-    resp.exec_id = p->exec_id ? p->exec_id : "";
-    task_reply_msg(call, &resp.base);
-  }
-  containerd__task__v2__state_request__free_unpacked(r, NULL);
+  cs_err err;
+  task_proc *p = NULL;
+  Containerd__Task__V2__StateRequest *r = task_unpack(&containerd__task__v2__state_request__descriptor, payload, n, &err);
+  if (!r || !(p = task_lookup(svc, r->id, r->exec_id, &err))) goto fail;
+  Containerd__Task__V2__StateResponse resp = CONTAINERD__TASK__V2__STATE_RESPONSE__INIT;
+  Google__Protobuf__Timestamp ts;
+  task_timestamp(&ts, p->exited_at_ns);
+  resp.id = p->exec_id ? p->exec_id : p->ct->id;
+  resp.bundle = p->ct->bundle;
+  resp.pid = (uint32_t)p->pid;
+  resp.status = (Containerd__V1__Types__Status)p->status;
+  resp.stdin_ = p->stdin_path ? p->stdin_path : "";
+  resp.stdout_ = p->stdout_path ? p->stdout_path : "";
+  resp.stderr_ = p->stderr_path ? p->stderr_path : "";
+  resp.terminal = p->terminal;
+  resp.exit_status = p->exit_status;
+  if (p->exited) resp.exited_at = &ts;
+  resp.exec_id = p->exec_id ? p->exec_id : "";
+  task_reply_msg(call, &resp.base);
+  goto done;
+fail:
+  ttrpc_call_reply_err(call, &err);
+done:
+  if (r) containerd__task__v2__state_request__free_unpacked(r, NULL);
 }
 
 /* ------------------------------------------------------------------ Kill */
@@ -741,31 +722,31 @@ static void kill_done(void *data, const rt_result *res, const cs_err *rerr) {
 
 static void h_kill(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
   task_service *svc = data;
-  Containerd__Task__V2__KillRequest *r = task_unpack(call, &containerd__task__v2__kill_request__descriptor, payload, n);
-  if (!r) return;
-  task_proc *p = task_lookup(svc, call, r->id, r->exec_id);
-  if (!p) goto done;
+  cs_err err;
+  task_proc *p = NULL;
+  Containerd__Task__V2__KillRequest *r = task_unpack(&containerd__task__v2__kill_request__descriptor, payload, n, &err);
+  if (!r || !(p = task_lookup(svc, r->id, r->exec_id, &err))) goto fail;
   if (r->signal == 0 || r->signal > 64) {
-    ttrpc_call_reply_error(call, CS_INVALID_ARGUMENT, "signal %u is not valid", r->signal);
-    goto done;
+    cs_err_set(&err, CS_INVALID_ARGUMENT, "signal %u is not valid", r->signal);
+    goto fail;
   }
   if (p->exited && !(r->all && !p->exec_id)) {
-    ttrpc_call_reply_error(call, CS_NOT_FOUND, "process already finished: not found");
-    goto done;
+    cs_err_set(&err, CS_NOT_FOUND, "process already finished: not found");
+    goto fail;
   }
   if (p->exec_id && p->pid <= 0) {
-    ttrpc_call_reply_error(call, CS_FAILED_PRECONDITION, "process %s has not started: failed precondition", p->exec_id);
+    cs_err_set(&err, CS_FAILED_PRECONDITION, "process %s has not started: failed precondition", p->exec_id);
+    goto fail;
+  }
+  task_op *op = task_op_new(svc, call, p, 0, &err);
+  if (!op) goto fail;
+  if (svc->rt->ops->kill(svc->rt, p->ct->id, p->exec_id ? p->pid : 0, (int)r->signal, r->all, kill_done, op, &err) == 0)
     goto done;
-  }
-  task_op *op = task_op_new(svc, call, p, 0);
-  if (!op) goto done;
-  cs_err err;
-  if (svc->rt->ops->kill(svc->rt, p->ct->id, p->exec_id ? p->pid : 0, (int)r->signal, r->all, kill_done, op, &err) < 0) {
-    task_op_free(op);
-    ttrpc_call_reply_err(call, &err);
-  }
+  task_op_free(op);
+fail:
+  ttrpc_call_reply_err(call, &err);
 done:
-  containerd__task__v2__kill_request__free_unpacked(r, NULL);
+  if (r) containerd__task__v2__kill_request__free_unpacked(r, NULL);
 }
 
 /* ------------------------------------------------------------------ registration */

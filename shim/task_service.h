@@ -59,7 +59,4 @@ size_t task_service_count(const task_service *svc);
 /* Frees containers' in-memory state (not the containers themselves); the backend is destroyed. */
 void task_service_free(task_service *svc);
 
-/* containerd's identifier rule: [A-Za-z0-9]+ separated by single '.', '_' or '-', at most 76 chars. */
-int task_validate_id(const char *what, const char *id, cs_err *err);
-
 #endif

@@ -39,15 +39,20 @@ typedef struct task_op {
   uint32_t arg;
 } task_op;
 
-task_op *task_op_new(task_service *svc, ttrpc_call *call, task_proc *p, int kind);
+task_op *task_op_new(task_service *svc, ttrpc_call *call, task_proc *p, int kind, cs_err *err);
 void task_op_free(task_op *op);
 
 void task_proc_ref(task_proc *p);
 void task_proc_unref(task_proc *p);
 
-/* Lookups answer the call with NotFound themselves and return NULL. */
+/* Handlers answer each call exactly once, in one style: every check fills a cs_err and jumps to the
+ * handler's one error reply at its end (ttrpc_call_reply_err); the helpers below never answer a call
+ * themselves. An asynchronous handler hands the call to a task_op, whose completion answers it. */
+
 task_container *task_find_container(task_service *svc, const char *id);
-task_proc *task_lookup(task_service *svc, ttrpc_call *call, const char *id, const char *exec_id);
+/* The process id (and exec_id, "" or NULL: the init) names. Both must pass the one id rule (cs_id.h):
+ * InvalidArgument; an unknown one is NotFound. */
+task_proc *task_lookup(task_service *svc, const char *id, const char *exec_id, cs_err *err);
 
 void task_reply_msg(ttrpc_call *call, const ProtobufCMessage *m);
 void task_reply_empty(ttrpc_call *call);
@@ -59,8 +64,8 @@ void task_apply_exit(task_service *svc, task_proc *p, int status, int64_t at_ns)
 void task_starting_done(task_service *svc, task_proc *p);
 int task_ensure_backend(task_service *svc, const task_runtime_opts *opts, cs_err *err);
 
-/* Unpack helper: answers InvalidArgument and returns NULL when the payload does not decode. */
-void *task_unpack(ttrpc_call *call, const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n);
+/* The request decoded; NULL with InvalidArgument when the payload does not decode. */
+void *task_unpack(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n, cs_err *err);
 
 /* handlers in task_service_query.c (Pids, Stats, Connect) and task_service_ctl.c (the rest) */
 void task_h_pids(ttrpc_call *call, const uint8_t *p, size_t n, void *data);

@@ -55,42 +55,38 @@ out:
 
 void task_h_pids(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
   task_service *svc = data;
-  Containerd__Task__V2__PidsRequest *r = task_unpack(call, &containerd__task__v2__pids_request__descriptor, payload, n);
-  if (!r) return;
-  task_proc *p = task_lookup(svc, call, r->id, NULL);
-  if (p) {
-    task_op *op = task_op_new(svc, call, p, 0);
-    cs_err err;
-    if (op && svc->rt->ops->pids(svc->rt, p->ct->id, pids_done, op, &err) < 0) {
-      task_op_free(op);
-      ttrpc_call_reply_err(call, &err);
-    }
-  }
-  containerd__task__v2__pids_request__free_unpacked(r, NULL);
+  cs_err err;
+  task_proc *p = NULL;
+  task_op *op = NULL;
+  Containerd__Task__V2__PidsRequest *r = task_unpack(&containerd__task__v2__pids_request__descriptor, payload, n, &err);
+  if (!r || !(p = task_lookup(svc, r->id, NULL, &err)) || !(op = task_op_new(svc, call, p, 0, &err))) goto fail;
+  if (svc->rt->ops->pids(svc->rt, p->ct->id, pids_done, op, &err) == 0) goto done;
+  task_op_free(op);
+fail:
+  ttrpc_call_reply_err(call, &err);
+done:
+  if (r) containerd__task__v2__pids_request__free_unpacked(r, NULL);
 }
 
 /* ------------------------------------------------------------------ Stats */
 
 void task_h_stats(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
   task_service *svc = data;
-  Containerd__Task__V2__StatsRequest *r = task_unpack(call, &containerd__task__v2__stats_request__descriptor, payload, n);
-  if (!r) return;
-  task_proc *p = task_lookup(svc, call, r->id, NULL);
+  cs_err err;
+  task_proc *p = NULL;
   rt_sample *s = NULL;
   uint8_t *buf = NULL;
-  if (!p) goto done;
-  cs_err err;
+  Containerd__Task__V2__StatsRequest *r = task_unpack(&containerd__task__v2__stats_request__descriptor, payload, n, &err);
+  if (!r || !(p = task_lookup(svc, r->id, NULL, &err))) goto fail;
   s = malloc(sizeof *s);
   if (!s) {
-    ttrpc_call_reply_error(call, CS_RESOURCE_EXHAUSTED, "stats: out of memory");
-    goto done;
+    cs_err_set(&err, CS_RESOURCE_EXHAUSTED, "stats: out of memory");
+    goto fail;
   }
   size_t len = 0;
   const char *type_url = NULL;
-  if (svc->rt->ops->stats(svc->rt, p->ct->id, s, &err) < 0 || svc->cfg.encode_stats(s, &buf, &len, &type_url, &err) < 0) {
-    ttrpc_call_reply_err(call, &err);
-    goto done;
-  }
+  if (svc->rt->ops->stats(svc->rt, p->ct->id, s, &err) < 0 || svc->cfg.encode_stats(s, &buf, &len, &type_url, &err) < 0)
+    goto fail;
   Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
   any.type_url = (char *)type_url;
   any.value.data = buf;
@@ -98,10 +94,13 @@ void task_h_stats(ttrpc_call *call, const uint8_t *payload, size_t n, void *data
   Containerd__Task__V2__StatsResponse resp = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
   resp.stats = &any;
   task_reply_msg(call, &resp.base);
+  goto done;
+fail:
+  ttrpc_call_reply_err(call, &err);
 done:
   free(buf);
   free(s);
-  containerd__task__v2__stats_request__free_unpacked(r, NULL);
+  if (r) containerd__task__v2__stats_request__free_unpacked(r, NULL);
 }
 
 /* ------------------------------------------------------------------ Connect */
@@ -110,8 +109,13 @@ done:
  * the task is unknown or gone. containerd calls it to learn the shim's pid, e.g. before Shutdown. */
 void task_h_connect(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
   task_service *svc = data;
-  Containerd__Task__V2__ConnectRequest *r = task_unpack(call, &containerd__task__v2__connect_request__descriptor, payload, n);
-  if (!r) return;
+  cs_err err;
+  Containerd__Task__V2__ConnectRequest *r =
+      task_unpack(&containerd__task__v2__connect_request__descriptor, payload, n, &err);
+  if (!r) {
+    ttrpc_call_reply_err(call, &err);
+    return;
+  }
   task_container *ct = task_find_container(svc, r->id ? r->id : "");
   Containerd__Task__V2__ConnectResponse resp = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
   resp.shim_pid = task_os_pid();

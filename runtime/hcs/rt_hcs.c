@@ -196,8 +196,6 @@ static char **layers_to_mount(json_t *spec, cs_err *err) {
 
 static int hcs_create(rt_backend *b, const rt_create_req *req, rt_done_cb cb, void *data, cs_err *err) {
   rt_hcs *be = BE(b);
-  if (!req->id || !*req->id || strpbrk(req->id, "/\\:*?\"<>|"))
-    return cs_err_set(err, CS_INVALID_ARGUMENT, "invalid container id \"%s\"", req->id ? req->id : "");
   if (req->checkpoint) return cs_err_set(err, CS_UNIMPLEMENTED, "HCS: restore from a checkpoint is not supported");
   if (rt_hcs_find(be, req->id)) return cs_err_set(err, CS_ALREADY_EXISTS, "container %s already exists", req->id);
   json_t *spec = NULL;
@@ -306,7 +304,8 @@ static void start_done(rt_hcs_job *j) {
   rt_hcs_ctr *c = j->ctr;
   p->handle = j->process; /* kept even if the container went away meanwhile: its free closes it */
   if (j->rc < 0) {
-    if (p->state == PROC_STARTING) p->state = PROC_NEW;
+    p->state = PROC_NEW;
+    p->pending_exit = false;
     cs_err_wrap(&j->err, "start %s", c->id);
     return;
   }
@@ -315,51 +314,18 @@ static void start_done(rt_hcs_job *j) {
   j->res.stdio_handle[0] = j->pi.StdInput;
   j->res.stdio_handle[1] = j->pi.StdOutput;
   j->res.stdio_handle[2] = j->pi.StdError;
-  if (p->state != PROC_STARTING) return; /* the container was deleted under the start */
   p->state = PROC_RUNNING;
   if (!p->exec_id && c->state == CTR_CREATED) c->state = CTR_RUNNING;
-}
-
-/* After the start callback: an exit seen in between is reported now, so start's reply precedes it. */
-static void start_then_exits(void *data, const rt_result *res, const cs_err *err);
-
-typedef struct start_ctx {
-  rt_hcs *be;
-  char *ctr_id;
-  unsigned long seq;
-  bool exited;
-  int code;
-  rt_done_cb cb;
-  void *data;
-} start_ctx;
-
-static void start_then_exits(void *data, const rt_result *res, const cs_err *err) {
-  start_ctx *s = data;
-  if (s->cb) s->cb(s->data, res, err);
-  rt_hcs_ctr *c = err ? NULL : rt_hcs_find(s->be, s->ctr_id);
-  rt_hcs_proc *p = NULL;
-  for (rt_hcs_proc *q = c ? c->procs : NULL; q; q = q->next)
-    if (q->seq == s->seq) p = q;
-  if (p && p->state == PROC_RUNNING) {
-    if (p->pending_exit) rt_hcs_proc_exited(s->be, c, p, p->pending_has_code, p->pending_code, rt_hcs_now_ns());
-    else if (s->exited) rt_hcs_proc_exited(s->be, c, p, true, s->code, rt_hcs_now_ns());
+  /* An exit seen before the pid was known (an event while starting, the container deleted or stopped under
+   * the start, or start_run's own look) is reported now that it can name the pid: before the start's
+   * callback. Ordering it after the start's reply is the service's rule (rt.h), not ours. */
+  if (j->be->closing) return;
+  if (p->pending_exit) {
+    p->pending_exit = false;
+    rt_hcs_proc_exited(j->be, c, p, p->pending_has_code, p->pending_code, rt_hcs_now_ns());
+  } else if (j->exited) {
+    rt_hcs_proc_exited(j->be, c, p, true, j->exit_code, rt_hcs_now_ns());
   }
-  free(s->ctr_id);
-  free(s);
-}
-
-static void start_done_outer(rt_hcs_job *j) {
-  start_done(j);
-  start_ctx *s = j->data;
-  if (j->be->closing) {
-    /* No callback during teardown: the context goes here. */
-    free(s->ctr_id);
-    free(s);
-    j->cb = NULL;
-    return;
-  }
-  s->exited = j->exited;
-  s->code = j->exit_code;
 }
 
 static int hcs_start(rt_backend *b, const char *id, const char *exec_id, rt_done_cb cb, void *data, cs_err *err) {
@@ -374,30 +340,21 @@ static int hcs_start(rt_backend *b, const char *id, const char *exec_id, rt_done
     return cs_err_set(err, CS_FAILED_PRECONDITION, "container %s is not running", id);
   if (exec_id && !rt_hcs_init_proc(c))
     return cs_err_set(err, CS_FAILED_PRECONDITION, "container %s has no init process", id);
-  start_ctx *s = calloc(1, sizeof *s);
-  rt_hcs_job *j = s ? rt_hcs_job_new(be, c, p, err) : NULL;
-  if (!j || !(s->ctr_id = strdup(id)) || !(j->doc = strdup(p->params))) {
-    if (s) free(s->ctr_id);
-    free(s);
-    if (j) free(j->doc);
+  rt_hcs_job *j = rt_hcs_job_new(be, c, p, err);
+  if (!j) return -1;
+  if (!(j->doc = strdup(p->params))) {
     free(j);
     return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
   }
-  s->be = be;
-  s->seq = p->seq;
-  s->cb = cb;
-  s->data = data;
   j->system = c->system;
   j->run = start_run;
-  j->done = start_done_outer;
-  j->cb = start_then_exits;
-  j->data = s;
+  j->done = start_done;
+  j->cb = cb;
+  j->data = data;
   p->state = PROC_STARTING;
   p->pending_exit = false;
   if (rt_hcs_job_queue(j, err) < 0) {
     p->state = PROC_NEW;
-    free(s->ctr_id);
-    free(s);
     return -1;
   }
   return 0;
@@ -407,7 +364,6 @@ static int hcs_exec(rt_backend *b, const rt_exec_req *req, rt_done_cb cb, void *
   rt_hcs *be = BE(b);
   rt_hcs_ctr *c = need_ctr(be, req->id, err);
   if (!c) return -1;
-  if (!req->exec_id || !*req->exec_id) return cs_err_set(err, CS_INVALID_ARGUMENT, "exec: no exec id");
   if (rt_hcs_find_exec(c, req->exec_id))
     return cs_err_set(err, CS_ALREADY_EXISTS, "exec %s in %s already exists", req->exec_id, req->id);
   if (c->state != CTR_CREATED && c->state != CTR_RUNNING)

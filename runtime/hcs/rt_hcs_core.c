@@ -1,4 +1,5 @@
 /* State of the HCS backend: lookups, jobs on the thread pool, the exit path from HCS threads to the loop. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,12 +111,11 @@ void rt_hcs_ctr_remove(rt_hcs *be, rt_hcs_ctr *c) {
       *pp = c->next;
       break;
     }
+  /* A start still in flight has no pid yet: its completion reports this exit (rt_hcs_proc_exited). */
   if (!be->closing)
     for (rt_hcs_proc *p = c->procs; p; p = p->next)
-      if (p->state == PROC_RUNNING || p->state == PROC_STARTING) {
-        p->state = PROC_RUNNING; /* a start still in flight is reported now; its completion sees EXITED */
+      if (p->state == PROC_RUNNING || p->state == PROC_STARTING)
         rt_hcs_proc_exited(be, c, p, true, RT_HCS_EXIT_UNKNOWN, rt_hcs_now_ns());
-      }
   c->state = CTR_DELETED;
   if (c->jobs == 0) rt_hcs_ctr_free(be, c);
 }
@@ -148,10 +148,9 @@ static void job_work(uv_work_t *w) {
   j->rc = j->run ? j->run(j) : 0;
 }
 
-static void job_after(uv_work_t *w, int status) {
-  rt_hcs_job *j = w->data;
+/* On the loop, once per job: its done(), the caller's callback unless the backend is closing, release. */
+static void job_finish(rt_hcs_job *j) {
   rt_hcs *be = j->be;
-  if (status == UV_ECANCELED && j->rc == 0) j->rc = cs_err_set(&j->err, CS_CANCELLED, "cancelled");
   if (j->done) j->done(j);
   if (!be->closing) {
     if (j->cb) j->cb(j->data, &j->res, j->rc < 0 ? &j->err : NULL);
@@ -163,12 +162,29 @@ static void job_after(uv_work_t *w, int status) {
   be_unref(be);
 }
 
+static void job_after(uv_work_t *w, int status) {
+  rt_hcs_job *j = w->data;
+  if (status == UV_ECANCELED && j->rc == 0) j->rc = cs_err_set(&j->err, CS_CANCELLED, "cancelled");
+  job_finish(j);
+}
+
+/* dropped: destroy has set closing, so job_finish calls nobody; it only releases. */
+static void job_deferred(rt_defer_item *it, bool dropped) {
+  (void)dropped;
+  job_finish((rt_hcs_job *)((char *)it - offsetof(rt_hcs_job, deferred)));
+}
+
 int rt_hcs_job_queue(rt_hcs_job *j, cs_err *err) {
-  j->work.data = j;
-  int rc = uv_queue_work(j->be->base.loop, &j->work, job_work, job_after);
-  if (rc < 0) {
-    job_free(j);
-    return cs_err_sys(err, -rc, "uv_queue_work");
+  if (!j->run) { /* nothing for a worker thread: answered from the loop, never from inside the call */
+    j->deferred.fn = job_deferred;
+    rt_defer_push(&j->be->defer, &j->deferred);
+  } else {
+    j->work.data = j;
+    int rc = uv_queue_work(j->be->base.loop, &j->work, job_work, job_after);
+    if (rc < 0) {
+      job_free(j);
+      return cs_err_sys(err, -rc, "uv_queue_work");
+    }
   }
   j->be->refs++;
   if (j->ctr) j->ctr->jobs++;
@@ -198,7 +214,8 @@ static void probe_done(rt_hcs_job *j) {
 void rt_hcs_proc_exited(rt_hcs *be, rt_hcs_ctr *c, rt_hcs_proc *p, bool has_code, int code, int64_t at_ns) {
   if (p->state == PROC_EXITED || p->state == PROC_NEW) return;
   if (p->state == PROC_STARTING) {
-    /* The start job has not reached the loop yet: its completion reports this, after the start reply. */
+    /* The start job has not reached the loop yet, so the pid is not known here: the job's completion
+     * reports this exit as soon as it has the pid (rt_hcs.c start_done). */
     p->pending_exit = true;
     p->pending_has_code = has_code;
     p->pending_code = code;
@@ -292,7 +309,7 @@ void rt_hcs_on_async(uv_async_t *a) {
 
 /* ------------------------------------------------------------------ lifecycle */
 
-static void async_closed(uv_handle_t *h) { be_unref(h->data); }
+static void handle_closed(uv_handle_t *h) { be_unref(h->data); }
 
 void rt_hcs_destroy(rt_backend *b) {
   rt_hcs *be = (rt_hcs *)b;
@@ -300,7 +317,8 @@ void rt_hcs_destroy(rt_backend *b) {
   be->closing = true; /* from here HCS callbacks drop their events */
   uv_mutex_unlock(&be->lock);
   while (be->ctrs) rt_hcs_ctr_remove(be, be->ctrs);
-  uv_close((uv_handle_t *)&be->async, async_closed);
+  rt_defer_close(&be->defer, handle_closed); /* queued jobs are released, not answered */
+  uv_close((uv_handle_t *)&be->async, handle_closed);
   be_unref(be);
 }
 
@@ -330,7 +348,9 @@ int rt_hcs_new(uv_loop_t *loop, const rt_hcs_config *cfg, const rt_events *event
     return cs_err_sys(err, -rc, "uv_async_init");
   }
   be->async.data = be;
-  be->refs = 2; /* the owner and the async handle */
+  rt_defer_init(&be->defer, loop);
+  be->defer.idle.data = be;
+  be->refs = 3; /* the owner, the async handle and the defer handle */
   *out = &be->base;
   return 0;
 }

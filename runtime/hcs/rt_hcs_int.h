@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "rt_defer.h"
 #include "rt_hcs.h"
 
 enum rt_hcs_ctr_state { CTR_CREATING, CTR_CREATED, CTR_RUNNING, CTR_PAUSED, CTR_STOPPED, CTR_DELETED };
@@ -75,19 +76,21 @@ struct rt_hcs {
   rt_hcs_config cfg;
   char owner[64];
   uv_async_t async;
+  rt_defer defer;           /* jobs with nothing to run: completed from the loop, dropped at destroy */
   uv_mutex_t lock;          /* guards closing, evq */
   bool closing;
   rt_hcs_event *evq_head, *evq_tail;
   rt_hcs_ctr *ctrs;
   unsigned long next_seq;
-  unsigned refs;            /* owner + jobs in flight + the async handle until closed */
+  unsigned refs;            /* owner + jobs in flight + the async and defer handles until closed */
 };
 
-/* A unit of work: run() on a worker thread (NULL: nothing to do, just complete on the loop), then done()
- * on the loop, then the caller's callback unless the backend is being destroyed. */
+/* A unit of work: run() on a worker thread (NULL: nothing to do, just complete on the loop, through
+ * rt_defer), then done() on the loop, then the caller's callback unless the backend is being destroyed. */
 typedef struct rt_hcs_job rt_hcs_job;
 struct rt_hcs_job {
   uv_work_t work;
+  rt_defer_item deferred;   /* a job with nothing to run completes through rt_hcs.defer */
   rt_hcs *be;
   rt_hcs_ctr *ctr;
   rt_hcs_proc *proc;

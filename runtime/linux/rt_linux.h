@@ -9,10 +9,10 @@
  *   including pids the service has never heard of (runc's helpers, a grandchild of the container). The
  *   service must ignore pids it does not know, BUT an exit may arrive before the call that reveals its pid
  *   has completed: an exec process that exits before `runc exec` returns, an init that exits before `runc
- *   start` returns. So while a create/start/exec is in flight the service buffers exits of unknown pids and
- *   matches them once the rt_done_cb gives it the pid. Ordering the backend guarantees: when the runtime's
- *   own exit and the process's exit are collected in the same waitpid drain (the common case), the
- *   rt_done_cb (with the pid) runs before rt_events.exit for that pid. Each pid's exit is delivered once.
+ *   start` returns. Putting such an exit after Start's reply is the service's rule (rt.h), not this
+ *   backend's: every exit goes up at once. What the backend does guarantee: when the runtime's own exit and
+ *   the process's exit are collected in the same waitpid drain (the common case), the rt_done_cb (with the
+ *   pid) runs before rt_events.exit for that pid. Each pid's exit is delivered once.
  *
  * - Exec. rt_ops.exec runs `runc exec --detach`: the process is created AND running when the callback
  *   fires (that is what runc exec does). rt_ops.start(id, exec_id) afterwards only returns that pid (kept

@@ -5,11 +5,13 @@
 #include <limits.h>
 #include <stdbool.h>
 
+#include "cs_id.h"
 #include "rt.h"
 #include "rt_linux.h"
 #include "rt_linux_console.h"
 #include "rt_linux_counters.h"
 #include "rt_linux_oom.h"
+#include "rt_defer.h"
 #include "rt_linux_runc.h"
 
 /* Exited execs whose records are kept so a late start(exec_id) still finds the pid. */
@@ -31,7 +33,7 @@ typedef struct rt_linux_ctr {
   uint32_t hash;              /* of id */
   int pid;
   rt_linux_counters *counters; /* opened once, at create or first stats */
-  char id[256];                /* rt_linux_check_id: at most 255 */
+  char id[CS_ID_MAX + 1];      /* ids obey cs_id.h (rt.h) */
   rt_linux *be;
   char *bundle;
   bool creating; /* runtime create in flight */
@@ -52,7 +54,7 @@ typedef struct rt_linux_op rt_linux_op;
 typedef void (*rt_linux_op_finish)(rt_linux_op *op, const rt_linux_runc_result *res);
 
 struct rt_linux_op {
-  rt_linux_op *next, *prev; /* in flight, or in the deferred queue */
+  rt_linux_op *next, *prev; /* in flight */
   rt_linux *be;
   char *id, *exec_id;
   rt_done_cb done;
@@ -73,7 +75,8 @@ struct rt_linux_op {
   /* kill --all after init's exit: that exit, delivered when the runtime is done (res.pid is the pid). */
   int exit_status;
   int64_t exited_at;
-  /* Deferred completion (result known synchronously, delivered from the loop). */
+  /* Deferred completion (result known synchronously, delivered from the loop by rt_defer). */
+  rt_defer_item deferred;
   rt_result res;
   cs_err err;
   bool failed;
@@ -88,22 +91,23 @@ struct rt_linux {
   rt_linux_ctr *bucket[256];
   rt_linux_counters_shared counters; /* the containers' counters' gates and read buffer */
   rt_linux_op inflight;          /* list sentinel */
-  rt_linux_op *deferred, *deferred_tail;
-  uv_idle_t idle;                /* runs the deferred queue */
+  rt_defer defer;                /* results known at once, delivered from the loop */
   char console_dir[PATH_MAX];
   char ns[128];                  /* containerd namespace: runc's state dir is <root>/<ns>; "" to use root as is */
   bool no_pivot, no_new_keyring;
   bool destroyed;
   /* `runc exec --detach` hands its process to us (the subreaper) before it exits itself: the process can
    * exit, and be reaped, before runc's pid file is read and the exec recorded. Exits no record claims are
-   * kept while an exec is in flight, so the record is made exited (as runc-v2 keeps its "early exits").
+   * kept while an exec is in flight, so the backend's own record is made exited (it then neither refuses
+   * the exec id again nor signals a pid that may be reused). Only the record: the exit itself has gone up
+   * already, and ordering it after Start's reply is the service's rule (rt.h).
    * Entry i is the (base + i)-th kept; each exec op looks from where the list stood when it began, and
    * entries older than every in-flight exec's start are dropped. */
   struct {
     int *pid;
     size_t n, cap, base;
   } early;
-  int open_handles;              /* idle + OOM watchers closing; freed at 0 after destroy */
+  int open_handles;              /* defer's idle + OOM watchers closing; freed at 0 after destroy */
 };
 
 extern const rt_ops rt_linux_ops;
@@ -123,7 +127,6 @@ rt_linux_exec *rt_linux_exec_find(rt_linux_ctr *c, const char *exec_id);
 void rt_linux_exec_begin(rt_linux_op *op);
 bool rt_linux_exec_end(rt_linux_op *op, int pid);
 void rt_linux_exec_exited(rt_linux_ctr *c, rt_linux_exec *x);
-int rt_linux_check_id(const char *what, const char *id, cs_err *err);
 rt_linux_op *rt_linux_op_new(rt_linux *be, const char *what, const char *id, const char *exec_id,
                              rt_done_cb done, void *data, cs_err *err);
 void rt_linux_op_free(rt_linux_op *op);

@@ -91,7 +91,6 @@ static int open_console(rt_linux_op *op, cs_err *err) {
 
 int rt_linux_create(rt_backend *b, const rt_create_req *req, rt_done_cb cb, void *data, cs_err *err) {
   rt_linux *be = (rt_linux *)b;
-  if (rt_linux_check_id("create", req->id, err) != 0) return -1;
   if (!req->bundle || !*req->bundle) return cs_err_set(err, CS_INVALID_ARGUMENT, "create %s: empty bundle", req->id);
   if (rt_linux_ctr_find(be, req->id))
     return cs_err_set(err, CS_ALREADY_EXISTS, "container %s: already exists", req->id);

@@ -104,7 +104,6 @@ int rt_linux_exec_op(rt_backend *b, const rt_exec_req *req, rt_done_cb cb, void 
   rt_linux *be = (rt_linux *)b;
   rt_linux_ctr *c = running_ctr(be, "exec", req->id, err);
   if (!c) return -1;
-  if (rt_linux_check_id("exec", req->exec_id, err) != 0) return -1;
   if (!req->process_json || req->process_json_len == 0)
     return cs_err_set(err, CS_INVALID_ARGUMENT, "exec %s: empty process spec", req->exec_id);
   rt_linux_exec *old = rt_linux_exec_find(c, req->exec_id);
