@@ -275,6 +275,31 @@ static void test_lifecycle(void **state) {
   assert_non_null(strstr(w.err.msg, "unknown error after kill: permission denied by a policy"));
   drop(c, "fail-kill");
 
+  /* counters of the container's cgroup (here: the test's own), full, lean and quick */
+  rt_sample smp;
+  memset(&smp, 0, sizeof smp);
+  if (c->be->ops->stats(c->be, "a", &smp, &err) == 0) {
+    assert_true(smp.kind == RT_SAMPLE_CGROUP_V1 || smp.kind == RT_SAMPLE_CGROUP_V2);
+    assert_true(smp.timestamp_ns > 0);
+    memset(&smp, 0, sizeof smp);
+    assert_int_equal(c->be->ops->stats_lean(c->be, "a", &smp, &err), 0);
+    assert_true(smp.timestamp_ns > 0);
+    rt_quick q = {0};
+    assert_int_equal(c->be->ops->stats_quick(c->be, "a", &q, &err), 0);
+    assert_true(q.timestamp_ns > 0);
+  } else { /* a host without a readable cgroup: the failure names the container */
+    assert_non_null(strstr(err.msg, "stats a"));
+  }
+  assert_int_equal(c->be->ops->stats(c->be, "zz", &smp, &err), -1);
+  assert_int_equal(err.code, CS_NOT_FOUND);
+  assert_int_equal(rt_linux_adopt(c->be, "nopid", c->bundle, 0, &err), 0);
+  assert_int_equal(c->be->ops->stats(c->be, "nopid", &smp, &err), -1);
+  assert_int_equal(err.code, CS_FAILED_PRECONDITION);
+  assert_non_null(strstr(err.msg, "not created"));
+  rt_quick q2;
+  assert_int_equal(c->be->ops->stats_quick(c->be, "nopid", &q2, &err), -1);
+  assert_int_equal(err.code, CS_FAILED_PRECONDITION);
+
   /* resize without a pty: nothing to do */
   assert_int_equal(c->be->ops->resize(c->be, "a", 0, 80, 25, &err), 0);
 
@@ -373,6 +398,24 @@ static void test_runtime_failures(void **state) {
   bad.id = "nope";
   assert_int_equal(c->be->ops->exec(c->be, &bad, on_done, &w, &err), -1);
   assert_int_equal(err.code, CS_NOT_FOUND);
+
+  bad = ex;
+  bad.process_json = "[1";
+  bad.process_json_len = 2;
+  assert_int_equal(c->be->ops->exec(c->be, &bad, on_done, &w, &err), -1);
+  assert_int_equal(err.code, CS_INVALID_ARGUMENT);
+  assert_non_null(strstr(err.msg, "not a JSON object"));
+  /* a spec whose terminal flag already matches goes to the runtime as it is */
+  const char *plain = "{\"args\":[\"true\"],\"terminal\":false}";
+  bad = ex;
+  bad.exec_id = "e3";
+  bad.process_json = plain;
+  bad.process_json_len = strlen(plain);
+  memset(&w, 0, sizeof w);
+  assert_int_equal(c->be->ops->exec(c->be, &bad, on_done, &w, &err), 0);
+  wait_op(c, &w);
+  assert_false(w.failed);
+  reap(c, w.pid);
 
   /* an exec that works, started, then its id reused while it runs */
   memset(&w, 0, sizeof w);
