@@ -316,6 +316,13 @@ static void test_start(void **state) {
   const char *sock = addr + strlen("unix://");
   for (int i = 0; i < 5000 && access(sock, F_OK) == 0; i++) usleep(1000);
   assert_int_not_equal(access(sock, F_OK), 0);
+  /* the serving process (start's child, adopted by us as the subreaper) exited cleanly */
+  int st = 0;
+  pid_t got = 0;
+  for (int i = 0; i < 10000 && (got = waitpid(-1, &st, WNOHANG)) == 0; i++) usleep(1000);
+  assert_true(got > 0);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
   unsetenv("TTRPC_ADDRESS");
 }
 
@@ -516,6 +523,7 @@ int main(int argc, char **argv) {
   snprintf(self, sizeof self, "%s", argv[0]);
   if (strcmp(basename(self), "fake-runc") == 0) return fake_runc_main(argc, argv);
   signal(SIGPIPE, SIG_IGN);
+  prctl(PR_SET_CHILD_SUBREAPER, 1); /* start's serving process is reparented to us, and reaped here */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_version_and_flags, setup, teardown),
       cmocka_unit_test_setup_teardown(test_info, setup, teardown),
