@@ -104,6 +104,7 @@ int fake_runc_main(int argc, char **argv) {
   }
   if (!cmd) return 2;
   if (getenv("FAKE_RUNC_DIR")) snprintf(fake_dir, sizeof fake_dir, "%s", getenv("FAKE_RUNC_DIR"));
+  if (!fake_dir[0]) return 2; /* no state dir: write nothing anywhere */
   char calls[4200];
   snprintf(calls, sizeof calls, "%s/calls", fake_dir);
   size_t n = strlen(line);
