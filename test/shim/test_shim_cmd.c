@@ -36,6 +36,7 @@
 #define TASK "containerd.task.v2.Task"
 
 static char dir[64], bundle[96], fake[96];
+static pid_t live_shim; /* a serving shim a failed assertion left running: teardown stops it */
 
 static void put(const char *path, const char *text) {
   FILE *f = fopen(path, "w");
@@ -145,6 +146,11 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
+  if (live_shim > 0) {
+    kill(live_shim, SIGKILL);
+    waitpid(live_shim, NULL, 0);
+    live_shim = 0;
+  }
   char p[128];
   snprintf(p, sizeof p, "%s/spawned", dir);
   FILE *f = fopen(p, "r");
@@ -351,6 +357,7 @@ static void serve(served *s, const char *id, const char *idle_ms) {
     execl(CSHIM_BIN, CSHIM_BIN, "-namespace", "ns1", "-id", id, "-socket", s->sock, "-debug", (char *)NULL);
     _exit(127);
   }
+  live_shim = s->pid;
   /* The socket file exists from bind() on, before listen(): wait until a connect succeeds (deadline 5 s). */
   uv_loop_init(&s->loop);
   cs_err err;
@@ -389,6 +396,7 @@ static int wait_exit(served *s) {
   int st = 0;
   pid_t got = 0;
   for (int i = 0; i < 10000 && (got = waitpid(s->pid, &st, WNOHANG)) == 0; i++) usleep(1000);
+  live_shim = 0;
   if (got == 0) {
     kill(s->pid, SIGKILL);
     waitpid(s->pid, &st, 0);
