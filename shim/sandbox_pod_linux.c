@@ -1,0 +1,358 @@
+/* The pod on Linux: a pause-like process the shim clones into the pod's namespaces — the network namespace
+ * CRI made (setns to the request's path), a new IPC, UTS and PID namespace (it is the PID namespace's init,
+ * so a pod with a shared PID namespace works too). containerd's CRI joins every container of the pod to
+ * /proc/<pid>/ns/{net,ipc,uts} of this process.
+ *
+ * Why clone with exit signal 0 and a pidfd: the shim's reaper (runtime/linux/rt_reaper.c) collects every
+ * SIGCHLD child with waitpid(-1) and would take this exit too. A child that signals nothing on exit is a
+ * "clone" child: waitpid(-1) without __WCLONE never sees it, so this file alone waits for it, through its
+ * pidfd (readable once it exited; waitid(P_PIDFD) gets the status; signals through the pidfd cannot hit a
+ * reused pid). The shim dying kills it (PDEATHSIG), so a pod never outlives its shim. */
+
+#include "sandbox_pod.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroups/v1/metrics.pb-c.h"
+#include "cgroups/v2/metrics.pb-c.h"
+#include "cs_log.h"
+#include "task_os.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef __WCLONE
+#define __WCLONE 0x80000000
+#endif
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+struct sandbox_pod {
+  uv_loop_t *loop;
+  int netns_fd;   /* -1: host network */
+  int pidfd;      /* -1: not started or already waited for */
+  pid_t pid;
+  uv_poll_t poll;
+  bool exited;
+  char *hostname, *cgroup_parent;
+  sandbox_pod_exit_cb on_exit;
+  void *data;
+};
+
+sandbox_pod *sandbox_pod_new(uv_loop_t *loop, const sandbox_pod_config *cfg, sandbox_pod_exit_cb on_exit, void *data,
+                             cs_err *err) {
+  sandbox_pod *pod = calloc(1, sizeof *pod);
+  if (!pod) return cs_err_sys(err, ENOMEM, "pod"), NULL;
+  pod->loop = loop;
+  pod->netns_fd = pod->pidfd = -1;
+  pod->on_exit = on_exit;
+  pod->data = data;
+  pod->hostname = strdup(cfg->hostname ? cfg->hostname : "");
+  pod->cgroup_parent = strdup(cfg->cgroup_parent ? cfg->cgroup_parent : "");
+  if (!pod->hostname || !pod->cgroup_parent) {
+    cs_err_sys(err, ENOMEM, "pod");
+    goto fail;
+  }
+  if (strlen(pod->hostname) > 64) {
+    cs_err_set(err, CS_INVALID_ARGUMENT, "hostname %.80s: longer than 64 bytes", pod->hostname);
+    goto fail;
+  }
+  if (cfg->netns_path && *cfg->netns_path) {
+    if (cfg->netns_path[0] != '/') {
+      cs_err_set(err, CS_INVALID_ARGUMENT, "netns_path %.200s: not an absolute path", cfg->netns_path);
+      goto fail;
+    }
+    pod->netns_fd = open(cfg->netns_path, O_RDONLY | O_CLOEXEC);
+    if (pod->netns_fd < 0) {
+      cs_err_sys(err, errno, "netns_path %.200s", cfg->netns_path);
+      goto fail;
+    }
+    char link[64], target[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", pod->netns_fd);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    target[n > 0 ? n : 0] = '\0';
+    if (strncmp(target, "net:[", 5) != 0) {
+      cs_err_set(err, CS_INVALID_ARGUMENT, "netns_path %.200s: not a network namespace", cfg->netns_path);
+      goto fail;
+    }
+  }
+  return pod;
+fail:
+  sandbox_pod_free(pod);
+  return NULL;
+}
+
+/* The pod's process: joins the network namespace, names the host, then only waits — reaping what the
+ * PID namespace reparents to it, exiting on SIGTERM/SIGINT as pause does. Only system calls here. */
+static _Noreturn void pod_child(sandbox_pod *pod) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  prctl(PR_SET_NAME, "cshim-pod");
+  if (pod->netns_fd >= 0 && setns(pod->netns_fd, CLONE_NEWNET) < 0) _exit(120);
+  if (*pod->hostname && sethostname(pod->hostname, strlen(pod->hostname)) < 0) _exit(121);
+  int null = open("/dev/null", O_RDWR);
+  if (null >= 0) {
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+  }
+  syscall(SYS_close_range, 3U, ~0U, 0U);
+  for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+  sigset_t all;
+  sigfillset(&all);
+  for (;;) {
+    int sig = sigwaitinfo(&all, NULL);
+    if (sig == SIGTERM || sig == SIGINT) _exit(0);
+    if (sig == SIGCHLD)
+      while (waitpid(-1, NULL, WNOHANG) > 0) {
+      }
+  }
+}
+
+static void pod_on_readable(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  sandbox_pod *pod = h->data;
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  if (waitid((idtype_t)P_PIDFD, (id_t)pod->pidfd, &si, WEXITED | WNOHANG | __WCLONE) < 0 || si.si_pid == 0) return;
+  int code = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+  uv_poll_stop(&pod->poll);
+  pod->exited = true;
+  CS_INFO("pod process %d exited with status %d", (int)pod->pid, code);
+  pod->on_exit(pod->data, code, task_os_now_ns());
+}
+
+int sandbox_pod_start(sandbox_pod *pod, uint32_t *pid, cs_err *err) {
+  if (pod->pidfd >= 0) return cs_err_set(err, CS_FAILED_PRECONDITION, "pod already started"), -1;
+  /* Signals blocked across the clone: the child must not run the shim's (libuv's) handlers before it
+   * resets them. */
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &old);
+  int pidfd = -1;
+  long r = syscall(SYS_clone, (unsigned long)(CLONE_PIDFD | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID), NULL,
+                   &pidfd, NULL, NULL);
+  if (r == 0) pod_child(pod);
+  int e = errno;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  if (r < 0) return cs_err_sys(err, e, "clone the pod process"), -1;
+  pod->pid = (pid_t)r;
+  pod->pidfd = pidfd;
+  uv_poll_init(pod->loop, &pod->poll, pidfd);
+  pod->poll.data = pod;
+  uv_poll_start(&pod->poll, UV_READABLE, pod_on_readable);
+  *pid = (uint32_t)r;
+  return 0;
+}
+
+int sandbox_pod_kill(sandbox_pod *pod, cs_err *err) {
+  if (pod->pidfd < 0 || pod->exited) return 0;
+  if (syscall(SYS_pidfd_send_signal, pod->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+    return cs_err_sys(err, errno, "kill the pod process %d", (int)pod->pid), -1;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ counters */
+
+static int read_u64(const char *dir, const char *file, uint64_t *v) {
+  char path[512], buf[64];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  if (strncmp(buf, "max", 3) == 0) return *v = UINT64_MAX, 0;
+  *v = strtoull(buf, NULL, 10);
+  return 0;
+}
+
+static uint64_t read_key(const char *dir, const char *file, const char *key) {
+  char path[512], line[256];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  FILE *f = fopen(path, "re");
+  uint64_t v = 0;
+  if (!f) return 0;
+  size_t kl = strlen(key);
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, key, kl) == 0 && line[kl] == ' ') {
+      v = strtoull(line + kl + 1, NULL, 10);
+      break;
+    }
+  fclose(f);
+  return v;
+}
+
+/* CRI's cgroup parent in the cgroupfs driver's words (a path) or systemd's ("a-b-c.slice" is
+ * /a.slice/a-b.slice/a-b-c.slice). */
+static void pod_cgroup_rel(const sandbox_pod *pod, const char *own, char *out, size_t n) {
+  const char *p = pod->cgroup_parent;
+  size_t len = strlen(p), o = 0;
+  if (!len) {
+    snprintf(out, n, "%s", own);
+    return;
+  }
+  if (len <= 6 || strcmp(p + len - 6, ".slice") != 0 || strchr(p, '/')) {
+    snprintf(out, n, "%s", p);
+    return;
+  }
+  out[0] = '\0';
+  for (const char *d = strchr(p, '-'); d && o < n; d = strchr(d + 1, '-'))
+    o += (size_t)snprintf(out + o, n - o, "/%.*s.slice", (int)(d - p), p);
+  if (o < n) snprintf(out + o, n - o, "/%s", p);
+}
+
+/* The pod process's own cgroup (for a pod without a cgroup parent) for one controller ("" for v2). */
+static int proc_cgroup(pid_t pid, const char *ctrl, char *out, size_t n) {
+  char path[64], line[512];
+  snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+  FILE *f = fopen(path, "re");
+  if (!f) return -1;
+  int rc = -1;
+  while (rc < 0 && fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = '\0';
+    char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c2) continue;
+    *c2 = '\0';
+    const char *ctrls = c1 + 1;
+    bool match = !*ctrl ? !*ctrls : false;
+    for (const char *t = ctrls; *ctrl && t && *t; t = strchr(t, ',') ? strchr(t, ',') + 1 : NULL)
+      if (strncmp(t, ctrl, strlen(ctrl)) == 0 && (t[strlen(ctrl)] == ',' || !t[strlen(ctrl)])) match = true;
+    if (match) rc = snprintf(out, n, "%s", c2 + 1) > 0 ? 0 : -1;
+  }
+  fclose(f);
+  return rc;
+}
+
+static void ctrl_dir(const sandbox_pod *pod, const char *mount, const char *ctrl, char *out, size_t n) {
+  char own[256] = "/", rel[300];
+  if (pod->pid > 0) proc_cgroup(pod->pid, ctrl, own, sizeof own);
+  pod_cgroup_rel(pod, own, rel, sizeof rel);
+  snprintf(out, n, "/sys/fs/cgroup%s%s%s", mount, rel[0] == '/' ? "" : "/", rel);
+}
+
+int sandbox_pod_metrics(sandbox_pod *pod, uint8_t **out, size_t *len, const char **type_url, cs_err *err) {
+  char dir[600];
+  struct stat st;
+  if (stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0) {
+    ctrl_dir(pod, "", "", dir, sizeof dir);
+    if (stat(dir, &st) < 0) return cs_err_sys(err, errno, "pod cgroup %s", dir), -1;
+    Io__Containerd__Cgroups__V2__Metrics m = IO__CONTAINERD__CGROUPS__V2__METRICS__INIT;
+    Io__Containerd__Cgroups__V2__CPUStat cpu = IO__CONTAINERD__CGROUPS__V2__CPUSTAT__INIT;
+    Io__Containerd__Cgroups__V2__MemoryStat mem = IO__CONTAINERD__CGROUPS__V2__MEMORY_STAT__INIT;
+    Io__Containerd__Cgroups__V2__PidsStat pids = IO__CONTAINERD__CGROUPS__V2__PIDS_STAT__INIT;
+    cpu.usage_usec = read_key(dir, "cpu.stat", "usage_usec");
+    cpu.user_usec = read_key(dir, "cpu.stat", "user_usec");
+    cpu.system_usec = read_key(dir, "cpu.stat", "system_usec");
+    cpu.nr_periods = read_key(dir, "cpu.stat", "nr_periods");
+    cpu.nr_throttled = read_key(dir, "cpu.stat", "nr_throttled");
+    cpu.throttled_usec = read_key(dir, "cpu.stat", "throttled_usec");
+    read_u64(dir, "memory.current", &mem.usage);
+    read_u64(dir, "memory.max", &mem.usage_limit);
+    read_u64(dir, "pids.current", &pids.current);
+    read_u64(dir, "pids.max", &pids.limit);
+    m.cpu = &cpu;
+    m.memory = &mem;
+    m.pids = &pids;
+    *len = io__containerd__cgroups__v2__metrics__get_packed_size(&m);
+    *out = malloc(*len ? *len : 1);
+    if (!*out) return cs_err_sys(err, ENOMEM, "metrics"), -1;
+    io__containerd__cgroups__v2__metrics__pack(&m, *out);
+    *type_url = "io.containerd.cgroups.v2.Metrics";
+    return 0;
+  }
+  Io__Containerd__Cgroups__V1__Metrics m = IO__CONTAINERD__CGROUPS__V1__METRICS__INIT;
+  Io__Containerd__Cgroups__V1__CPUStat cpu = IO__CONTAINERD__CGROUPS__V1__CPUSTAT__INIT;
+  Io__Containerd__Cgroups__V1__CPUUsage usage = IO__CONTAINERD__CGROUPS__V1__CPUUSAGE__INIT;
+  Io__Containerd__Cgroups__V1__MemoryStat mem = IO__CONTAINERD__CGROUPS__V1__MEMORY_STAT__INIT;
+  Io__Containerd__Cgroups__V1__MemoryEntry mu = IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT;
+  Io__Containerd__Cgroups__V1__PidsStat pids = IO__CONTAINERD__CGROUPS__V1__PIDS_STAT__INIT;
+  ctrl_dir(pod, "/cpuacct", "cpuacct", dir, sizeof dir);
+  if (stat(dir, &st) < 0) return cs_err_sys(err, errno, "pod cgroup %s", dir), -1;
+  read_u64(dir, "cpuacct.usage", &usage.total);
+  read_u64(dir, "cpuacct.usage_user", &usage.user);
+  read_u64(dir, "cpuacct.usage_sys", &usage.kernel);
+  ctrl_dir(pod, "/memory", "memory", dir, sizeof dir);
+  read_u64(dir, "memory.usage_in_bytes", &mu.usage);
+  read_u64(dir, "memory.limit_in_bytes", &mu.limit);
+  read_u64(dir, "memory.max_usage_in_bytes", &mu.max);
+  read_u64(dir, "memory.failcnt", &mu.failcnt);
+  ctrl_dir(pod, "/pids", "pids", dir, sizeof dir);
+  read_u64(dir, "pids.current", &pids.current);
+  read_u64(dir, "pids.max", &pids.limit);
+  cpu.usage = &usage;
+  mem.usage = &mu;
+  m.cpu = &cpu;
+  m.memory = &mem;
+  m.pids = &pids;
+  *len = io__containerd__cgroups__v1__metrics__get_packed_size(&m);
+  *out = malloc(*len ? *len : 1);
+  if (!*out) return cs_err_sys(err, ENOMEM, "metrics"), -1;
+  io__containerd__cgroups__v1__metrics__pack(&m, *out);
+  *type_url = "io.containerd.cgroups.v1.Metrics";
+  return 0;
+}
+
+void sandbox_pod_platform(const char **os, const char **arch) {
+  *os = "linux";
+#if defined(__x86_64__)
+  *arch = "amd64";
+#elif defined(__aarch64__)
+  *arch = "arm64";
+#elif defined(__i386__)
+  *arch = "386";
+#elif defined(__arm__)
+  *arch = "arm";
+#elif defined(__powerpc64__)
+  *arch = "ppc64le";
+#elif defined(__s390x__)
+  *arch = "s390x";
+#elif defined(__riscv)
+  *arch = "riscv64";
+#else
+  *arch = "unknown";
+#endif
+}
+
+static void pod_poll_closed(uv_handle_t *h) {
+  sandbox_pod *pod = h->data;
+  close(pod->pidfd);
+  free(pod);
+}
+
+void sandbox_pod_free(sandbox_pod *pod) {
+  if (!pod) return;
+  if (pod->netns_fd >= 0) close(pod->netns_fd);
+  free(pod->hostname);
+  free(pod->cgroup_parent);
+  if (pod->pidfd < 0) {
+    free(pod);
+    return;
+  }
+  /* Not left as a zombie nor running: killed and waited for here (a pause process dies at once). */
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  if (!pod->exited) {
+    syscall(SYS_pidfd_send_signal, pod->pidfd, SIGKILL, NULL, 0);
+    waitid((idtype_t)P_PIDFD, (id_t)pod->pidfd, &si, WEXITED | __WCLONE);
+  }
+  pod->poll.data = pod;
+  uv_close((uv_handle_t *)&pod->poll, pod_poll_closed);
+}
