@@ -26,8 +26,11 @@ typedef void (*sandbox_pod_exit_cb)(void *data, int status, int64_t exited_at_ns
  * InvalidArgument or NotFound) without starting anything. */
 sandbox_pod *sandbox_pod_new(uv_loop_t *loop, const sandbox_pod_config *cfg, sandbox_pod_exit_cb on_exit, void *data,
                              cs_err *err);
-/* Starts the pod's process; its pid (in the shim's pid namespace) on success. */
-int sandbox_pod_start(sandbox_pod *pod, uint32_t *pid, cs_err *err);
+/* Called once the pod's process is in its namespaces (its pid, in the shim's pid namespace), or could not
+ * get there (err; its exit follows). Not before: containerd joins containers to /proc/<pid>/ns/... at once. */
+typedef void (*sandbox_pod_started_cb)(void *data, uint32_t pid, const cs_err *err);
+/* Starts the pod's process; cb runs once from the loop unless this returns -1. */
+int sandbox_pod_start(sandbox_pod *pod, sandbox_pod_started_cb cb, void *data, cs_err *err);
 /* Kills the pod's process (on_exit follows); 0 if it is not running. */
 int sandbox_pod_kill(sandbox_pod *pod, cs_err *err);
 /* The pod's cgroup counters, as the Any of a containerd.types.Metric (malloc'd value). */

@@ -48,8 +48,13 @@ struct sandbox_pod {
   int netns_fd;   /* -1: host network */
   int pidfd;      /* -1: not started or already waited for */
   pid_t pid;
-  uv_poll_t poll;
+  uv_poll_t poll;      /* the pidfd: the exit */
+  uv_poll_t sync_poll; /* the child's report that it is in its namespaces */
+  int sync_fd;
+  int closing;
   bool exited;
+  sandbox_pod_started_cb started;
+  void *started_data;
   char *hostname, *cgroup_parent;
   sandbox_pod_exit_cb on_exit;
   void *data;
@@ -60,7 +65,7 @@ sandbox_pod *sandbox_pod_new(uv_loop_t *loop, const sandbox_pod_config *cfg, san
   sandbox_pod *pod = calloc(1, sizeof *pod);
   if (!pod) return cs_err_sys(err, ENOMEM, "pod"), NULL;
   pod->loop = loop;
-  pod->netns_fd = pod->pidfd = -1;
+  pod->netns_fd = pod->pidfd = pod->sync_fd = -1;
   pod->on_exit = on_exit;
   pod->data = data;
   pod->hostname = strdup(cfg->hostname ? cfg->hostname : "");
@@ -100,11 +105,25 @@ fail:
 
 /* The pod's process: joins the network namespace, names the host, then only waits — reaping what the
  * PID namespace reparents to it, exiting on SIGTERM/SIGINT as pause does. Only system calls here. */
-static _Noreturn void pod_child(sandbox_pod *pod) {
+typedef struct pod_report {
+  int step; /* 0: ready; 1: setns; 2: sethostname */
+  int errnum;
+} pod_report;
+
+static _Noreturn void pod_fail(int sync, int step) {
+  pod_report r = {step, errno};
+  if (write(sync, &r, sizeof r) < 0) {
+  }
+  _exit(120 + step);
+}
+
+static _Noreturn void pod_child(sandbox_pod *pod, int sync) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   prctl(PR_SET_NAME, "cshim-pod");
-  if (pod->netns_fd >= 0 && setns(pod->netns_fd, CLONE_NEWNET) < 0) _exit(120);
-  if (*pod->hostname && sethostname(pod->hostname, strlen(pod->hostname)) < 0) _exit(121);
+  if (pod->netns_fd >= 0 && setns(pod->netns_fd, CLONE_NEWNET) < 0) pod_fail(sync, 1);
+  if (*pod->hostname && sethostname(pod->hostname, strlen(pod->hostname)) < 0) pod_fail(sync, 2);
+  pod_report ok = {0, 0};
+  if (write(sync, &ok, sizeof ok) < 0) _exit(123);
   int null = open("/dev/null", O_RDWR);
   if (null >= 0) {
     dup2(null, 0);
@@ -138,8 +157,33 @@ static void pod_on_readable(uv_poll_t *h, int status, int events) {
   pod->on_exit(pod->data, code, task_os_now_ns());
 }
 
-int sandbox_pod_start(sandbox_pod *pod, uint32_t *pid, cs_err *err) {
+static void pod_on_report(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  sandbox_pod *pod = h->data;
+  pod_report r = {-1, 0};
+  ssize_t n = read(pod->sync_fd, &r, sizeof r);
+  if (n < 0 && errno == EAGAIN) return;
+  uv_poll_stop(&pod->sync_poll);
+  sandbox_pod_started_cb cb = pod->started;
+  pod->started = NULL;
+  cs_err err;
+  static const char *const steps[] = {"", "join the network namespace", "set the hostname"};
+  if (n == (ssize_t)sizeof r && r.step == 0) {
+    cb(pod->started_data, (uint32_t)pod->pid, NULL);
+    return;
+  }
+  if (n == (ssize_t)sizeof r && r.step > 0 && r.step < 3)
+    cs_err_sys(&err, r.errnum, "pod process %d: %s", (int)pod->pid, steps[r.step]);
+  else
+    cs_err_set(&err, CS_INTERNAL, "pod process %d exited before it was set up", (int)pod->pid);
+  cb(pod->started_data, 0, &err);
+}
+
+int sandbox_pod_start(sandbox_pod *pod, sandbox_pod_started_cb cb, void *data, cs_err *err) {
   if (pod->pidfd >= 0) return cs_err_set(err, CS_FAILED_PRECONDITION, "pod already started"), -1;
+  int sync[2];
+  if (pipe2(sync, O_CLOEXEC) < 0) return cs_err_sys(err, errno, "pod: pipe"), -1;
   /* Signals blocked across the clone: the child must not run the shim's (libuv's) handlers before it
    * resets them. */
   sigset_t all, old;
@@ -148,16 +192,29 @@ int sandbox_pod_start(sandbox_pod *pod, uint32_t *pid, cs_err *err) {
   int pidfd = -1;
   long r = syscall(SYS_clone, (unsigned long)(CLONE_PIDFD | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID), NULL,
                    &pidfd, NULL, NULL);
-  if (r == 0) pod_child(pod);
+  if (r == 0) {
+    close(sync[0]);
+    pod_child(pod, sync[1]);
+  }
   int e = errno;
   sigprocmask(SIG_SETMASK, &old, NULL);
-  if (r < 0) return cs_err_sys(err, e, "clone the pod process"), -1;
+  close(sync[1]);
+  if (r < 0) {
+    close(sync[0]);
+    return cs_err_sys(err, e, "clone the pod process"), -1;
+  }
   pod->pid = (pid_t)r;
   pod->pidfd = pidfd;
+  pod->sync_fd = sync[0];
+  pod->started = cb;
+  pod->started_data = data;
+  fcntl(sync[0], F_SETFL, O_NONBLOCK);
   uv_poll_init(pod->loop, &pod->poll, pidfd);
   pod->poll.data = pod;
   uv_poll_start(&pod->poll, UV_READABLE, pod_on_readable);
-  *pid = (uint32_t)r;
+  uv_poll_init(pod->loop, &pod->sync_poll, sync[0]);
+  pod->sync_poll.data = pod;
+  uv_poll_start(&pod->sync_poll, UV_READABLE, pod_on_report);
   return 0;
 }
 
@@ -333,7 +390,9 @@ void sandbox_pod_platform(const char **os, const char **arch) {
 
 static void pod_poll_closed(uv_handle_t *h) {
   sandbox_pod *pod = h->data;
+  if (--pod->closing > 0) return;
   close(pod->pidfd);
+  close(pod->sync_fd);
   free(pod);
 }
 
@@ -346,13 +405,17 @@ void sandbox_pod_free(sandbox_pod *pod) {
     free(pod);
     return;
   }
-  /* Not left as a zombie nor running: killed and waited for here (a pause process dies at once). */
-  siginfo_t si;
-  memset(&si, 0, sizeof si);
+  /* Not left running nor as a zombie: killed and waited for here (a pause process dies at once). */
   if (!pod->exited) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
     syscall(SYS_pidfd_send_signal, pod->pidfd, SIGKILL, NULL, 0);
-    waitid((idtype_t)P_PIDFD, (id_t)pod->pidfd, &si, WEXITED | __WCLONE);
+    /* uv_poll made the pidfd non-blocking, and waitid on such a pidfd does not wait (EAGAIN). */
+    fcntl(pod->pidfd, F_SETFL, fcntl(pod->pidfd, F_GETFL) & ~O_NONBLOCK);
+    while (waitid((idtype_t)P_PIDFD, (id_t)pod->pidfd, &si, WEXITED | __WCLONE) < 0 && errno == EINTR) {
+    }
   }
-  pod->poll.data = pod;
+  pod->closing = 2;
   uv_close((uv_handle_t *)&pod->poll, pod_poll_closed);
+  uv_close((uv_handle_t *)&pod->sync_poll, pod_poll_closed);
 }

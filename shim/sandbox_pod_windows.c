@@ -12,8 +12,8 @@ sandbox_pod *sandbox_pod_new(uv_loop_t *loop, const sandbox_pod_config *cfg, san
   pod_unsupported(err);
   return NULL;
 }
-int sandbox_pod_start(sandbox_pod *pod, uint32_t *pid, cs_err *err) {
-  (void)pod, (void)pid;
+int sandbox_pod_start(sandbox_pod *pod, sandbox_pod_started_cb cb, void *data, cs_err *err) {
+  (void)pod, (void)cb, (void)data;
   return pod_unsupported(err);
 }
 int sandbox_pod_kill(sandbox_pod *pod, cs_err *err) {

@@ -30,6 +30,7 @@ struct sandbox_service {
   ttrpc_call *pending[SB_MAX_PENDING];
   bool pending_is_stop[SB_MAX_PENDING];
   size_t n_pending;
+  ttrpc_call *start_call; /* StartSandbox, until the pod's process is in its namespaces */
 };
 
 static void sb_timestamp(Google__Protobuf__Timestamp *ts, int64_t ns) {
@@ -181,6 +182,36 @@ fail:
   ttrpc_call_reply_err(call, &err);
 }
 
+static void sb_started(void *data, uint32_t pid, const cs_err *perr) {
+  sandbox_service *sb = data;
+  ttrpc_call *call = sb->start_call;
+  sb->start_call = NULL;
+  if (call) ttrpc_call_set_cancel(call, NULL, NULL);
+  if (perr) {
+    cs_err err = *perr;
+    cs_err_wrap(&err, "start sandbox %s", sb->id);
+    CS_WARN("%s", err.msg);
+    if (call) ttrpc_call_reply_err(call, &err);
+    return; /* the process's exit follows and stops the pod */
+  }
+  sb->pid = pid;
+  if (sb->state == SB_CREATED) sb->state = SB_RUNNING;
+  CS_INFO("sandbox %s started: pid %u", sb->id, pid);
+  if (!call) return;
+  Containerd__Runtime__Sandbox__V1__StartSandboxResponse resp = CONTAINERD__RUNTIME__SANDBOX__V1__START_SANDBOX_RESPONSE__INIT;
+  Google__Protobuf__Timestamp ts;
+  sb_timestamp(&ts, sb->created_ns);
+  resp.pid = pid;
+  resp.created_at = &ts;
+  sb_reply(call, &resp.base);
+}
+
+static void sb_start_cancelled(ttrpc_call *call, void *data) {
+  sandbox_service *sb = data;
+  if (sb->start_call == call) sb->start_call = NULL;
+  ttrpc_call_reply_error(call, CS_CANCELLED, "StartSandbox: cancelled");
+}
+
 static void sb_start(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
   sandbox_service *sb = data;
   Containerd__Runtime__Sandbox__V1__StartSandboxRequest *r =
@@ -189,22 +220,19 @@ static void sb_start(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
   cs_err err;
   int rc = sb_check(sb, r->sandbox_id, &err);
   containerd__runtime__sandbox__v1__start_sandbox_request__free_unpacked(r, NULL);
-  if (rc == 0 && sb->state != SB_CREATED)
+  if (rc == 0 && (sb->state != SB_CREATED || sb->start_call || sb->pid))
     rc = cs_err_set(&err, CS_FAILED_PRECONDITION, "sandbox %s: %s", sb->id,
-                    sb->state == SB_RUNNING ? "already started" : "stopped");
-  if (rc == 0 && sandbox_pod_start(sb->pod, &sb->pid, &err) < 0) rc = cs_err_wrap(&err, "start sandbox %s", sb->id);
-  if (rc < 0) {
-    ttrpc_call_reply_err(call, &err);
-    return;
+                    sb->state == SB_STOPPED ? "stopped" : sb->state == SB_RUNNING ? "already started" : "start in progress");
+  if (rc == 0) {
+    sb->start_call = call;
+    ttrpc_call_set_cancel(call, sb_start_cancelled, sb);
+    if (sandbox_pod_start(sb->pod, sb_started, sb, &err) < 0) {
+      sb->start_call = NULL;
+      ttrpc_call_set_cancel(call, NULL, NULL);
+      rc = cs_err_wrap(&err, "start sandbox %s", sb->id);
+    }
   }
-  sb->state = SB_RUNNING;
-  CS_INFO("sandbox %s started: pid %u", sb->id, sb->pid);
-  Containerd__Runtime__Sandbox__V1__StartSandboxResponse resp = CONTAINERD__RUNTIME__SANDBOX__V1__START_SANDBOX_RESPONSE__INIT;
-  Google__Protobuf__Timestamp ts;
-  sb_timestamp(&ts, sb->created_ns);
-  resp.pid = sb->pid;
-  resp.created_at = &ts;
-  sb_reply(call, &resp.base);
+  if (rc < 0) ttrpc_call_reply_err(call, &err);
 }
 
 static void sb_platform(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
@@ -239,6 +267,12 @@ static void sb_stop(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
   containerd__runtime__sandbox__v1__stop_sandbox_request__free_unpacked(r, NULL);
   if (rc < 0) {
     ttrpc_call_reply_err(call, &err);
+    return;
+  }
+  if (sb->state == SB_CREATED && sb->start_call) {
+    /* Stopped while the process is being set up: kill it; Start fails, Stop answers at its exit. */
+    if (sandbox_pod_kill(sb->pod, &err) < 0) ttrpc_call_reply_err(call, &err);
+    else sb_park(sb, call, true);
     return;
   }
   switch (sb->state) {
@@ -397,6 +431,10 @@ bool sandbox_service_busy(const void *data) {
 
 void sandbox_service_free(sandbox_service *sb) {
   if (!sb) return;
+  if (sb->start_call) {
+    ttrpc_call_set_cancel(sb->start_call, NULL, NULL);
+    ttrpc_call_reply_error(sb->start_call, CS_UNAVAILABLE, "sandbox %s: the shim is exiting", sb->id);
+  }
   for (size_t i = 0; i < sb->n_pending; i++) {
     ttrpc_call_set_cancel(sb->pending[i], NULL, NULL);
     ttrpc_call_reply_error(sb->pending[i], CS_UNAVAILABLE, "sandbox %s: the shim is exiting", sb->id);
