@@ -4,6 +4,7 @@
 #ifndef SANDBOX_POD_H
 #define SANDBOX_POD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -17,6 +18,9 @@ typedef struct sandbox_pod_config {
   const char *netns_path;    /* "" or NULL: the host's network namespace */
   const char *hostname;      /* "" or NULL: leave the new UTS namespace's name as inherited */
   const char *cgroup_parent; /* the pod's cgroup as CRI names it ("" if none): where SandboxMetrics reads */
+  /* hostNetwork (also the host's UTS namespace, as containerd's own pod controller does), hostIPC, hostPID:
+   * the pod's process stays in the shim's namespace of that kind. */
+  bool host_net, host_ipc, host_pid;
 } sandbox_pod_config;
 
 /* status: exit code or 128+signal; exited_at_ns: wall clock. Called once, on the loop. */

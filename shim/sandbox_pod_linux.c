@@ -56,6 +56,7 @@ struct sandbox_pod {
   sandbox_pod_started_cb started;
   void *started_data;
   char *hostname, *cgroup_parent;
+  unsigned long ns_flags; /* the namespaces the pod's process gets of its own */
   sandbox_pod_exit_cb on_exit;
   void *data;
 };
@@ -72,6 +73,13 @@ sandbox_pod *sandbox_pod_new(uv_loop_t *loop, const sandbox_pod_config *cfg, san
   pod->cgroup_parent = strdup(cfg->cgroup_parent ? cfg->cgroup_parent : "");
   if (!pod->hostname || !pod->cgroup_parent) {
     cs_err_sys(err, ENOMEM, "pod");
+    goto fail;
+  }
+  pod->ns_flags = (cfg->host_net ? 0UL : (unsigned long)CLONE_NEWUTS) | (cfg->host_ipc ? 0UL : (unsigned long)CLONE_NEWIPC) |
+                  (cfg->host_pid ? 0UL : (unsigned long)CLONE_NEWPID);
+  if (cfg->host_net) pod->hostname[0] = '\0'; /* the host's UTS namespace is not ours to rename */
+  if (cfg->host_net && cfg->netns_path && *cfg->netns_path) {
+    cs_err_set(err, CS_INVALID_ARGUMENT, "netns_path %.200s given for a pod on the host's network", cfg->netns_path);
     goto fail;
   }
   if (strlen(pod->hostname) > 64) {
@@ -190,7 +198,7 @@ int sandbox_pod_start(sandbox_pod *pod, sandbox_pod_started_cb cb, void *data, c
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, &old);
   int pidfd = -1;
-  long r = syscall(SYS_clone, (unsigned long)(CLONE_PIDFD | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID), NULL,
+  long r = syscall(SYS_clone, (unsigned long)CLONE_PIDFD | pod->ns_flags, NULL,
                    &pidfd, NULL, NULL);
   if (r == 0) {
     close(sync[0]);

@@ -156,11 +156,17 @@ static void sb_create(ttrpc_call *call, const uint8_t *p, size_t n, void *data) 
     goto fail;
   }
   if (sb_decode_config(r->options, &pc, &err) < 0) goto fail;
+  const Cshim__Cri__V1__NamespaceOption *nso =
+      pc && pc->linux && pc->linux->security_context ? pc->linux->security_context->namespace_options : NULL;
+  enum { NS_NODE = 2 }; /* CRI's NamespaceMode NODE: the host's namespace */
   sandbox_pod_config pcfg = {
     .id = r->sandbox_id,
     .netns_path = r->netns_path,
     .hostname = pc ? pc->hostname : NULL,
     .cgroup_parent = pc && pc->linux ? pc->linux->cgroup_parent : NULL,
+    .host_net = nso && nso->network == NS_NODE,
+    .host_ipc = nso && nso->ipc == NS_NODE,
+    .host_pid = nso && nso->pid == NS_NODE,
   };
   sb->pod = sandbox_pod_new(sb->cfg.loop, &pcfg, sb_on_pod_exit, sb, &err);
   if (!sb->pod) {

@@ -286,6 +286,43 @@ static void test_stop_mid_create(void **state) {
   assert_true(sb_shutdown);
 }
 
+/* hostNetwork/hostIPC/hostPID (CRI's NamespaceMode NODE): the pod's process stays in the host's. */
+static void test_host_namespaces(void **state) {
+  (void)state;
+  if (!need_root()) return;
+  Containerd__Runtime__Sandbox__V1__CreateSandboxRequest r = CONTAINERD__RUNTIME__SANDBOX__V1__CREATE_SANDBOX_REQUEST__INIT;
+  Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+  Cshim__Cri__V1__PodSandboxConfig pc = CSHIM__CRI__V1__POD_SANDBOX_CONFIG__INIT;
+  Cshim__Cri__V1__LinuxPodSandboxConfig lx = CSHIM__CRI__V1__LINUX_POD_SANDBOX_CONFIG__INIT;
+  Cshim__Cri__V1__LinuxSandboxSecurityContext sc = CSHIM__CRI__V1__LINUX_SANDBOX_SECURITY_CONTEXT__INIT;
+  Cshim__Cri__V1__NamespaceOption nso = CSHIM__CRI__V1__NAMESPACE_OPTION__INIT;
+  nso.network = nso.ipc = nso.pid = 2;
+  sc.namespace_options = &nso;
+  lx.security_context = &sc;
+  pc.linux = &lx;
+  pc.hostname = "ignored-on-host-net";
+  any.type_url = "type.googleapis.com/runtime.v1.PodSandboxConfig";
+  any.value.len = cshim__cri__v1__pod_sandbox_config__pack(&pc, cfg_buf);
+  any.value.data = cfg_buf;
+  r.sandbox_id = "pod-host";
+  r.netns_path = "/proc/self/ns/net";
+  r.options = &any;
+  char msg[CS_ERR_MSG_MAX];
+  assert_int_equal(sbcall("CreateSandbox", &r.base, NULL, NULL, msg), CS_INVALID_ARGUMENT);
+  assert_non_null(strstr(msg, "host's network"));
+  r.netns_path = "";
+  assert_int_equal(sbcall("CreateSandbox", &r.base, NULL, NULL, msg), 0);
+  Containerd__Runtime__Sandbox__V1__StartSandboxRequest sr = CONTAINERD__RUNTIME__SANDBOX__V1__START_SANDBOX_REQUEST__INIT;
+  sr.sandbox_id = "pod-host";
+  Containerd__Runtime__Sandbox__V1__StartSandboxResponse *started = NULL;
+  assert_int_equal(sbcall("StartSandbox", &sr.base, &containerd__runtime__sandbox__v1__start_sandbox_response__descriptor, (void **)&started, msg), 0);
+  int pid = (int)started->pid;
+  containerd__runtime__sandbox__v1__start_sandbox_response__free_unpacked(started, NULL);
+  const char *kinds[] = {"net", "uts", "ipc", "pid"};
+  for (size_t i = 0; i < 4; i++) assert_int_equal(ns_ino(pid, kinds[i]), ns_ino(getpid(), kinds[i]));
+  assert_int_equal(sbsimple("ShutdownSandbox", "pod-host", msg), 0);
+}
+
 /* Shutdown while the pod runs: its process is killed and waited for, the shim told to exit. */
 static void test_shutdown_running(void **state) {
   (void)state;
@@ -311,6 +348,7 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_pod_lifecycle, sb_setup, sb_teardown),
     cmocka_unit_test_setup_teardown(test_stop_mid_create, sb_setup, sb_teardown),
     cmocka_unit_test_setup_teardown(test_shutdown_running, sb_setup, sb_teardown),
+    cmocka_unit_test_setup_teardown(test_host_namespaces, sb_setup, sb_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
