@@ -14,21 +14,21 @@
 #include "sandbox_pod.h"
 #include "task_os.h"
 
-enum sb_state { SB_NONE, SB_CREATED, SB_RUNNING, SB_STOPPED };
+enum sandbox_state { SANDBOX_NONE, SANDBOX_CREATED, SANDBOX_RUNNING, SANDBOX_STOPPED };
 
-#define SB_MAX_PENDING 64
+#define SANDBOX_MAX_PENDING 64
 
 struct sandbox_service {
   sandbox_service_config cfg;
-  enum sb_state state;
+  enum sandbox_state state;
   char id[80];
   sandbox_pod *pod;
   uint32_t pid;
   uint32_t exit_status;
   int64_t created_ns, exited_ns;
   /* Wait and Stop calls waiting for the pod's exit. */
-  ttrpc_call *pending[SB_MAX_PENDING];
-  bool pending_is_stop[SB_MAX_PENDING];
+  ttrpc_call *pending[SANDBOX_MAX_PENDING];
+  bool pending_is_stop[SANDBOX_MAX_PENDING];
   size_t n_pending;
   ttrpc_call *start_call; /* StartSandbox, until the pod's process is in its namespaces */
 };
@@ -64,7 +64,7 @@ static void *sb_unpack(ttrpc_call *call, const ProtobufCMessageDescriptor *d, co
 static int sb_check(const sandbox_service *sb, const char *id, cs_err *err) {
   if (!id || !*id) return cs_err_set(err, CS_INVALID_ARGUMENT, "sandbox_id is empty");
   if (task_validate_id("sandbox_id", id, err) < 0) return -1;
-  if (sb->state == SB_NONE) return cs_err_set(err, CS_NOT_FOUND, "sandbox %s not found: this shim has no pod", id);
+  if (sb->state == SANDBOX_NONE) return cs_err_set(err, CS_NOT_FOUND, "sandbox %s not found: this shim has no pod", id);
   if (strcmp(sb->id, id) != 0)
     return cs_err_set(err, CS_NOT_FOUND, "sandbox %s not found: this shim serves sandbox %s", id, sb->id);
   return 0;
@@ -91,9 +91,9 @@ static void sb_pending_cancelled(ttrpc_call *call, void *data) {
 }
 
 static void sb_park(sandbox_service *sb, ttrpc_call *call, bool is_stop) {
-  if (sb->n_pending == SB_MAX_PENDING) {
+  if (sb->n_pending == SANDBOX_MAX_PENDING) {
     ttrpc_call_reply_error(call, CS_RESOURCE_EXHAUSTED, "sandbox %s: %d calls already wait for its exit", sb->id,
-                           SB_MAX_PENDING);
+                           SANDBOX_MAX_PENDING);
     return;
   }
   sb->pending[sb->n_pending] = call;
@@ -103,7 +103,7 @@ static void sb_park(sandbox_service *sb, ttrpc_call *call, bool is_stop) {
 
 /* The pod is over: record it once, then answer everyone waiting. */
 static void sb_stopped(sandbox_service *sb, int status, int64_t at_ns) {
-  sb->state = SB_STOPPED;
+  sb->state = SANDBOX_STOPPED;
   sb->exit_status = (uint32_t)status;
   sb->exited_ns = at_ns;
   size_t n = sb->n_pending;
@@ -150,7 +150,7 @@ static void sb_create(ttrpc_call *call, const uint8_t *p, size_t n, void *data) 
     goto fail;
   }
   if (task_validate_id("sandbox_id", r->sandbox_id, &err) < 0) goto fail;
-  if (sb->state != SB_NONE) {
+  if (sb->state != SANDBOX_NONE) {
     if (strcmp(sb->id, r->sandbox_id) == 0) cs_err_set(&err, CS_ALREADY_EXISTS, "sandbox %s already exists", sb->id);
     else cs_err_set(&err, CS_FAILED_PRECONDITION, "sandbox %s: this shim already serves sandbox %s", r->sandbox_id, sb->id);
     goto fail;
@@ -174,7 +174,7 @@ static void sb_create(ttrpc_call *call, const uint8_t *p, size_t n, void *data) 
     goto fail;
   }
   snprintf(sb->id, sizeof sb->id, "%s", r->sandbox_id);
-  sb->state = SB_CREATED;
+  sb->state = SANDBOX_CREATED;
   sb->created_ns = task_os_now_ns();
   CS_INFO("sandbox %s created (netns %s)", sb->id, r->netns_path && *r->netns_path ? r->netns_path : "host");
   if (pc) cshim__cri__v1__pod_sandbox_config__free_unpacked(pc, NULL);
@@ -201,7 +201,7 @@ static void sb_started(void *data, uint32_t pid, const cs_err *perr) {
     return; /* the process's exit follows and stops the pod */
   }
   sb->pid = pid;
-  if (sb->state == SB_CREATED) sb->state = SB_RUNNING;
+  if (sb->state == SANDBOX_CREATED) sb->state = SANDBOX_RUNNING;
   CS_INFO("sandbox %s started: pid %u", sb->id, pid);
   if (!call) return;
   Containerd__Runtime__Sandbox__V1__StartSandboxResponse resp = CONTAINERD__RUNTIME__SANDBOX__V1__START_SANDBOX_RESPONSE__INIT;
@@ -226,9 +226,9 @@ static void sb_start(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
   cs_err err;
   int rc = sb_check(sb, r->sandbox_id, &err);
   containerd__runtime__sandbox__v1__start_sandbox_request__free_unpacked(r, NULL);
-  if (rc == 0 && (sb->state != SB_CREATED || sb->start_call || sb->pid))
+  if (rc == 0 && (sb->state != SANDBOX_CREATED || sb->start_call || sb->pid))
     rc = cs_err_set(&err, CS_FAILED_PRECONDITION, "sandbox %s: %s", sb->id,
-                    sb->state == SB_STOPPED ? "stopped" : sb->state == SB_RUNNING ? "already started" : "start in progress");
+                    sb->state == SANDBOX_STOPPED ? "stopped" : sb->state == SANDBOX_RUNNING ? "already started" : "start in progress");
   if (rc == 0) {
     sb->start_call = call;
     ttrpc_call_set_cancel(call, sb_start_cancelled, sb);
@@ -275,20 +275,20 @@ static void sb_stop(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
     ttrpc_call_reply_err(call, &err);
     return;
   }
-  if (sb->state == SB_CREATED && sb->start_call) {
+  if (sb->state == SANDBOX_CREATED && sb->start_call) {
     /* Stopped while the process is being set up: kill it; Start fails, Stop answers at its exit. */
     if (sandbox_pod_kill(sb->pod, &err) < 0) ttrpc_call_reply_err(call, &err);
     else sb_park(sb, call, true);
     return;
   }
   switch (sb->state) {
-  case SB_CREATED: /* stopped before it started: release what Create took; there is no process */
+  case SANDBOX_CREATED: /* stopped before it started: release what Create took; there is no process */
     sandbox_pod_free(sb->pod);
     sb->pod = NULL;
     sb_stopped(sb, 0, task_os_now_ns());
     sb_reply_empty(call);
     return;
-  case SB_RUNNING:
+  case SANDBOX_RUNNING:
     /* The pod's process holds nothing worth a grace period: CRI has stopped the containers already. */
     if (sandbox_pod_kill(sb->pod, &err) < 0) {
       ttrpc_call_reply_err(call, &err);
@@ -310,7 +310,7 @@ static void sb_wait(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
   int rc = sb_check(sb, r->sandbox_id, &err);
   containerd__runtime__sandbox__v1__wait_sandbox_request__free_unpacked(r, NULL);
   if (rc < 0) ttrpc_call_reply_err(call, &err);
-  else if (sb->state == SB_STOPPED) sb_reply_wait(sb, call);
+  else if (sb->state == SANDBOX_STOPPED) sb_reply_wait(sb, call);
   else sb_park(sb, call, false);
 }
 
@@ -331,11 +331,11 @@ static void sb_status(ttrpc_call *call, const uint8_t *p, size_t n, void *data) 
   Google__Protobuf__Timestamp created, exited;
   sb_timestamp(&created, sb->created_ns);
   resp.sandbox_id = sb->id;
-  resp.pid = sb->state == SB_RUNNING ? sb->pid : 0;
+  resp.pid = sb->state == SANDBOX_RUNNING ? sb->pid : 0;
   /* The words of containerd's own pod controller (CRI shows them). */
-  resp.state = (char *)(sb->state == SB_RUNNING ? "SANDBOX_READY" : "SANDBOX_NOTREADY");
+  resp.state = (char *)(sb->state == SANDBOX_RUNNING ? "SANDBOX_READY" : "SANDBOX_NOTREADY");
   resp.created_at = &created;
-  if (sb->state == SB_STOPPED) {
+  if (sb->state == SANDBOX_STOPPED) {
     sb_timestamp(&exited, sb->exited_ns);
     resp.exited_at = &exited;
   }
@@ -361,7 +361,7 @@ static void sb_shutdown(ttrpc_call *call, const uint8_t *p, size_t n, void *data
   if (!r) return;
   cs_err err;
   /* containerd shuts a shim down after a failed CreateSandbox too: then there is no pod to match. */
-  int rc = sb->state == SB_NONE ? task_validate_id("sandbox_id", r->sandbox_id, &err) : sb_check(sb, r->sandbox_id, &err);
+  int rc = sb->state == SANDBOX_NONE ? task_validate_id("sandbox_id", r->sandbox_id, &err) : sb_check(sb, r->sandbox_id, &err);
   containerd__runtime__sandbox__v1__shutdown_sandbox_request__free_unpacked(r, NULL);
   if (rc < 0) {
     ttrpc_call_reply_err(call, &err);
@@ -370,7 +370,7 @@ static void sb_shutdown(ttrpc_call *call, const uint8_t *p, size_t n, void *data
   if (sb->pod) {
     sandbox_pod_free(sb->pod); /* kills and waits for the process */
     sb->pod = NULL;
-    if (sb->state != SB_STOPPED) sb_stopped(sb, 137, task_os_now_ns());
+    if (sb->state != SANDBOX_STOPPED) sb_stopped(sb, 137, task_os_now_ns());
   }
   sb_reply_empty(call);
   size_t tasks = task_service_count(sb->cfg.tasks);
@@ -386,7 +386,7 @@ static void sb_metrics(ttrpc_call *call, const uint8_t *p, size_t n, void *data)
   cs_err err;
   int rc = sb_check(sb, r->sandbox_id, &err);
   containerd__runtime__sandbox__v1__sandbox_metrics_request__free_unpacked(r, NULL);
-  if (rc == 0 && sb->state != SB_RUNNING)
+  if (rc == 0 && sb->state != SANDBOX_RUNNING)
     rc = cs_err_set(&err, CS_FAILED_PRECONDITION, "sandbox %s is not running", sb->id);
   uint8_t *buf = NULL;
   size_t len = 0;
@@ -432,7 +432,7 @@ int sandbox_service_register(sandbox_service *sb, ttrpc_server *srv, cs_err *err
 
 bool sandbox_service_busy(const void *data) {
   const sandbox_service *sb = data;
-  return sb && (sb->state == SB_CREATED || sb->state == SB_RUNNING);
+  return sb && (sb->state == SANDBOX_CREATED || sb->state == SANDBOX_RUNNING);
 }
 
 void sandbox_service_free(sandbox_service *sb) {
