@@ -17,11 +17,14 @@ struct shim_idle {
   uint64_t idle_since; /* uv_now when the shim was last seen busy; 0: busy now */
   void (*on_idle)(void *data);
   void *data;
+  bool (*also_busy)(const void *data);
+  const void *also_data;
 };
 
 static void idle_check(uv_timer_t *t) {
   shim_idle *idle = t->data;
-  bool busy = task_service_count(idle->svc) > 0 || ttrpc_server_connections(idle->srv) > 0;
+  bool busy = task_service_count(idle->svc) > 0 || ttrpc_server_connections(idle->srv) > 0 ||
+              (idle->also_busy && idle->also_busy(idle->also_data));
   uint64_t now = uv_now(t->loop);
   if (busy) {
     idle->idle_since = 0;
@@ -54,6 +57,12 @@ shim_idle *shim_idle_start(uv_loop_t *loop, const task_service *svc, const ttrpc
   idle->idle_since = uv_now(loop);
   uv_timer_start(&idle->timer, idle_check, IDLE_CHECK_MS, IDLE_CHECK_MS);
   return idle;
+}
+
+void shim_idle_also_busy(shim_idle *idle, bool (*busy)(const void *data), const void *data) {
+  if (!idle) return;
+  idle->also_busy = busy;
+  idle->also_data = data;
 }
 
 static void idle_closed(uv_handle_t *h) { free(h->data); }

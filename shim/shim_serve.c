@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cs_log.h"
+#include "sandbox_service.h"
 #include "shim_backend.h"
 #include "shim_idle.h"
 #include "shim_os.h"
@@ -21,6 +22,7 @@ typedef struct shim_daemon {
   shim_platform *platform;
   ttrpc_server *server;
   task_service *svc;
+  sandbox_service *sandbox;
   task_events *events;
   uv_timer_t exit_timer;
   shim_idle *idle;
@@ -87,12 +89,16 @@ int shim_serve(const shim_args *a, cs_err *err) {
   d.platform = shim_platform_new(err);
   cfg.backend_data = d.platform;
   d.svc = d.platform ? task_service_new(&cfg, err) : NULL;
-  d.server = d.svc ? ttrpc_server_new(d.loop) : NULL;
+  sandbox_service_config scfg = {
+      .loop = d.loop, .tasks = d.svc, .on_shutdown = daemon_on_shutdown, .shutdown_data = &d};
+  d.sandbox = d.svc ? sandbox_service_new(&scfg, err) : NULL;
+  d.server = d.sandbox ? ttrpc_server_new(d.loop) : NULL;
   int rc = -1;
   if (!d.server || task_service_register(d.svc, d.server, err) < 0 || stats_stream_register(d.svc, d.server, err) < 0 ||
-      shim_os_listen(d.os, d.server, a, err) < 0)
+      sandbox_service_register(d.sandbox, d.server, err) < 0 || shim_os_listen(d.os, d.server, a, err) < 0)
     goto out;
   d.idle = shim_idle_start(d.loop, d.svc, d.server, shim_idle_grace_ms(), daemon_on_shutdown, &d);
+  shim_idle_also_busy(d.idle, sandbox_service_busy, d.sandbox);
   CS_INFO("cshim serving %s (namespace %s, id %s, pid %u)", shim_os_served(d.os), a->ns, a->id ? a->id : "",
           (unsigned)task_os_pid());
   uv_run(d.loop, UV_RUN_DEFAULT);
@@ -100,6 +106,7 @@ int shim_serve(const shim_args *a, cs_err *err) {
 out:
   if (rc < 0) shim_os_unlisten(d.os);
   shim_idle_free(d.idle);
+  sandbox_service_free(d.sandbox); /* kills the pod's process if it still runs */
   task_service_free(d.svc); /* destroys the backend */
   shim_platform_free(d.platform);
   task_events_free(d.events);

@@ -14,9 +14,9 @@
 #   CRI_PAUSE_BIN       the static pause program (build target cri_pause)
 #   CRI_CONTAINERD_DIR  directory holding the containerd and ctr to run (default: those on PATH), so the same
 #                       harness can drive another containerd build (e.g. an unpacked 2.x package)
-#   CRI_CONFIG_VERSION  containerd config version to write: 2 (containerd 1.6/1.7, the default). Version 3
-#                       (containerd 2.x: plugins io.containerd.cri.v1.runtime / .images) is not written yet:
-#                       add it in cri__write_config beside version 2.
+#   CRI_CONFIG_VERSION  containerd config version to write: 2 (containerd 1.6/1.7, the default) or 3
+#                       (containerd 2.x: plugins io.containerd.cri.v1.runtime / .images / grpc.v1.cri), which
+#                       adds the handler cshim-shim: cshim with sandboxer = "shim" (the shim owns the pod).
 #   CRI_BRIDGE, CRI_SUBNET  the CNI bridge and its subnet (default cshimcri0, 10.231.98.0/24). The bridge has
 #                       no address on the host (isGateway false), no masquerade and no port mappings: nothing
 #                       is routed or NATed to or from the host, and no iptables rule is added.
@@ -70,7 +70,8 @@ cri__write_config() {
 EOF
   case "$CRI_CONFIG_VERSION" in
     2) cri__write_config_v2 ;;
-    *) cri_log "config version $CRI_CONFIG_VERSION not supported (2 only)"; return 1 ;;
+    3) cri__write_config_v3 ;;
+    *) cri_log "config version $CRI_CONFIG_VERSION not supported (2 or 3)"; return 1 ;;
   esac
 }
 
@@ -105,6 +106,70 @@ cri__write_config_v2() {
     bin_dir = "$CRI_CNI_BIN"
     conf_dir = "$CTD_DIR/cni"
     max_conf_num = 1
+EOF
+}
+
+# containerd 2.x: config version 3; CRI is split into io.containerd.cri.v1.images (pulls, snapshotter, the
+# pinned pause image), io.containerd.cri.v1.runtime (handlers, CNI, netns) and io.containerd.grpc.v1.cri
+# (the streaming server). Handlers: runc; cshim with containerd's own pod controller (a pause container);
+# cshim-shim with sandboxer = "shim": containerd creates the pod through the shim's Sandbox API and runs
+# every container of the pod in that shim. Both cshim handlers opt in to bootstrap version 3 (the task API
+# v3, and for the shim sandboxer no `start` per container). What README's containerd 2.x section shows.
+cri__write_config_v3() {
+  cat > "$CTD_DIR/config.toml" <<EOF
+version = 3
+root = "$CTD_ROOT"
+state = "$CTD_STATE"
+disabled_plugins = ["io.containerd.internal.v1.opt",
+  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.erofs",
+  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+
+[grpc]
+  address = "$CTD_SOCK"
+
+[ttrpc]
+  address = "$CTD_SOCK.ttrpc"
+
+[debug]
+  address = "$CTD_DIR/debug.sock"
+  level = "debug"
+
+[metrics]
+  address = ""
+
+[plugins."io.containerd.cri.v1.images"]
+  snapshotter = "overlayfs"
+  stats_collect_period = 1
+  [plugins."io.containerd.cri.v1.images".pinned_images]
+    sandbox = "$CRI_PAUSE_IMAGE"
+
+[plugins."io.containerd.cri.v1.runtime"]
+  enable_selinux = false
+  disable_apparmor = true
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
+  [plugins."io.containerd.cri.v1.runtime".containerd]
+    default_runtime_name = "runc"
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.cshim]
+      runtime_type = "io.containerd.cshim.v2"
+      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.cshim.options]
+        BootstrapVersion = 3
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.cshim-shim]
+      runtime_type = "io.containerd.cshim.v2"
+      sandboxer = "shim"
+      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.cshim-shim.options]
+        BootstrapVersion = 3
+  [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dirs = ["$CRI_CNI_BIN"]
+    conf_dir = "$CTD_DIR/cni"
+    max_conf_num = 1
+
+[plugins."io.containerd.grpc.v1.cri"]
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
 EOF
 }
 
