@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -95,11 +97,9 @@ sandbox_pod *sandbox_pod_new(uv_loop_t *loop, const sandbox_pod_config *cfg, san
       cs_err_sys(err, errno, "netns_path %.200s", cfg->netns_path);
       goto fail;
     }
-    char link[64], target[64];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", pod->netns_fd);
-    ssize_t n = readlink(link, target, sizeof target - 1);
-    target[n > 0 ? n : 0] = '\0';
-    if (strncmp(target, "net:[", 5) != 0) {
+    /* Asked of the namespace itself: the path is usually a bind mount (CRI's netns dir, `ip netns`), whose
+     * /proc/self/fd link names the mount point, not "net:[...]". */
+    if (ioctl(pod->netns_fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
       cs_err_set(err, CS_INVALID_ARGUMENT, "netns_path %.200s: not a network namespace", cfg->netns_path);
       goto fail;
     }

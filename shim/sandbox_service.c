@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "containerd/runtime/sandbox/v1/sandbox.pb-c.h"
 #include "cs_id.h"
 #include "cs_log.h"
@@ -23,6 +25,7 @@ struct sandbox_service {
   sandbox_service_config cfg;
   enum sandbox_state state;
   char id[80];
+  char netns_path[4096]; /* as CreateSandbox named it ("": the host's), for SandboxStatus' verbose info */
   sandbox_pod *pod;
   uint32_t pid;
   uint32_t exit_status;
@@ -175,6 +178,7 @@ static void sb_create(ttrpc_call *call, const uint8_t *p, size_t n, void *data) 
     goto fail;
   }
   snprintf(sb->id, sizeof sb->id, "%s", r->sandbox_id);
+  snprintf(sb->netns_path, sizeof sb->netns_path, "%s", r->netns_path ? r->netns_path : "");
   sb->state = SANDBOX_CREATED;
   sb->created_ns = task_os_now_ns();
   CS_INFO("sandbox %s created (netns %s)", sb->id, r->netns_path && *r->netns_path ? r->netns_path : "host");
@@ -322,6 +326,7 @@ static void sb_status(ttrpc_call *call, const uint8_t *p, size_t n, void *data) 
   if (!r) return;
   cs_err err;
   int rc = sb_check(sb, r->sandbox_id, &err);
+  bool verbose = r->verbose;
   containerd__runtime__sandbox__v1__sandbox_status_request__free_unpacked(r, NULL);
   if (rc < 0) {
     ttrpc_call_reply_err(call, &err);
@@ -340,7 +345,27 @@ static void sb_status(ttrpc_call *call, const uint8_t *p, size_t n, void *data) 
     sb_timestamp(&exited, sb->exited_ns);
     resp.exited_at = &exited;
   }
+  /* CRI's PodSandboxStatus(verbose) shows a shim sandboxer's info map as it is (crictl inspectp): the
+   * "info" entry in the words of containerd's own pod controller, for what this pod has. */
+  Containerd__Runtime__Sandbox__V1__SandboxStatusResponse__InfoEntry entry, *entries[1] = {&entry};
+  char *info = NULL;
+  if (verbose) {
+    static const char *const words[] = {[SANDBOX_NONE] = "unknown", [SANDBOX_CREATED] = "created",
+                                        [SANDBOX_RUNNING] = "running", [SANDBOX_STOPPED] = "stopped"};
+    json_t *o = json_pack("{s:i, s:s, s:s, s:b}", "pid", (json_int_t)resp.pid, "processStatus", words[sb->state],
+                          "netNamespacePath", sb->netns_path, "netNamespaceClosed", sb->state == SANDBOX_STOPPED);
+    info = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    if (info) {
+      containerd__runtime__sandbox__v1__sandbox_status_response__info_entry__init(&entry);
+      entry.key = "info";
+      entry.value = info;
+      resp.n_info = 1;
+      resp.info = entries;
+    }
+  }
   sb_reply(call, &resp.base);
+  free(info);
 }
 
 static void sb_ping(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {

@@ -215,6 +215,16 @@ def exit_code_of(status):
 
 # --- processes ---
 
+def is_pod_process(pid):
+    """The pod's own process of a shim sandboxer (cshim's `cshim-pod`, a clone of the shim that holds the
+    pod's namespaces): the pod's pause, not a shim."""
+    try:
+        with open("/proc/%s/comm" % pid) as f:
+            return f.read().strip() == "cshim-pod"
+    except OSError:
+        return False
+
+
 def shim_pids(binary_name, ctd_sock=None):
     """Pids of shim processes of this containerd instance: the executable is `binary_name` and the command
     line names our socket (every shim gets `-address <containerd socket>`)."""
@@ -229,7 +239,7 @@ def shim_pids(binary_name, ctd_sock=None):
             exe = os.path.basename(os.readlink("/proc/%s/exe" % p))
         except OSError:
             continue
-        if exe == binary_name and sock.encode() in argv:
+        if exe == binary_name and sock.encode() in argv and not is_pod_process(p):
             pids.append(int(p))
     return sorted(pids)
 

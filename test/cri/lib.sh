@@ -116,27 +116,7 @@ EOF
 # every container of the pod in that shim. Both cshim handlers opt in to bootstrap version 3 (the task API
 # v3, and for the shim sandboxer no `start` per container). What README's containerd 2.x section shows.
 cri__write_config_v3() {
-  cat > "$CTD_DIR/config.toml" <<EOF
-version = 3
-root = "$CTD_ROOT"
-state = "$CTD_STATE"
-disabled_plugins = ["io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.erofs",
-  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-
-[grpc]
-  address = "$CTD_SOCK"
-
-[ttrpc]
-  address = "$CTD_SOCK.ttrpc"
-
-[debug]
-  address = "$CTD_DIR/debug.sock"
-  level = "debug"
-
-[metrics]
-  address = ""
+  { ctd_config_head 3 "${CTD_UNUSED_PLUGINS_V3[@]}"; cat <<EOF; } > "$CTD_DIR/config.toml"
 
 [plugins."io.containerd.cri.v1.images"]
   snapshotter = "overlayfs"
@@ -160,8 +140,6 @@ disabled_plugins = ["io.containerd.internal.v1.opt",
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.cshim-shim]
       runtime_type = "io.containerd.cshim.v2"
       sandboxer = "shim"
-      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.cshim-shim.options]
-        BootstrapVersion = 3
   [plugins."io.containerd.cri.v1.runtime".cni]
     bin_dirs = ["$CRI_CNI_BIN"]
     conf_dir = "$CTD_DIR/cni"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -193,8 +194,21 @@ static void test_pod_lifecycle(void **state) {
   assert_int_equal(read(ready[0], &c, 1), 1);
   close(ready[0]);
   close(ready[1]);
-  char netns[64];
-  snprintf(netns, sizeof netns, "/proc/%d/ns/net", (int)holder);
+  /* As CRI hands it over: a bind mount of the namespace on a file of its netns dir, whose /proc/self/fd link
+   * names the file, not "net:[...]". */
+  char nsproc[64], netns[] = "/tmp/cshim-sbns-XXXXXX";
+  snprintf(nsproc, sizeof nsproc, "/proc/%d/ns/net", (int)holder);
+  int nsfile = mkstemp(netns);
+  assert_true(nsfile >= 0);
+  close(nsfile);
+  assert_int_equal(mount(nsproc, netns, NULL, MS_BIND, NULL), 0);
+  char plain[] = "/tmp/cshim-sbplain-XXXXXX", msg0[CS_ERR_MSG_MAX];
+  int pf = mkstemp(plain);
+  assert_true(pf >= 0);
+  close(pf);
+  assert_int_equal(sbcreate("pod-1", plain, NULL, msg0), CS_INVALID_ARGUMENT);
+  assert_non_null(strstr(msg0, "not a network namespace"));
+  unlink(plain);
 
   char msg[CS_ERR_MSG_MAX];
   assert_int_equal(sbcreate("pod-1", netns, "pod-host", msg), 0);
@@ -269,6 +283,8 @@ static void test_pod_lifecycle(void **state) {
 
   kill(holder, SIGKILL);
   waitpid(holder, NULL, 0);
+  umount2(netns, MNT_DETACH);
+  unlink(netns);
 }
 
 /* Stopped between Create and Start: no process ever, nothing held, Wait answers at once. */
