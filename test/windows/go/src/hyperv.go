@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/containerd/containerd/runtime/v2/task"
 	"google.golang.org/grpc/codes"
@@ -140,6 +141,7 @@ func scenarioHyperV(c *t) {
 	c.start(s, "")
 	w, err := c.wait(s, "", callTimeout)
 	c.ok(err == nil && w.ExitStatus == 0, "the hosted process exits 0", w, err)
+	_ = w
 	c.ok(io.wait(callTimeout) && strings.TrimSpace(io.output(0)) == "hyperv", "stdout", io.output(0))
 	io.close()
 	ctx, cancel := s.call(callTimeout)
@@ -189,7 +191,8 @@ func scenarioHyperV(c *t) {
 	c.shutdown(s)
 
 	// Process isolation: the endpoints in the namespace the container names, counters per endpoint, all gone after Delete.
-	s, io, err = create("pnet", mkspec(false, "cmd /c echo net", hvEP1, hvEP2), "")
+	self, _ := os.Executable()
+	s, io, err = create("pnet", mkspec(false, fmt.Sprintf(`"%s" burn 0 600`, self), hvEP1, hvEP2), "")
 	c.noErr(err, "Create a process-isolated container with two endpoints", c.logs(s))
 	c.ok(hnsCensus(logPath) == "namespaces=1 nsEndpoints=2", "its endpoints are in a namespace", hnsCensus(logPath))
 	if doc, err := lastDocFor(logPath, "pnet"); c.ok(err == nil, "the container document was logged", err) {
@@ -213,8 +216,20 @@ func scenarioHyperV(c *t) {
 	}
 	c.ok(strings.Contains(strings.Join(asked, " "), hvEP1) && strings.Contains(strings.Join(asked, " "), hvEP2),
 		"Stats read each endpoint's counters from HNS", asked)
-	w, err = c.wait(s, "", callTimeout)
-	c.ok(err == nil && w.ExitStatus == 0, "the process exits 0", w, err)
+	// The Watch stream carries the counters per endpoint, named by the endpoint id.
+	samples, err := watchSamples(s.address, "pnet", 50, 2)
+	c.ok(err == nil && len(samples) == 2, "Watch sends the two samples asked for", err, len(samples))
+	var byName = map[string]watchIface{}
+	for _, smp := range samples {
+		for _, w := range smp {
+			byName[w.Name] = w
+		}
+	}
+	c.ok(byName[hvEP1].RxBytes == 1234 && byName[hvEP1].TxBytes == 99 && byName[hvEP2].RxBytes == 4321 &&
+		byName[hvEP2].RxPackets == 9 && byName[hvEP2].TxPkts == 2, "Watch carries each endpoint's HNS counters", byName)
+	c.ok(c.kill(s, "", syscall.SIGKILL) == nil, "SIGKILL")
+	_, err = c.wait(s, "", callTimeout)
+	c.ok(err == nil, "the process ends", err)
 	io.close()
 	_, err = c.del(s, "")
 	c.ok(err == nil, "Delete", err)
