@@ -61,8 +61,10 @@ int net_hns_namespace_create(const net_hns_api *api, char id[HCS_GUID_STR_LEN], 
   if (hns_call(api, "POST", "/namespaces/", "{}", &out, err) < 0) return -1;
   const char *got = json_string_value(json_object_get(out, "ID"));
   int rc = 0;
-  if (!got || strlen(got) >= HCS_GUID_STR_LEN) rc = cs_err_set(err, CS_INTERNAL, "HNSCall POST /namespaces/: no ID in the answer");
-  else snprintf(id, HCS_GUID_STR_LEN, "%s", got);
+  if (!got || strlen(got) >= HCS_GUID_STR_LEN)
+    rc = cs_err_set(err, CS_INTERNAL, "HNSCall POST /namespaces/: no ID in the answer");
+  else
+    snprintf(id, HCS_GUID_STR_LEN, "%s", got);
   json_decref(out);
   return rc;
 }

@@ -246,7 +246,8 @@ static int hcs_create(rt_backend *b, const rt_create_req *req, rt_done_cb cb, vo
     while (j->docs[n]) n++;
     if (!(c->scratch = strdup(j->docs[n - 1]))) goto oom;
   }
-  if (c->uvm_id && (!(j->uvm_doc = dump(hcs_doc_uvm(spec, &dc, err))) || !(j->attach = uvm_attach_docs(spec, j->doc, err))))
+  if (c->uvm_id &&
+      (!(j->uvm_doc = dump(hcs_doc_uvm(spec, &dc, err))) || !(j->attach = uvm_attach_docs(spec, j->doc, err))))
     goto out;
   /* hcsshim's rule: endpoints and no namespace given -> the runtime makes the namespace. */
   const char *given_ns = hcs_json_str(json_object_get(json_object_get(spec, "windows"), "network"), "networkNamespace");

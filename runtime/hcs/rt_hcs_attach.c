@@ -66,7 +66,8 @@ void rt_hcs_net_detach(rt_hcs_job *j) {
     if (net_hns_namespace_endpoint(hns, j->netns, j->endpoints[i], false, &e) < 0)
       CS_WARN("hcs: %s: %s", j->ctr->id, e.msg);
   j->n_ns_endpoints = 0;
-  if (net_hns_namespace_delete(hns, j->netns, &e) < 0) CS_WARN("hcs: %s: namespace %s: %s", j->ctr->id, j->netns, e.msg);
+  if (net_hns_namespace_delete(hns, j->netns, &e) < 0)
+    CS_WARN("hcs: %s: namespace %s: %s", j->ctr->id, j->netns, e.msg);
 }
 
 int rt_hcs_uvm_attach(rt_hcs_job *j) {

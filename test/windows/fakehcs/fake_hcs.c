@@ -493,7 +493,8 @@ void WINAPI HcsCloseComputeSystem(HCS_SYSTEM computeSystem) {
   EnterCriticalSection(&fake_g.lock);
   json_t *census = fake_census();
   LeaveCriticalSection(&fake_g.lock);
-  fake_log("HcsCloseComputeSystem", json_pack("{s:s,s:b,s:o}", "system", id ? id : "", "handle", h != NULL, "census", census));
+  fake_log("HcsCloseComputeSystem",
+           json_pack("{s:s,s:b,s:o}", "system", id ? id : "", "handle", h != NULL, "census", census));
   free(id);
 }
 
