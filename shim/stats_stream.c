@@ -93,7 +93,8 @@ static void fill(cshim_stats_v1_Sample *m, const rt_sample *s) {
   for (uint32_t i = 0; i < nn; i++) {
     const rt_net_iface *f = &s->net[i];
     cshim_stats_v1_NetIface *t = &m->net[i];
-    snprintf(t->name, sizeof t->name, "%s", f->name);
+    /* An HNS endpoint is named by its whole id (36 chars), which rt_net_iface.name only holds in part. */
+    snprintf(t->name, sizeof t->name, "%s", f->endpoint_id[0] ? f->endpoint_id : f->name);
     t->rx_bytes = f->rx_bytes, t->rx_packets = f->rx_packets, t->rx_errors = f->rx_errors, t->rx_dropped = f->rx_dropped;
     t->tx_bytes = f->tx_bytes, t->tx_packets = f->tx_packets, t->tx_errors = f->tx_errors, t->tx_dropped = f->tx_dropped;
   }

@@ -3,6 +3,8 @@
 #ifndef NET_HNS_H
 #define NET_HNS_H
 
+#include <stdbool.h>
+
 #include "cs_err.h"
 #include "hcs_wstr.h"
 #include "net_hns_api.h"
@@ -20,5 +22,11 @@ int net_hns_endpoint_query(const net_hns_api *api, const char *endpoint_id, net_
 int net_hns_endpoint_stats(const net_hns_api *api, const char *endpoint_id, rt_net_iface *out, cs_err *err);
 /* Parse an HNS stats answer (the {"Success","Error","Output"} envelope or a bare object). */
 int net_hns_stats_parse(const char *json, rt_net_iface *out, cs_err *err);
+
+/* HNS namespaces (net_hns_ns.c): HNSCall POST /namespaces/, POST /namespaces/<id>/addresource|removeresource
+ * {"Type":"Endpoint","Data":{"Id":...}}, DELETE /namespaces/<id>. Errors name the call and the endpoint. */
+int net_hns_namespace_create(const net_hns_api *api, char id[HCS_GUID_STR_LEN], cs_err *err);
+int net_hns_namespace_endpoint(const net_hns_api *api, const char *ns, const char *endpoint_id, bool add, cs_err *err);
+int net_hns_namespace_delete(const net_hns_api *api, const char *ns, cs_err *err);
 
 #endif

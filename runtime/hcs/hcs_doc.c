@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hcs_err.h"
+#include "hcs_uvm_doc.h"
 #include "hcs_wstr.h"
 
 const char *hcs_json_str(json_t *obj, const char *key) {
@@ -389,19 +390,6 @@ int hcs_doc_set_storage_path(char **doc, const char *path, cs_err *err) {
   return 0;
 }
 
-static json_t *vsmb_share(const char *name, const char *path) {
-  json_t *s = json_object(), *o = json_object();
-  set_str(s, "Name", name);
-  set_str(s, "Path", path);
-  json_object_set_new(o, "ReadOnly", json_true());
-  json_object_set_new(o, "PseudoOplocks", json_true());
-  json_object_set_new(o, "TakeBackupPrivilege", json_true());
-  json_object_set_new(o, "CacheIo", json_true());
-  json_object_set_new(o, "ShareRead", json_true());
-  json_object_set_new(s, "Options", o);
-  return s;
-}
-
 static json_t *scsi_disk(const char *path) {
   json_t *a = json_object();
   set_str(a, "Path", path);
@@ -415,13 +403,12 @@ json_t *hcs_doc_uvm(json_t *spec, const hcs_doc_ctx *c, cs_err *err) {
   if (!lf) return NULL;
   size_t nl = json_array_size(lf) - 1;
   const char *scratch = json_string_value(json_array_get(lf, nl));
-  char uvm_path[1024], files[1100], uvm_scratch[1100], ctr_scratch[1100];
+  char uvm_path[1024], files[1100], uvm_scratch[1100];
   const char *given = hcs_json_str(json_object_get(win, "hyperv"), "utilityVMPath");
   if (given && *given) snprintf(uvm_path, sizeof uvm_path, "%s", given);
   else snprintf(uvm_path, sizeof uvm_path, "%s\\UtilityVM", json_string_value(json_array_get(lf, nl - 1)));
   snprintf(files, sizeof files, "%s\\Files", uvm_path);
   snprintf(uvm_scratch, sizeof uvm_scratch, "%s\\vm\\sandbox.vhdx", scratch);
-  snprintf(ctr_scratch, sizeof ctr_scratch, "%s\\sandbox.vhdx", scratch);
 
   /* The UVM is sized from the container's limits (the only resources a hosted container has). */
   json_t *res = json_object_get(win, "resources");
@@ -450,31 +437,15 @@ json_t *hcs_doc_uvm(json_t *spec, const hcs_doc_ctx *c, cs_err *err) {
 
   json_t *devices = json_object();
   json_t *attach = json_object();
+  /* Lun 0: the VM's own scratch. The container's scratch, its layers and mounts are hot-added once the VM
+   * runs (hcs_uvm_doc.h), as hcsshim does, so the VM document is the same for every container. */
   json_object_set_new(attach, "0", scsi_disk(uvm_scratch));
-  json_object_set_new(attach, "1", scsi_disk(ctr_scratch));
-  json_object_set_new(devices, "Scsi", json_pack("{s:{s:o}}", "0", "Attachments", attach));
+  json_object_set_new(devices, "Scsi", json_pack("{s:{s:o}}", HCS_UVM_SCSI_CONTROLLER, "Attachments", attach));
   json_object_set_new(devices, "HvSocket",
                       json_pack("{s:{s:s}}", "HvSocketConfig", "DefaultBindSecurityDescriptor",
                                 "D:P(A;;FA;;;SY)(A;;FA;;;BA)"));
   json_t *shares = json_array();
-  json_array_append_new(shares, vsmb_share("os", files));
-  for (size_t i = 0; i < nl; i++) {
-    char name[32];
-    snprintf(name, sizeof name, "s%lu", (unsigned long)i);
-    json_array_append_new(shares, vsmb_share(name, json_string_value(json_array_get(lf, i))));
-  }
-  json_t *mounts = json_object_get(spec, "mounts");
-  for (size_t i = 0; json_is_array(mounts) && i < json_array_size(mounts); i++) {
-    json_t *m = json_array_get(mounts, i);
-    const char *dst = hcs_json_str(m, "destination"), *src = hcs_json_str(m, "source");
-    if (!dst || !src || strncmp(dst, "\\\\.\\pipe\\", 9) == 0) continue;
-    char name[32];
-    snprintf(name, sizeof name, "m%lu", (unsigned long)i);
-    json_t *s = vsmb_share(name, src);
-    /* A writable mount must not be shared read-only; the container-side ReadOnly flag is separate. */
-    json_object_set_new(json_object_get(s, "Options"), "ReadOnly", json_false());
-    json_array_append_new(shares, s);
-  }
+  json_array_append_new(shares, hcs_doc_vsmb_share("os", files, true));
   json_t *vsmb = json_object();
   set_int(vsmb, "DirectFileMappingInMB", 1024);
   json_object_set_new(vsmb, "Shares", shares);

@@ -13,6 +13,7 @@
 #include "hcs_err.h"
 #include "hcs_layers.h"
 #include "hcs_stats.h"
+#include "hcs_uvm_doc.h"
 #include "net_hns.h"
 #include "rt_hcs_int.h"
 
@@ -90,31 +91,16 @@ static int create_run(rt_hcs_job *j) {
   hcs_dword t = j->be->cfg.op_timeout_ms;
   rt_hcs_ctr *c = j->ctr;
   /* Every endpoint the spec names must exist before anything is made: a missing one is NotFound naming it. */
-  for (size_t i = 0; !j->uvm_doc && i < j->n_endpoints && j->be->cfg.hns; i++) {
-    net_hns_endpoint ep;
-    if (net_hns_endpoint_query(j->be->cfg.hns, j->endpoints[i], &ep, &j->err) < 0) {
-      cs_err_wrap(&j->err, "endpoint %s", j->endpoints[i]);
-      return -1;
-    }
-  }
+  if (rt_hcs_net_check(j) < 0) return -1;
   if (j->docs && mount_layers(j) < 0) goto fail;
+  if (rt_hcs_net_attach(j) < 0) goto fail;
   if (j->uvm_doc) {
-    if (hcs_call_system_create(api, c->uvm_id, j->uvm_doc, t, &j->uvm, &j->err) < 0) return -1;
+    /* Hyper-V: the VM, then its share of the container's storage and network (hcs_uvm_doc.h), then the
+     * container hosted in it. Any failure below terminates the VM, and what was attached goes with it. */
+    if (hcs_call_system_create(api, c->uvm_id, j->uvm_doc, t, &j->uvm, &j->err) < 0) goto fail;
     if (hcs_call_system_op(api, api->HcsStartComputeSystem, "HcsStartComputeSystem", j->uvm, NULL, t, &j->err) < 0)
       goto fail;
-    /* Hyper-V: each endpoint becomes a NIC of the utility VM, with the MAC HNS assigned it. */
-    for (size_t i = 0; i < j->n_endpoints && j->be->cfg.hns; i++) {
-      net_hns_endpoint ep;
-      if (net_hns_endpoint_query(j->be->cfg.hns, j->endpoints[i], &ep, &j->err) < 0) goto fail;
-      char *req = dump(hcs_doc_nic_add(j->endpoints[i], ep.mac));
-      int rc = req ? hcs_call_system_modify(api, j->uvm, req, t, &j->err)
-                   : cs_err_set(&j->err, CS_RESOURCE_EXHAUSTED, "out of memory");
-      free(req);
-      if (rc < 0) {
-        cs_err_wrap(&j->err, "attach endpoint %s", j->endpoints[i]);
-        goto fail;
-      }
-    }
+    if (rt_hcs_uvm_attach(j) < 0) goto fail;
   }
   if (hcs_call_system_create(api, c->id, j->doc, t, &j->system, &j->err) < 0) goto fail;
   hcs_hresult hr = api->HcsSetComputeSystemCallback(j->system, HCS_EVENT_OPTION_NONE, c->src, rt_hcs_on_system_event);
@@ -128,6 +114,9 @@ static int create_run(rt_hcs_job *j) {
 fail:
   undo_system(api, &j->system, t);
   undo_system(api, &j->uvm, t);
+  rt_hcs_net_detach(j);
+  free(j->netns);
+  j->netns = NULL;
   if (j->mounted) {
     /* After the system is gone: nothing stays activated after a failed create. */
     cs_err e;
@@ -143,6 +132,8 @@ static void create_done(rt_hcs_job *j) {
   c->system = j->system;
   c->uvm = j->uvm;
   c->layers_mounted = j->mounted;
+  c->netns = j->netns;
+  j->netns = NULL;
   if (j->rc < 0) {
     cs_err_wrap(&j->err, "create %s", c->id);
     if (c->state != CTR_DELETED) rt_hcs_ctr_remove(j->be, c);
@@ -194,6 +185,26 @@ static char **layers_to_mount(json_t *spec, cs_err *err) {
   return v;
 }
 
+/* The utility VM's hot-adds for the hosted container, as JSON texts for the job. */
+static char **uvm_attach_docs(json_t *spec, const char *ctr_doc, cs_err *err) {
+  json_t *doc = json_loads(ctr_doc, 0, NULL);
+  json_t *reqs = doc ? hcs_doc_uvm_attach(spec, doc, err) : NULL;
+  json_decref(doc);
+  if (!reqs) {
+    if (!doc) cs_err_set(err, CS_INTERNAL, "hosted container document does not parse");
+    return NULL;
+  }
+  char **v = calloc(json_array_size(reqs) + 1, sizeof *v);
+  for (size_t i = 0; v && i < json_array_size(reqs); i++)
+    if (!(v[i] = json_dumps(json_array_get(reqs, i), JSON_COMPACT))) {
+      hcs_strv_free(v);
+      v = NULL;
+    }
+  json_decref(reqs);
+  if (!v) cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+  return v;
+}
+
 static int hcs_create(rt_backend *b, const rt_create_req *req, rt_done_cb cb, void *data, cs_err *err) {
   rt_hcs *be = BE(b);
   if (req->checkpoint) return cs_err_set(err, CS_UNIMPLEMENTED, "HCS: restore from a checkpoint is not supported");
@@ -233,7 +244,12 @@ static int hcs_create(rt_backend *b, const rt_create_req *req, rt_done_cb cb, vo
     while (j->docs[n]) n++;
     if (!(c->scratch = strdup(j->docs[n - 1]))) goto oom;
   }
-  if (c->uvm_id && !(j->uvm_doc = dump(hcs_doc_uvm(spec, &dc, err)))) goto out;
+  if (c->uvm_id &&
+      (!(j->uvm_doc = dump(hcs_doc_uvm(spec, &dc, err))) || !(j->attach = uvm_attach_docs(spec, j->doc, err))))
+    goto out;
+  /* hcsshim's rule: endpoints and no namespace given -> the runtime makes the namespace. */
+  const char *given_ns = hcs_json_str(json_object_get(json_object_get(spec, "windows"), "network"), "networkNamespace");
+  j->make_netns = c->n_endpoints && !(given_ns && *given_ns);
   rt_hcs_proc *init = proc_new(be, req->id, NULL, json_object_get(spec, "process"), &req->io, err);
   if (!init) goto out;
   c->procs = init;
@@ -263,6 +279,7 @@ out:
     free(j->doc);
     free(j->uvm_doc);
     hcs_strv_free(j->docs);
+    hcs_strv_free(j->attach);
     free(j);
   }
   if (c) rt_hcs_ctr_free(be, c);
@@ -476,9 +493,11 @@ static int delete_run(rt_hcs_job *j) {
   if (j->system && hcs_call_system_op(api, api->HcsTerminateComputeSystem, "HcsTerminateComputeSystem", j->system,
                                       NULL, t, &j->err) < 0 && ignore_stopped(&j->err) < 0)
     return -1;
+  rt_hcs_uvm_detach(j); /* the NICs leave the VM before it goes */
   if (j->uvm && hcs_call_system_op(api, api->HcsTerminateComputeSystem, "HcsTerminateComputeSystem", j->uvm, NULL, t,
                                    &j->err) < 0 && ignore_stopped(&j->err) < 0)
     return -1;
+  rt_hcs_net_detach(j);
   /* The system is stopped: its volume can go. A failure fails the delete (naming the layer and the step),
    * and the container stays, so a retried Delete unmounts again. */
   if (j->mounted && hcs_layers_unmount(api, j->doc, &j->err) < 0) return -1;
@@ -493,6 +512,8 @@ static void delete_done(rt_hcs_job *j) {
     return;
   }
   if (j->mounted) c->layers_mounted = false;
+  free(c->netns); /* detached by delete_run */
+  c->netns = NULL;
   rt_hcs_proc *init = rt_hcs_init_proc(c);
   j->res.pid = init ? init->pid : 0;
   if (c->state != CTR_DELETED) rt_hcs_ctr_remove(j->be, c); /* closes the handles once no job uses them */
@@ -510,8 +531,16 @@ static int hcs_delete(rt_backend *b, const char *id, bool force, rt_done_cb cb, 
   if (!j) return -1;
   j->system = c->system;
   j->uvm = c->uvm;
+  j->endpoints = c->endpoints;
+  j->n_endpoints = c->n_endpoints;
+  if (c->netns && !(j->netns = strdup(c->netns))) {
+    free(j);
+    return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
+  }
+  j->n_ns_endpoints = c->n_endpoints;
   if (c->layers_mounted) {
     if (!(j->doc = strdup(c->scratch))) {
+      free(j->netns);
       free(j);
       return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
     }

@@ -97,6 +97,13 @@ void rt_hcs_ctr_free(rt_hcs *be, rt_hcs_ctr *c) {
     cs_err e;
     if (hcs_layers_unmount(be->cfg.hcs, c->scratch, &e) < 0) CS_WARN("hcs: teardown %s: %s", c->id, e.msg);
   }
+  if (c->netns) {
+    /* Teardown with the container never deleted, as for the layers: its endpoints leave the namespace. */
+    rt_hcs_job j = {.be = be, .ctr = c, .netns = c->netns, .endpoints = c->endpoints,
+                    .n_ns_endpoints = c->n_endpoints};
+    rt_hcs_net_detach(&j);
+  }
+  free(c->netns);
   free(c->scratch);
   src_free(c->src);
   hcs_strv_free(c->endpoints);
@@ -139,6 +146,8 @@ static void job_free(rt_hcs_job *j) {
   free(j->doc);
   free(j->uvm_doc);
   hcs_strv_free(j->docs);
+  hcs_strv_free(j->attach);
+  free(j->netns);
   free(j->pids);
   free(j);
 }

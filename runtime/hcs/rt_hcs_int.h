@@ -59,6 +59,7 @@ typedef struct rt_hcs_ctr {
   size_t n_endpoints;
   char *scratch;            /* process isolation without root.path: the scratch layer folder the backend mounts */
   bool layers_mounted;      /* activated and prepared (hcs_layers.h): Delete and teardown must undo it */
+  char *netns;              /* the HNS namespace the backend made for the endpoints (rt_hcs_attach.c); NULL: none */
 } rt_hcs_ctr;
 
 typedef struct rt_hcs_event {
@@ -119,6 +120,11 @@ struct rt_hcs_job {
   bool mounted;             /* create: the layers (docs) were mounted; delete: unmount scratch (doc) */
   int *pids;
   size_t n_pids;
+  /* create/delete's network and utility-VM steps (rt_hcs_attach.c) */
+  char **attach;            /* Hyper-V: the ModifySettingRequests that give the VM the container's storage */
+  bool make_netns;          /* create: put the endpoints in a namespace of the backend's own */
+  char *netns;              /* create: the namespace made (output); delete: the one to remove */
+  size_t n_ns_endpoints;    /* endpoints added to netns so far */
 };
 
 int64_t rt_hcs_now_ns(void);
@@ -142,6 +148,17 @@ void rt_hcs_proc_exited(rt_hcs *be, rt_hcs_ctr *c, rt_hcs_proc *p, bool has_code
 
 /* Teardown (the vtable's destroy): no callbacks after it; memory goes when the last job completes. */
 void rt_hcs_destroy(rt_backend *b);
+
+/* Create's network and utility-VM steps and their undoing (rt_hcs_attach.c), on a job's worker thread.
+ * check: every endpoint the spec names exists (NotFound naming it), before anything is made.
+ * net_attach: with make_netns, an HNS namespace holding the endpoints, named in j->doc; undone by itself on
+ * failure. uvm_attach: j->attach then a NIC per endpoint on the running VM j->uvm. The detach calls undo
+ * what they find and only warn: the container is going away either way. */
+int rt_hcs_net_check(rt_hcs_job *j);
+int rt_hcs_net_attach(rt_hcs_job *j);
+void rt_hcs_net_detach(rt_hcs_job *j);
+int rt_hcs_uvm_attach(rt_hcs_job *j);
+void rt_hcs_uvm_detach(rt_hcs_job *j);
 
 /* The HCS callbacks (HCS threads). */
 void HCS_CALLBACK rt_hcs_on_system_event(hcs_event *ev, void *ctx);

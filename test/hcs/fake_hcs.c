@@ -40,6 +40,7 @@ typedef struct fake_fail_t {
   char call[64];
   hcs_hresult hr;
   char msg[256];
+  int skip;         /* calls of `call` that still succeed before this failure */
 } fake_fail_t;
 
 #define FAKE_MAX_THREADS 64
@@ -140,6 +141,10 @@ static bool fk_record(const char *call, const char *arg, hcs_pcwstr doc, fake_fa
 static bool fk_take_fail(const char *call, fake_fail_t *out) {
   for (fake_fail_t **fp = &fk.fails; *fp; fp = &(*fp)->next)
     if (strcmp((*fp)->call, call) == 0) {
+      if ((*fp)->skip > 0) {
+        (*fp)->skip--;
+        return false;
+      }
       fake_fail_t *f = *fp;
       *fp = f->next;
       *out = *f;
@@ -599,10 +604,51 @@ static hcs_hresult n_close(net_hcn_endpoint ep) {
   return 0;
 }
 
+/* HNS v1 namespaces: how many exist and how many endpoints are in them, so a test sees nothing is left.
+ * Failures are injected as "HNSNamespace POST", "HNSNamespace addresource", "HNSNamespace removeresource",
+ * "HNSNamespace DELETE": they answer {"Success":false} as HNS does. */
+static int fk_ns, fk_ns_eps, fk_ns_next;
+
+static char *ns_call(const char *m, const char *p, const char *req) {
+  char call[64], buf[400];
+  const char *verb = strstr(p, "/addresource") ? "addresource" : strstr(p, "/removeresource") ? "removeresource" : m;
+  snprintf(call, sizeof call, "HNSNamespace %s", verb);
+  char arg[512];
+  snprintf(arg, sizeof arg, "%s %s %s", m, p, req ? req : "");
+  fake_fail_t f;
+  if (fk_record(call, arg, NULL, &f)) {
+    snprintf(buf, sizeof buf, "{\"Success\":false,\"Error\":\"%s\"}", f.msg);
+    return strdup(buf);
+  }
+  if (strcmp(verb, "POST") == 0) {
+    fk_ns++;
+    snprintf(buf, sizeof buf, "{\"Success\":true,\"Output\":{\"ID\":\"00000000-0000-4000-8000-%012d\"}}", ++fk_ns_next);
+  } else {
+    if (strcmp(verb, "addresource") == 0) fk_ns_eps++;
+    else if (strcmp(verb, "removeresource") == 0) fk_ns_eps--;
+    else if (strcmp(verb, "DELETE") == 0) fk_ns--;
+    snprintf(buf, sizeof buf, "{\"Success\":true,\"Output\":{}}");
+  }
+  return strdup(buf);
+}
+
+int fake_hcs_namespaces(void) { return fk_ns; }
+int fake_hcs_namespace_endpoints(void) { return fk_ns_eps; }
+
 /* Counters derived from the first hex digit of the id, so each endpoint's figures are recognisable. */
 static hcs_hresult n_hns_call(hcs_pcwstr method, hcs_pcwstr path, hcs_pcwstr req, hcs_pwstr *resp) {
   uv_mutex_lock(&fk.lock);
   char *m = narrow(method), *p = narrow(path);
+  if (strncmp(p, "/namespaces", 11) == 0) {
+    char *r = narrow(req), *out = ns_call(m, p, r);
+    *resp = widen(out);
+    free(out);
+    free(r);
+    free(m);
+    free(p);
+    uv_mutex_unlock(&fk.lock);
+    return 0;
+  }
   fk_log("HNSCall", p);
   fake_fail_t f;
   if (fk_take_fail("HNSCall", &f)) {
@@ -702,10 +748,14 @@ void fake_hcs_reset(void) {
   fk.stats = NULL;
   fk.exit_on_create = false;
   fk.no_code = false;
+  fk_ns = fk_ns_eps = fk_ns_next = 0;
 }
 
-void fake_hcs_fail(const char *call, hcs_hresult hr, const char *msg) {
+void fake_hcs_fail(const char *call, hcs_hresult hr, const char *msg) { fake_hcs_fail_after(call, 0, hr, msg); }
+
+void fake_hcs_fail_after(const char *call, int skip, hcs_hresult hr, const char *msg) {
   fake_fail_t *f = calloc(1, sizeof *f);
+  f->skip = skip;
   snprintf(f->call, sizeof f->call, "%s", call);
   f->hr = hr;
   snprintf(f->msg, sizeof f->msg, "%s", msg ? msg : "");

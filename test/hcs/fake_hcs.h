@@ -19,6 +19,8 @@ void fake_hcs_reset(void);
 /* The next call of `call` fails: its operation completes with hr and {"Error":hr,"ErrorMessage":msg}. Calls
  * without an operation (HcsSetComputeSystemCallback, HcsSetProcessCallback, HNSCall) return hr. */
 void fake_hcs_fail(const char *call, hcs_hresult hr, const char *msg);
+/* The same after `skip` calls of `call` have succeeded. */
+void fake_hcs_fail_after(const char *call, int skip, hcs_hresult hr, const char *msg);
 /* The next process created has already exited with this code before anyone could register a callback. */
 void fake_hcs_exit_on_create(int code);
 /* Exit events carry no ExitCode (the backend must ask HcsGetProcessProperties). */
@@ -33,6 +35,9 @@ const char *fake_hcs_log(void);
 /* Layers activated (vmcompute ActivateLayer) and not deactivated. fake_hcs_fail("PrepareLayer", ...) etc.
  * fail a layer step; the log has "ActivateLayer <home>\\<id>" lines. */
 int fake_hcs_active_layers(void);
+/* HNS namespaces made (HNSCall POST /namespaces/) and not deleted; endpoints added to them and not removed. */
+int fake_hcs_namespaces(void);
+int fake_hcs_namespace_endpoints(void);
 /* Systems, processes, operations and endpoints not closed. */
 int fake_hcs_open_handles(void);
 

@@ -12,6 +12,7 @@
 
 #include "fake_hcs.h"
 #include "hcs_doc.h"
+#include "hcs_uvm_doc.h"
 
 static hcs_api api;
 static const win_host server = {.ncpu = 4, .build = 20348};
@@ -212,17 +213,56 @@ static void test_hyperv_documents(void **state) {
   assert_int_equal(int_at(uvm, "VirtualMachine/ComputeTopology/Memory/SizeInMB"), 512);
   assert_int_equal(int_at(uvm, "VirtualMachine/ComputeTopology/Processor/Count"), 2);
   assert_string_equal(str_at(uvm, "VirtualMachine/Devices/Scsi/0/Attachments/0/Path"), "C:\\scratch\\c1\\vm\\sandbox.vhdx");
-  assert_string_equal(str_at(uvm, "VirtualMachine/Devices/Scsi/0/Attachments/1/Path"), "C:\\scratch\\c1\\sandbox.vhdx");
+  /* Only the VM's own scratch and the OS share: the container's storage is hot-added (below). */
+  assert_null(at(uvm, "VirtualMachine/Devices/Scsi/0/Attachments/1"));
   assert_string_equal(str_at(uvm, "VirtualMachine/Devices/VirtualSmb/Shares/0/Name"), "os");
   assert_string_equal(str_at(uvm, "VirtualMachine/Devices/VirtualSmb/Shares/0/Path"),
                       "C:\\layers\\base\\UtilityVM\\Files");
-  assert_string_equal(str_at(uvm, "VirtualMachine/Devices/VirtualSmb/Shares/1/Name"), "s0");
-  assert_string_equal(str_at(uvm, "VirtualMachine/Devices/VirtualSmb/Shares/1/Path"), "C:\\layers\\top");
-  assert_string_equal(str_at(uvm, "VirtualMachine/Devices/VirtualSmb/Shares/3/Name"), "m0");
-  assert_string_equal(str_at(uvm, "VirtualMachine/Devices/VirtualSmb/Shares/3/Path"), "D:\\data");
-  assert_true(json_is_false(at(uvm, "VirtualMachine/Devices/VirtualSmb/Shares/3/Options/ReadOnly")));
+  assert_int_equal(json_array_size(at(uvm, "VirtualMachine/Devices/VirtualSmb/Shares")), 1);
   assert_true(json_is_object(at(uvm, "VirtualMachine/GuestConnection")));
   json_decref(uvm);
+
+  /* The hot-adds, in order: a share per layer (s<i>) and per directory mount (m<i>, writable), the scratch
+   * on Lun 1 mounted at the container's root, the combined layers over it. */
+  doc = hcs_doc_container(spec, &c, &w, &e);
+  json_t *reqs = hcs_doc_uvm_attach(spec, doc, &e);
+  assert_non_null(reqs);
+  size_t n = json_array_size(reqs);
+  assert_int_equal(n, 6); /* s0 s1 m0 m1 scratch layers */
+  assert_string_equal(str_at(reqs, "0/ResourcePath"), "VirtualMachine/Devices/VirtualSmb/Shares");
+  assert_string_equal(str_at(reqs, "0/RequestType"), "Add");
+  assert_string_equal(str_at(reqs, "0/Settings/Name"), "s0");
+  assert_string_equal(str_at(reqs, "0/Settings/Path"), "C:\\layers\\top");
+  assert_true(json_is_true(at(reqs, "0/Settings/Options/ReadOnly")));
+  assert_string_equal(str_at(reqs, "2/Settings/Name"), "m0");
+  assert_string_equal(str_at(reqs, "2/Settings/Path"), "D:\\data");
+  assert_true(json_is_false(at(reqs, "2/Settings/Options/ReadOnly")));
+  assert_string_equal(str_at(reqs, "4/ResourcePath"), "VirtualMachine/Devices/Scsi/0/Attachments/1");
+  assert_string_equal(str_at(reqs, "4/Settings/Path"), "C:\\scratch\\c1\\sandbox.vhdx");
+  assert_string_equal(str_at(reqs, "4/Settings/Type"), "VirtualDisk");
+  assert_string_equal(str_at(reqs, "4/GuestRequest/ResourceType"), "MappedVirtualDisk");
+  assert_string_equal(str_at(reqs, "4/GuestRequest/Settings/ContainerPath"), "C:\\c\\c1");
+  assert_int_equal(int_at(reqs, "4/GuestRequest/Settings/Lun"), 1);
+  assert_null(at(reqs, "5/ResourcePath"));
+  assert_string_equal(str_at(reqs, "5/GuestRequest/ResourceType"), "CombinedLayers");
+  assert_string_equal(str_at(reqs, "5/GuestRequest/RequestType"), "Add");
+  assert_string_equal(str_at(reqs, "5/GuestRequest/Settings/ContainerRootPath"), "C:\\c\\c1");
+  assert_string_equal(str_at(reqs, "5/GuestRequest/Settings/Layers/1/Path"), HCS_VSMB_GUEST_PREFIX "s1");
+  assert_true(json_equal(at(reqs, "5/GuestRequest/Settings/Layers"), at(doc, "HostedSystem/Container/Storage/Layers")));
+  json_decref(reqs);
+  /* The backend's namespace goes into the hosted container's Networking. */
+  char *text = json_dumps(doc, JSON_COMPACT);
+  assert_int_equal(hcs_doc_set_namespace(&text, "11111111-2222-4333-8444-555555555555", &e), 0);
+  json_t *d2 = json_loads(text, 0, NULL);
+  assert_string_equal(str_at(d2, "HostedSystem/Container/Networking/Namespace"), "11111111-2222-4333-8444-555555555555");
+  json_decref(d2);
+  free(text);
+  json_decref(doc);
+  json_t *rm = hcs_doc_nic_remove("11111111-2222-4333-8444-555555555555");
+  assert_string_equal(str_at(rm, "ResourcePath"), "VirtualMachine/Devices/NetworkAdapters/11111111-2222-4333-8444-555555555555");
+  assert_string_equal(str_at(rm, "RequestType"), "Remove");
+  assert_null(at(rm, "Settings"));
+  json_decref(rm);
 
   /* A given utility VM path wins over the base layer's. */
   json_object_set_new(at(spec, "windows/hyperv"), "utilityVMPath", json_string("E:\\uvm"));

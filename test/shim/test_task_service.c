@@ -231,8 +231,10 @@ static void watch_cb(void *data, bool last, int code, const char *msg, const uin
     rx->cpu = s.cpu.usage_ns;
     rx->memory = s.memory.usage;
     assert_int_equal(s.memory.limit, 1 << 20);
-    assert_int_equal(s.net_count, 1);
+    assert_int_equal(s.net_count, 2);
     assert_string_equal(s.net[0].name, "eth0");
+    /* a Windows HNS endpoint goes by its whole id, longer than rt_net_iface.name */
+    assert_string_equal(s.net[1].name, "6e3a1f10-2b7c-4d55-9a0e-1c2d3e4f5a6b");
   }
   /* assembled from parts, yet the very bytes nanopb writes for the whole Sample */
   static uint8_t again[cshim_stats_v1_Sample_size];
@@ -269,8 +271,11 @@ static void test_watch_stream(void **state) {
   assert_int_equal(create("w1"), 0);
   e->rt->sample.memory.usage = 4096;
   e->rt->sample.memory.limit = 1 << 20;
-  e->rt->sample.n_net = 1;
+  e->rt->sample.n_net = 2;
   snprintf(e->rt->sample.net[0].name, sizeof e->rt->sample.net[0].name, "eth0");
+  snprintf(e->rt->sample.net[1].name, sizeof e->rt->sample.net[1].name, "6e3a1f10-2b7c-4d55-9a0e-1c2d3e4"); /* as much as fits */
+  snprintf(e->rt->sample.net[1].endpoint_id, sizeof e->rt->sample.net[1].endpoint_id,
+           "6e3a1f10-2b7c-4d55-9a0e-1c2d3e4f5a6b");
   assert_int_equal(simple("Start", "w1", NULL), 0);
   /* N samples at the interval, then a clean end */
   watch_rx rx = {0};

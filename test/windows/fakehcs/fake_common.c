@@ -116,12 +116,21 @@ void fake_log(const char *call, json_t *fields) {
     if (buf) {
       memcpy(buf, text, n);
       buf[n] = '\n';
+      /* Wine 8 appends by seeking to the end and then writing, so two threads or processes appending at once
+       * can overwrite each other's line (seen: a line cut in half by an event line). A named mutex, shared by
+       * every process of the prefix, makes each append whole; Windows' FILE_APPEND_DATA would not need it. */
+      HANDLE mu = CreateMutexW(NULL, FALSE, L"Local\\cshim-fakehcs-log");
+      if (mu) WaitForSingleObject(mu, 5000);
       HANDLE f = CreateFileW(path, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
                              OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
       if (f != INVALID_HANDLE_VALUE) {
         DWORD w;
         WriteFile(f, buf, (DWORD)(n + 1), &w, NULL);
         CloseHandle(f);
+      }
+      if (mu) {
+        ReleaseMutex(mu);
+        CloseHandle(mu);
       }
       free(buf);
     }

@@ -37,8 +37,8 @@ WCHAR *fake_wide_cotask(const char *s);
 WCHAR *fake_env_path(const char *name);
 
 /* Appends one JSON object as a line to $CSHIM_FAKEHCS_LOG (if set): {"ts","caller_pid","caller_tid","call",...fields}.
- * Steals `fields` (may be NULL). One WriteFile on a FILE_APPEND_DATA handle per line, so lines of
- * concurrent threads and processes do not interleave. */
+ * Steals `fields` (may be NULL). One WriteFile on a FILE_APPEND_DATA handle per line, under a named mutex (Wine's
+ * append is a seek and a write), so lines of concurrent threads and processes do not interleave. */
 void fake_log(const char *call, json_t *fields);
 /* A document for the log: the parsed JSON if it parses, else the raw string; json_null for NULL. */
 json_t *fake_log_doc(const char *doc);

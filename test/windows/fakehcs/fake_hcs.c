@@ -246,6 +246,7 @@ static void sys_free(fake_sys *s) {
     free(p);
   }
   if (s->job) CloseHandle(s->job);
+  json_decref(s->attached);
   free(s->id);
   free(s->owner);
   free(s->host_id);
@@ -377,6 +378,15 @@ static HRESULT check_config(json_t *doc, bool *hyperv, char *err, size_t n) {
       snprintf(err, n, "Container.Storage.Path: the scratch path is required");
       return E_INVALIDARG;
     }
+    if (hosted) {
+      /* Inside the VM the root must exist: the scratch mapped there with the layers combined over it. */
+      char key[600];
+      snprintf(key, sizeof key, "layers:%s", path);
+      if (!json_object_get(sys_by_id(json_string_value(json_object_get(doc, "HostingSystemId")))->attached, key)) {
+        snprintf(err, n, "HostedSystem.Container.Storage.Path %s: no combined layers there in the utility VM", path);
+        return FAKE_E_ELEMENT_NOT_FOUND;
+      }
+    }
   }
   return S_OK;
 }
@@ -408,6 +418,7 @@ HRESULT WINAPI HcsCreateComputeSystem(PCWSTR id, PCWSTR configuration, HCS_OPERA
   HRESULT bad = fs_check(doc, &FS_COMPUTE_SYSTEM, err, sizeof err) < 0 ? FAKE_HCS_E_INVALID_JSON : S_OK;
   EnterCriticalSection(&fake_g.lock);
   if (bad == S_OK) bad = check_config(doc, &hyperv, err, sizeof err);
+  if (bad == S_OK) bad = fake_injected("HcsCreateComputeSystem", uid, cfg, err, sizeof err);
   if (bad == S_OK && sys_by_id(uid)) {
     bad = FAKE_HCS_E_SYSTEM_ALREADY_EXISTS;
     snprintf(err, sizeof err, "a compute system with id %s exists", uid);
@@ -475,8 +486,16 @@ HRESULT WINAPI HcsOpenComputeSystem(PCWSTR id, DWORD requestedAccess, HCS_SYSTEM
 void WINAPI HcsCloseComputeSystem(HCS_SYSTEM computeSystem) {
   EnterCriticalSection(&fake_g.lock);
   fake_handle *h = fake_sys_handle(computeSystem);
+  char *id = h ? strdup(h->sys->id) : NULL;
   LeaveCriticalSection(&fake_g.lock);
   if (h) fake_handle_close(h);
+  /* What is left in this process once the handle is gone: a test reads it after a failed Create or a Delete. */
+  EnterCriticalSection(&fake_g.lock);
+  json_t *census = fake_census();
+  LeaveCriticalSection(&fake_g.lock);
+  fake_log("HcsCloseComputeSystem",
+           json_pack("{s:s,s:b,s:o}", "system", id ? id : "", "handle", h != NULL, "census", census));
+  free(id);
 }
 
 HRESULT WINAPI HcsSetComputeSystemCallback(HCS_SYSTEM computeSystem, HCS_EVENT_OPTIONS callbackOptions,
@@ -524,8 +543,11 @@ static HRESULT sys_call(const char *call, HCS_SYSTEM system, HCS_OPERATION opera
     if (FAILED(hr)) {
       fake_op_fail(op, call, hr, "%s: %s", id ? id : "", err);
     } else {
-      fake_log(call, json_pack("{s:s,s:o,s:o,s:o}", "system", id ? id : "", "options", fake_log_doc(opts), "hr",
-                               fake_log_hr(hr), "result", fake_log_doc(result)));
+      EnterCriticalSection(&fake_g.lock);
+      json_t *census = fake_census();
+      LeaveCriticalSection(&fake_g.lock);
+      fake_log(call, json_pack("{s:s,s:o,s:o,s:o,s:o}", "system", id ? id : "", "options", fake_log_doc(opts), "hr",
+                               fake_log_hr(hr), "result", fake_log_doc(result), "census", census));
       fake_op_complete(op, hr, result, NULL);
     }
     hr = S_OK;
@@ -540,8 +562,9 @@ static HRESULT sys_call(const char *call, HCS_SYSTEM system, HCS_OPERATION opera
 }
 
 static HRESULT do_start(fake_sys *s, const char *o, char **r, char *err, size_t n) {
-  (void)o;
   (void)r;
+  HRESULT hr = fake_injected("HcsStartComputeSystem", s->id, o, err, n);
+  if (hr != S_OK) return hr;
   if (s->state != SYS_CREATED) {
     snprintf(err, n, "cannot start: the system is %s", state_names[s->state]);
     return FAKE_HCS_E_INVALID_STATE;
@@ -630,6 +653,12 @@ static HRESULT do_modify(fake_sys *s, const char *o, char **r, char *err, size_t
   if (fs_check(d, &FS_MODIFY_SETTING, err, n) < 0) goto out;
   const char *path = json_string_value(json_object_get(d, "ResourcePath"));
   json_t *settings = json_object_get(d, "Settings");
+  if ((hr = fake_injected("HcsModifyComputeSystem", s->id, o, err, n)) != S_OK) goto out;
+  hr = FAKE_HCS_E_INVALID_JSON;
+  if ((path && strncmp(path, "VirtualMachine/", 15) == 0) || (!path && json_object_get(d, "GuestRequest"))) {
+    hr = fake_vm_modify(s, d, err, n);
+    goto out;
+  }
   if (!path) {
     snprintf(err, n, "ResourcePath is required");
     goto out;
@@ -643,15 +672,6 @@ static HRESULT do_modify(fake_sys *s, const char *o, char **r, char *err, size_t
     s->memory_mb = (unsigned long long)json_integer_value(settings);
   } else if (strcmp(path, "Container/Processor") == 0) {
     if (fs_check(settings, &FS_PROCESSOR, sub, sizeof sub) < 0) {
-      snprintf(err, n, "Settings.%s", sub);
-      goto out;
-    }
-  } else if (strncmp(path, "VirtualMachine/Devices/NetworkAdapters/", 39) == 0) {
-    if (!s->hyperv) {
-      snprintf(err, n, "%s: not a virtual machine", path);
-      goto out;
-    }
-    if (fs_check(settings, &FS_NETWORK_ADAPTER, sub, sizeof sub) < 0) {
       snprintf(err, n, "Settings.%s", sub);
       goto out;
     }
@@ -730,6 +750,7 @@ static DWORD WINAPI sys_exit_thread(LPVOID arg) {
 
 void fake_sys_stop(fake_sys *s, bool forced, UINT code) {
   s->state = SYS_STOPPED;
+  fake_vm_drop(s); /* a stopped VM holds nothing attached */
   /* The containers a VM hosts end with it. */
   for (fake_sys *c = fake_g.systems; c; c = c->next)
     if (c->state != SYS_STOPPED && c->host_id && _stricmp(c->host_id, s->id) == 0) fake_sys_stop(c, true, code);

@@ -63,6 +63,7 @@ struct fake_sys {
   fake_proc *procs;
   fake_handle *handles;
   int refs;               /* handles (system and process) + live waiter threads + the registry while not stopped */
+  json_t *attached;       /* a VM's hot-added devices and guest mappings (fake_attach.c); NULL: none yet */
   fake_sys *next;
 };
 
@@ -109,5 +110,14 @@ char *fake_sys_properties(fake_sys *s, json_t *query, HRESULT *hr, char *err, si
 char *fake_proc_status(fake_proc *p);
 /* Updates p's kept CPU times (from snap, a SystemProcessInformation snapshot; may be NULL) and I/O counts. Locked. */
 void fake_proc_sample(fake_proc *p, const void *snap);
+
+/* A running VM's hot-adds (fake_attach.c), all locked: one ModifySettingRequest (a VM ResourcePath and/or a
+ * GuestRequest), checked and applied whole or not at all; dropping them when the VM stops; and the census the
+ * log carries ({"live": systems not stopped, "attached": their attachments}). */
+HRESULT fake_vm_modify(fake_sys *s, json_t *req, char *err, size_t n);
+void fake_vm_drop(fake_sys *s);
+json_t *fake_census(void);
+/* CSHIM_FAKEHCS_FAIL: S_OK, or E_FAIL with err set when this call on this system is to fail. */
+HRESULT fake_injected(const char *call, const char *id, const char *doc, char *err, size_t n);
 
 #endif

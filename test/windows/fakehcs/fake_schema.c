@@ -171,6 +171,22 @@ static const fs_field netadapter_f[] = {F("EndpointId", FS_STRING), F("MacAddres
                                         F("SwitchName", FS_STRING), END};
 const fs_type FS_NETWORK_ADAPTER = {"NetworkAdapter", "network_adapter.go", netadapter_f};
 
+/* Hot-adds to a running VM (hcsshim internal/hcs/resourcepaths/virtualmachine.go) and the guest requests a WCOW
+ * utility VM takes (internal/protocol/guestrequest/types.go, internal/protocol/guestresource/resources.go). */
+const fs_type FS_ATTACHMENT = {"Attachment", "attachment.go", attachment_f};
+const fs_type FS_VSMB_SHARE = {"VirtualSmbShare", "virtual_smb_share.go", vsmb_share_f};
+static const char *const guest_resource_types[] = {"MappedVirtualDisk", "CombinedLayers", NULL};
+static const fs_field guest_request_f[] = {E("ResourceType", guest_resource_types), E("RequestType", request_types),
+                                           F("Settings", FS_ANY), END};
+const fs_type FS_GUEST_REQUEST = {"ModificationRequest", "internal/protocol/guestrequest/types.go", guest_request_f};
+static const fs_field wcow_disk_f[] = {F("ContainerPath", FS_STRING), F("Lun", FS_INT), END};
+const fs_type FS_WCOW_MAPPED_DISK = {"WCOWMappedVirtualDisk", "internal/protocol/guestresource/resources.go",
+                                     wcow_disk_f};
+static const fs_field wcow_layers_f[] = {F("ContainerRootPath", FS_STRING), O("Layers", FS_ARRAY, T_LAYER),
+                                         F("ScratchPath", FS_STRING), F("FilterType", FS_STRING), END};
+const fs_type FS_WCOW_COMBINED_LAYERS = {"WCOWCombinedLayers", "internal/protocol/guestresource/resources.go",
+                                         wcow_layers_f};
+
 static const fs_field process_f[] = {
   F("ApplicationName", FS_STRING), F("CommandLine", FS_STRING), F("CommandArgs", FS_STRS), F("User", FS_STRING),
   F("WorkingDirectory", FS_STRING), F("Environment", FS_STRMAP), F("RestrictedToken", FS_BOOL),

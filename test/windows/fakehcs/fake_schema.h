@@ -19,6 +19,11 @@ extern const fs_type FS_PROPERTY_QUERY;       /* HcsGetComputeSystemProperties *
 extern const fs_type FS_SIGNAL_OPTIONS;       /* HcsSignalProcess */
 extern const fs_type FS_PROCESSOR;            /* ModifySettingRequest.Settings for Container/Processor */
 extern const fs_type FS_NETWORK_ADAPTER;      /* ModifySettingRequest.Settings for .../NetworkAdapters/<id> */
+extern const fs_type FS_ATTACHMENT;           /* Settings for VirtualMachine/Devices/Scsi/<c>/Attachments/<lun> */
+extern const fs_type FS_VSMB_SHARE;           /* Settings for VirtualMachine/Devices/VirtualSmb/Shares */
+extern const fs_type FS_GUEST_REQUEST;        /* ModifySettingRequest.GuestRequest */
+extern const fs_type FS_WCOW_MAPPED_DISK;     /* GuestRequest.Settings for MappedVirtualDisk */
+extern const fs_type FS_WCOW_COMBINED_LAYERS; /* GuestRequest.Settings for CombinedLayers */
 
 /* 0 if doc (an object) matches t; else -1 with "Container.Storage.Layers[0].Idd: unknown field (...)" in err. */
 int fs_check(json_t *doc, const fs_type *t, char *err, size_t n);

@@ -55,6 +55,67 @@ static json_t *endpoint_view(json_t *e) {
   return v;
 }
 
+/* HNS v1 namespaces (hcsshim internal/hns/namespace.go): POST /namespaces/ makes one, POST
+ * /namespaces/<id>/addresource|removeresource {"Type":"Endpoint","Data":{"Id":...}} puts a configured endpoint in
+ * or takes it out, DELETE /namespaces/<id> removes an empty one. State of the loading process, under ns_lock;
+ * every answer's log line carries how many namespaces and namespace endpoints are left. */
+static SRWLOCK ns_lock = SRWLOCK_INIT;
+static json_t *ns_all; /* id -> array of endpoint ids */
+static unsigned ns_next;
+
+static json_t *ns_census(void) {
+  size_t eps = 0;
+  const char *k;
+  json_t *v;
+  json_object_foreach(ns_all, k, v) eps += json_array_size(v);
+  return json_pack("{s:i,s:i}", "namespaces", (int)json_object_size(ns_all), "nsEndpoints", (int)eps);
+}
+
+static json_t *ns_route(const char *method, const char *path, const char *request) {
+  static const char pre[] = "/namespaces/";
+  if (!ns_all) ns_all = json_object();
+  const char *rest = path + sizeof pre - 1;
+  if (strcmp(method, "POST") == 0 && !*rest) {
+    char id[40];
+    snprintf(id, sizeof id, "5e5e0000-0000-4000-8000-%012x", ++ns_next);
+    json_object_set_new(ns_all, id, json_array());
+    return ok(json_pack("{s:s}", "ID", id));
+  }
+  char id[64] = "", verb[32] = "";
+  sscanf(rest, "%63[^/]/%31s", id, verb);
+  json_t *eps = json_object_get(ns_all, id);
+  if (!eps) return fail("Element not found.");
+  if (strcmp(method, "DELETE") == 0 && !*verb) {
+    if (json_array_size(eps)) return fail("the namespace still has endpoints");
+    json_object_del(ns_all, id);
+    return ok(json_object());
+  }
+  bool add = strcmp(verb, "addresource") == 0;
+  if (strcmp(method, "POST") != 0 || (!add && strcmp(verb, "removeresource") != 0))
+    return fail("the fake HNS does not serve this namespace request");
+  json_t *req = request ? json_loads(request, 0, NULL) : NULL;
+  const char *type = json_string_value(json_object_get(req, "Type"));
+  const char *ep = json_string_value(json_object_get(json_object_get(req, "Data"), "Id"));
+  const char *err = NULL;
+  json_t *known = ep ? fake_hns_endpoint(ep, &err) : NULL;
+  json_t *r = NULL;
+  size_t at = json_array_size(eps);
+  for (size_t i = 0; ep && i < json_array_size(eps); i++)
+    if (_stricmp(json_string_value(json_array_get(eps, i)), ep) == 0) at = i;
+  if (!type || strcmp(type, "Endpoint") != 0 || !ep) r = fail("want {\"Type\":\"Endpoint\",\"Data\":{\"Id\":...}}");
+  else if (!known) r = fail(err ? err : "Element not found.");
+  else if (add && at < json_array_size(eps)) r = fail("the endpoint is already in the namespace");
+  else if (!add && at == json_array_size(eps)) r = fail("Element not found.");
+  else {
+    if (add) json_array_append_new(eps, json_string(ep));
+    else json_array_remove(eps, at);
+    r = ok(json_object());
+  }
+  json_decref(known);
+  json_decref(req);
+  return r;
+}
+
 static json_t *route(const char *method, const char *path) {
   const char *err = NULL;
   if (strcmp(method, "GET") != 0) return fail("the fake HNS serves GET only");
@@ -97,9 +158,20 @@ HRESULT WINAPI HNSCall(PCWSTR method, PCWSTR path, PCWSTR object, PWSTR *respons
   char *m = fake_utf8(method), *p = fake_utf8(path), *o = fake_utf8(object);
   HRESULT hr = E_INVALIDARG;
   if (m && p) {
-    json_t *r = route(m, p);
+    bool ns = strncmp(p, "/namespaces/", 12) == 0;
+    json_t *census = NULL, *r;
+    if (ns) {
+      AcquireSRWLockExclusive(&ns_lock);
+      r = ns_route(m, p, o);
+      census = ns_census();
+      ReleaseSRWLockExclusive(&ns_lock);
+    } else {
+      r = route(m, p);
+    }
     char *text = json_dumps(r, JSON_COMPACT);
-    fake_log("HNSCall", json_pack("{s:s,s:s,s:o,s:O}", "method", m, "path", p, "request", fake_log_doc(o), "response", r));
+    json_t *rec = json_pack("{s:s,s:s,s:o,s:O}", "method", m, "path", p, "request", fake_log_doc(o), "response", r);
+    if (census) json_object_set_new(rec, "census", census);
+    fake_log("HNSCall", rec);
     json_decref(r);
     *response = fake_wide_cotask(text);
     hr = *response ? S_OK : E_OUTOFMEMORY;

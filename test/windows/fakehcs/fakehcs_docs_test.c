@@ -8,6 +8,7 @@
 
 #include "fake_schema.h"
 #include "hcs_doc.h"
+#include "hcs_uvm_doc.h"
 
 static int failures;
 
@@ -60,6 +61,27 @@ int main(void) {
   c.isolation = WIN_ISOLATION_HYPERV;
   check("hosted container", hcs_doc_container(spec, &c, &w, &e), &FS_COMPUTE_SYSTEM);
   check("utility VM", hcs_doc_uvm(spec, &c, &e), &FS_COMPUTE_SYSTEM);
+  /* The hot-adds of the hosted container's storage, with their Settings and GuestRequest by type. */
+  json_t *hosted = hcs_doc_container(spec, &c, &w, &e);
+  json_t *attach = hosted ? hcs_doc_uvm_attach(spec, hosted, &e) : NULL;
+  if (!json_array_size(attach)) check("utility VM attachments", NULL, &FS_MODIFY_SETTING);
+  for (size_t i = 0; i < json_array_size(attach); i++) {
+    json_t *a = json_array_get(attach, i);
+    check("utility VM attachment", json_incref(a), &FS_MODIFY_SETTING);
+    const char *rp = json_string_value(json_object_get(a, "ResourcePath"));
+    json_t *st = json_object_get(a, "Settings"), *g = json_object_get(a, "GuestRequest");
+    if (rp && strstr(rp, "/Scsi/")) check("SCSI attachment", json_incref(st), &FS_ATTACHMENT);
+    if (rp && strstr(rp, "/VirtualSmb/")) check("VSMB share", json_incref(st), &FS_VSMB_SHARE);
+    if (g) {
+      check("guest request", json_incref(g), &FS_GUEST_REQUEST);
+      const char *t = json_string_value(json_object_get(g, "ResourceType"));
+      check(t ? t : "guest request settings", json_incref(json_object_get(g, "Settings")),
+            t && strcmp(t, "CombinedLayers") == 0 ? &FS_WCOW_COMBINED_LAYERS : &FS_WCOW_MAPPED_DISK);
+    }
+  }
+  json_decref(attach);
+  json_decref(hosted);
+  check("NIC removal", hcs_doc_nic_remove("6e3a1f10-2b7c-4d55-9a0e-1c2d3e4f5a6b"), &FS_MODIFY_SETTING);
   const char *const paths[3] = {"\\\\.\\pipe\\in", "\\\\.\\pipe\\out", "\\\\.\\pipe\\err"};
   check("process", hcs_doc_process(json_object_get(spec, "process"), false, paths, &e), &FS_PROCESS_PARAMETERS);
   check("process with a terminal", hcs_doc_process(json_object_get(spec, "process"), true, paths, &e),

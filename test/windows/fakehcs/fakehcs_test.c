@@ -527,6 +527,37 @@ static void test_hyperv_documents(void) {
     r = system_call(pHcsStartComputeSystem, vm, NULL);
     result_free(&r);
   }
+  /* Before its storage is in the VM, a hosted container is refused. */
+  r = create_system("fakehcs-test-hosted", hosted, &ctr);
+  CHECK(r.hr == (HRESULT)0x80070490 && !ctr, "a hosted container with no combined layers at its root: ERROR_NOT_FOUND "
+        "(0x%08lX %s)", (unsigned long)r.hr, r.doc ? r.doc : "");
+  result_free(&r);
+  /* The storage as hcs_uvm_doc.c hot-adds it: a layer share, the scratch on Lun 1 mapped at the root, the layers
+   * combined over it. Out of order (layers before their disk) and twice are refused. */
+  static const char *const attach[] = {
+      "{\"ResourcePath\":\"VirtualMachine/Devices/VirtualSmb/Shares\",\"RequestType\":\"Add\",\"Settings\":{"
+      "\"Name\":\"s0\",\"Path\":\"C:\\\\l\\\\top\",\"Options\":{\"ReadOnly\":true}}}",
+      "{\"ResourcePath\":\"VirtualMachine/Devices/Scsi/0/Attachments/1\",\"RequestType\":\"Add\",\"Settings\":{"
+      "\"Path\":\"C:\\\\s\\\\sandbox.vhdx\",\"Type\":\"VirtualDisk\"},\"GuestRequest\":{\"ResourceType\":"
+      "\"MappedVirtualDisk\",\"RequestType\":\"Add\",\"Settings\":{\"ContainerPath\":\"C:\\\\c\\\\x\",\"Lun\":1}}}",
+      "{\"GuestRequest\":{\"ResourceType\":\"CombinedLayers\",\"RequestType\":\"Add\",\"Settings\":{"
+      "\"ContainerRootPath\":\"C:\\\\c\\\\x\",\"Layers\":[{\"Id\":\"0b5a3f2e-0000-5000-8000-000000000001\","
+      "\"Path\":\"\\\\\\\\?\\\\VMSMB\\\\VSMB-{dcc079ae-60ba-4d07-847c-3493609c0870}\\\\s0\"}]}}}",
+  };
+  if (vm) {
+    r = modify_system(vm, attach[2]);
+    CHECK(r.hr == (HRESULT)0x80070490, "combined layers before their root disk: ERROR_NOT_FOUND (0x%08lX %s)",
+          (unsigned long)r.hr, r.doc ? r.doc : "");
+    result_free(&r);
+    for (int i = 0; i < 3; i++) {
+      r = modify_system(vm, attach[i]);
+      CHECK(r.hr == S_OK, "hot-add %d as hcs_uvm_doc.c builds it (0x%08lX %s)", i, (unsigned long)r.hr, r.doc ? r.doc : "");
+      result_free(&r);
+    }
+    r = modify_system(vm, attach[1]);
+    CHECK(r.hr == E_INVALIDARG, "the same Lun twice: E_INVALIDARG (0x%08lX)", (unsigned long)r.hr);
+    result_free(&r);
+  }
   r = create_system("fakehcs-test-hosted", hosted, &ctr);
   CHECK(r.hr == S_OK && ctr, "a hosted container document (0x%08lX %s)", (unsigned long)r.hr, r.doc ? r.doc : "");
   result_free(&r);
@@ -535,6 +566,14 @@ static void test_hyperv_documents(void) {
                           "\"RequestType\":\"Add\",\"Settings\":{\"EndpointId\":\"6e3a1f10-2b7c-4d55-9a0e-1c2d3e4f5a6b\","
                           "\"MacAddress\":\"00-15-5D-01-02-03\"}}");
     CHECK(r.hr == S_OK, "NIC hot-add as hcs_doc_nic_add builds it (0x%08lX %s)", (unsigned long)r.hr, r.doc ? r.doc : "");
+    result_free(&r);
+    r = modify_system(vm, "{\"ResourcePath\":\"VirtualMachine/Devices/NetworkAdapters/6e3a1f10-2b7c-4d55-9a0e-1c2d3e4f5a6b\","
+                          "\"RequestType\":\"Remove\"}");
+    CHECK(r.hr == S_OK, "NIC removal as hcs_doc_nic_remove builds it (0x%08lX %s)", (unsigned long)r.hr, r.doc ? r.doc : "");
+    result_free(&r);
+    r = modify_system(vm, "{\"ResourcePath\":\"VirtualMachine/Devices/NetworkAdapters/6e3a1f10-2b7c-4d55-9a0e-1c2d3e4f5a6b\","
+                          "\"RequestType\":\"Remove\"}");
+    CHECK(r.hr == (HRESULT)0x80070490, "removing a NIC that is not there: ERROR_NOT_FOUND (0x%08lX)", (unsigned long)r.hr);
     result_free(&r);
   }
   if (ctr) pHcsCloseComputeSystem(ctr);

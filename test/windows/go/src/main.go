@@ -10,6 +10,7 @@
 //	long      State, Pids, Stats (runhcs type), Exec with stdio, Kill SIGKILL/SIGTERM, Delete
 //	rules     a rejected resource, a capped one in the HCS document, env values holding '='
 //	faults    bad frames, unknown methods, a second start, the shim killed then `delete`
+//	hyperv    a Hyper-V container's VM, storage and NICs, HNS namespaces; nothing left after Delete or any failed step
 //	bench N   footprint of a shim serving one container, State/Stats p50 beside the Go-to-Go floor
 //
 // Output is TAP-like ("ok N - ..." / "not ok N - ..."); the exit status is 1 if any check failed.
@@ -69,7 +70,7 @@ func main() {
 	}
 	c := &t{h: h}
 	scenarios := map[string]func(*t){"selftest": scenarioSelf, "echo": scenarioEcho, "long": scenarioLong,
-		"rules": scenarioRules, "faults": scenarioFaults, "layers": scenarioLayers, "taskapi": scenarioTaskAPI, "bench": func(c *t) { scenarioBench(c, flag.Arg(1)) }}
+		"rules": scenarioRules, "faults": scenarioFaults, "layers": scenarioLayers, "taskapi": scenarioTaskAPI, "hyperv": scenarioHyperV, "bench": func(c *t) { scenarioBench(c, flag.Arg(1)) }}
 	f := scenarios[name]
 	if f == nil {
 		fmt.Fprintf(os.Stderr, "cshim-wintest: unknown scenario %q\n", name)
