@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,13 +145,15 @@ static bool need_root(void) {
   return false;
 }
 
-static Containerd__Runtime__Sandbox__V1__SandboxStatusResponse *status_of(const char *id) {
+static Containerd__Runtime__Sandbox__V1__SandboxStatusResponse *status_verbose(const char *id, bool verbose) {
   Containerd__Runtime__Sandbox__V1__SandboxStatusRequest r = CONTAINERD__RUNTIME__SANDBOX__V1__SANDBOX_STATUS_REQUEST__INIT;
   r.sandbox_id = (char *)id;
+  r.verbose = verbose;
   void *out = NULL;
   assert_int_equal(sbcall("SandboxStatus", &r.base, &containerd__runtime__sandbox__v1__sandbox_status_response__descriptor, &out, NULL), 0);
   return out;
 }
+static Containerd__Runtime__Sandbox__V1__SandboxStatusResponse *status_of(const char *id) { return status_verbose(id, false); }
 
 static ino_t ns_ino(int pid, const char *ns) {
   char p[64];
@@ -237,6 +240,16 @@ static void test_pod_lifecycle(void **state) {
   assert_int_equal(st->pid, (uint32_t)pid);
   assert_string_equal(st->state, "SANDBOX_READY");
   assert_string_equal(st->sandbox_id, "pod-1");
+  assert_int_equal(st->n_info, 0);
+  containerd__runtime__sandbox__v1__sandbox_status_response__free_unpacked(st, NULL);
+  /* verbose: what CRI shows of a shim sandboxer (crictl inspectp), in its own pod controller's words */
+  st = status_verbose("pod-1", true);
+  assert_int_equal(st->n_info, 1);
+  assert_string_equal(st->info[0]->key, "info");
+  char want[256];
+  snprintf(want, sizeof want, "{\"pid\":%d,\"processStatus\":\"running\",\"netNamespacePath\":\"%s\",\"netNamespaceClosed\":false}",
+           pid, netns);
+  assert_string_equal(st->info[0]->value, want);
   containerd__runtime__sandbox__v1__sandbox_status_response__free_unpacked(st, NULL);
   assert_int_equal(sbsimple("SandboxStatus", "other", msg), CS_NOT_FOUND);
 
