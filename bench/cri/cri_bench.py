@@ -18,6 +18,15 @@ def shim_of(handler):
     return "containerd-shim-cshim-v2" if handler.startswith("cshim") else "containerd-shim-runc-v2"
 
 
+def shim_id(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            argv = f.read().decode(errors="replace").split("\0")
+    except OSError:
+        return None
+    return argv[argv.index("-id") + 1] if "-id" in argv[:-1] else None
+
+
 def main(argv):
     pods_per = int(argv[0])
     handlers = argv[1:]
@@ -41,7 +50,9 @@ def main(argv):
                 pods[h].append(pod)
         mem = {}
         for h in handlers:
-            pids = cri.shim_pids(shim_of(h))
+            # Two handlers may run the same shim binary: a shim is this handler's when its -id is one of the
+            # handler's pods (a pod's shim is started for the pod's sandbox id, with either sandboxer).
+            pids = [p for p in cri.shim_pids(shim_of(h)) if shim_id(p) in pods[h]]
             rss = pss = 0
             for p in pids:
                 r, s = cri.mem_kib(p)
