@@ -59,6 +59,10 @@ void task_apply_exit(task_service *svc, task_proc *p, int status, int64_t at_ns)
 void task_starting_done(task_service *svc, task_proc *p);
 int task_ensure_backend(task_service *svc, const task_runtime_opts *opts, cs_err *err);
 
+/* A task's sample through the backend's stats_async (or its synchronous stats, answered before returning):
+ * 0 and cb exactly once on the loop, or -1 with err and no callback. req->data and req->out are the caller's. */
+int task_stats_read(task_service *svc, const char *id, rt_stats_req *req, rt_stats_cb cb, cs_err *err);
+
 /* Unpack helper: answers InvalidArgument and returns NULL when the payload does not decode. */
 void *task_unpack(ttrpc_call *call, const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n);
 

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "hcs_async.h"
 #include "rt_hcs.h"
 
 enum rt_hcs_ctr_state { CTR_CREATING, CTR_CREATED, CTR_RUNNING, CTR_PAUSED, CTR_STOPPED, CTR_DELETED };
@@ -81,6 +82,7 @@ struct rt_hcs {
   rt_hcs_ctr *ctrs;
   unsigned long next_seq;
   unsigned refs;            /* owner + jobs in flight + the async handle until closed */
+  hcs_async *ops;           /* HCS operations completed on the loop (stats queries) */
 };
 
 /* A unit of work: run() on a worker thread (NULL: nothing to do, just complete on the loop), then done()
@@ -139,6 +141,9 @@ void rt_hcs_proc_exited(rt_hcs *be, rt_hcs_ctr *c, rt_hcs_proc *p, bool has_code
 
 /* Teardown (the vtable's destroy): no callbacks after it; memory goes when the last job completes. */
 void rt_hcs_destroy(rt_backend *b);
+
+/* The vtable's stats_async (rt_hcs_stats.c). */
+int rt_hcs_stats_async(rt_backend *b, const char *id, rt_stats_req *req, rt_stats_cb cb, cs_err *err);
 
 /* The HCS callbacks (HCS threads). */
 void HCS_CALLBACK rt_hcs_on_system_event(hcs_event *ev, void *ctx);
