@@ -26,7 +26,7 @@ struct hcs_async {
   /* Copies of the table's entries: a completion may come after the backend (and its table) is gone. */
   hcs_fn_create_operation create_op;
   hcs_fn_close_operation close_op;
-  hcs_fn_wait_result wait_result;
+  hcs_fn_get_result get_result;
   void (*free_document)(hcs_pwstr doc);
   uv_loop_t *loop;
   uv_async_t async;
@@ -111,8 +111,7 @@ static void on_async(uv_async_t *a) {
     hcs_async_op *n = o->done_next;
     if (o->cb) {
       hcs_pwstr wdoc = NULL;
-      /* Complete: a zero wait returns its result at once. */
-      hcs_hresult hr = h->wait_result(o->op, 0, &wdoc);
+      hcs_hresult hr = h->get_result(o->op, &wdoc);
       char *doc = wdoc ? hcs_wide_to_utf8(wdoc, NULL) : NULL;
       if (wdoc) h->free_document(wdoc);
       if (HCS_FAILED(hr)) {
@@ -248,7 +247,7 @@ int hcs_async_new(uv_loop_t *loop, const hcs_api *api, hcs_async **out, cs_err *
   if (!h) return cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
   h->create_op = api->HcsCreateOperation;
   h->close_op = api->HcsCloseOperation;
-  h->wait_result = api->HcsWaitForOperationResult;
+  h->get_result = api->HcsGetOperationResult;
   h->free_document = api->free_document;
   h->loop = loop;
   h->open = true;

@@ -208,6 +208,8 @@ static hcs_hresult f_wait(hcs_operation o, hcs_dword timeout, hcs_pwstr *doc) {
   return hr;
 }
 
+static hcs_hresult f_get_result(hcs_operation o, hcs_pwstr *doc) { return f_wait(o, 0, doc); }
+
 static hcs_hresult f_wait_pi(hcs_operation o, hcs_dword timeout, hcs_process_information *pi, hcs_pwstr *doc) {
   uv_mutex_lock(&fk.lock);
   *pi = ((fake_op *)o)->pi;
@@ -680,6 +682,7 @@ void fake_hcs_init(hcs_api *api, net_hns_api *hns) {
   api->HcsCloseOperation = f_close_operation;
   api->HcsWaitForOperationResult = f_wait;
   api->HcsWaitForOperationResultAndProcessInfo = f_wait_pi;
+  api->HcsGetOperationResult = f_get_result;
   api->HcsCreateComputeSystem = f_create_system;
   api->HcsCloseComputeSystem = f_close_system;
   api->HcsStartComputeSystem = f_start;
