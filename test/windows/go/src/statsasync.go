@@ -83,10 +83,10 @@ func scenarioStatsAsync(c *t) {
 	c.noErr(err, "bundle "+hung)
 	s, err := h.startShim(hung, dir)
 	c.noErr(err, "start + dial")
-	io, err := newStdio(h, hung, "", "", [3]bool{false, true, true})
+	hio, err := newStdio(h, hung, "", "", [3]bool{false, true, true})
 	c.noErr(err, "stdio "+hung)
-	defer io.close()
-	_, err = c.create(s, io)
+	defer hio.close()
+	_, err = c.create(s, hio)
 	c.noErr(err, "Create "+hung, c.logs(s))
 	c.start(s, "")
 
