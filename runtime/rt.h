@@ -181,6 +181,17 @@ typedef struct rt_quick {
   uint64_t cpu_usage_ns, memory_usage;
 } rt_quick;
 
+/* An asynchronous Stats read, libuv style: the caller owns the request (and *out) until its callback, which
+ * gets the request back (data is the caller's). err is NULL on success, and *out then holds the sample. */
+typedef struct rt_stats_req rt_stats_req;
+typedef void (*rt_stats_cb)(rt_stats_req *req, const cs_err *err);
+struct rt_stats_req {
+  void *data;       /* the caller's */
+  rt_sample *out;   /* the caller's, filled before a successful callback */
+  bool lean;        /* the stream's read: what stats_lean leaves out may be left out */
+  rt_stats_cb cb;   /* set by stats_async */
+};
+
 /* ---------------------------------------------------------------- the vtable */
 typedef struct rt_ops {
   const char *name;
@@ -203,7 +214,8 @@ typedef struct rt_ops {
   int (*checkpoint)(rt_backend *be, const rt_checkpoint_req *req, rt_done_cb cb, void *data, cs_err *err);
   /* Windows consoles are resized through the backend; on Linux the service resizes the pty master. */
   int (*resize)(rt_backend *be, const char *id, int pid, uint32_t width, uint32_t height, cs_err *err);
-  /* Cheap, synchronous: cgroup files are kept open per container; no path resolution per sample. */
+  /* Cheap, synchronous: cgroup files are kept open per container; no path resolution per sample. NULL where
+   * a read may block (HCS): stats_async only. */
   int (*stats)(rt_backend *be, const char *id, rt_sample *out, cs_err *err);
   /* Optional (NULL: the stream reads the full sample every tick). Linux: two preads, one if the task has
    * not run since the last read (its memory usage is then the last read). */
@@ -211,6 +223,12 @@ typedef struct rt_ops {
   /* Optional (NULL: stats). The stream's full read: the sample without what its Sample does not carry
    * (per-CPU usage; swap and kernel-memory peaks and fail counts), a third fewer reads on cgroup v1. */
   int (*stats_lean)(rt_backend *be, const char *id, rt_sample *out, cs_err *err);
+  /* Optional (NULL: the service calls stats, synchronously). The sample without blocking the loop: 0 and
+   * req->cb exactly once, on the loop, or -1 with err and no callback. A backend whose read is a few cheap
+   * reads (Linux: cgroup files) may call back before it returns; one that asks another service (HCS) calls
+   * back on a later turn, with DeadlineExceeded naming the container when the answer does not come in time.
+   * destroy answers every request still in flight with Cancelled before it returns. */
+  int (*stats_async)(rt_backend *be, const char *id, rt_stats_req *req, rt_stats_cb cb, cs_err *err);
   /* Free everything; no callbacks after this. */
   void (*destroy)(rt_backend *be);
 } rt_ops;

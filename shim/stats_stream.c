@@ -20,10 +20,13 @@ typedef struct stats_watch {
   uv_timer_t timer;
   cshim_stats_v1_WatchRequest req;   /* ids still watched (all tasks if none were named) */
   bool all;
-  bool ended;                        /* finished (the call is gone); the struct lives until the timer closes */
+  bool ended;                        /* finished (the call is gone); the struct lives until the timer closes
+                                      * and every read it started has answered */
+  bool end_when_read;                /* the last tick is done: end once the reads in flight have answered */
+  unsigned refs;                     /* the timer until closed + reads in flight */
+  unsigned reading;                  /* reads in flight */
   uint32_t left;                     /* ticks left; 0 = unbounded */
   uint64_t seq, dropped;
-  rt_sample sample;                  /* scratch for a full read */
   cshim_stats_v1_Sample msg;         /* scratch for encoding */
   uint8_t buf[cshim_stats_v1_Sample_size];
 } stats_watch;
@@ -31,7 +34,11 @@ typedef struct stats_watch {
 /* Streams hang off the service so they can be counted and closed with it. */
 static stats_watch **watch_list(task_service *svc) { return (stats_watch **)&svc->streams; }
 
-static void watch_closed(uv_handle_t *h) { free(h->data); }
+static void watch_unref(stats_watch *w) {
+  if (--w->refs == 0) free(w);
+}
+
+static void watch_closed(uv_handle_t *h) { watch_unref(h->data); }
 
 static void watch_end(stats_watch *w, int code, const char *msg) {
   /* A write failing inside a tick tears the connection down and cancels the call (watch_on_cancel ends
@@ -127,6 +134,8 @@ static void fill(cshim_stats_v1_Sample *m, const rt_sample *s) {
 
 typedef struct stream_cache {
   int64_t full_at_ns;
+  int64_t full_ts_ns;           /* the full read's own timestamp */
+  bool reading;                 /* a full read is in flight (a backend that answers later: HCS) */
   uint64_t full_cpu_ns;         /* CPU usage at the full read */
   uint64_t cpu_ns, memory;      /* usage as of the last tick */
   uint8_t cpu_len, memory_len;
@@ -152,13 +161,11 @@ static int encode_rest_of(const pb_msgdesc_t *fields, const void *msg, uint8_t *
   return (int)os.bytes_written;
 }
 
-static int full_read(stats_watch *w, task_container *ct, stream_cache *c, cs_err *err) {
-  rt_backend *rt = w->svc->rt;
-  int (*read)(rt_backend *, const char *, rt_sample *, cs_err *) = rt->ops->stats_lean ? rt->ops->stats_lean : rt->ops->stats;
-  if (read(rt, ct->id, &w->sample, err) < 0) return -1;
+/* A full read into the task's cache (encoded as a tick writes it). */
+static int cache_update(stats_watch *w, stream_cache *c, const rt_sample *sample, cs_err *err) {
   cshim_stats_v1_Sample *m = &w->msg;
   memset(m, 0, sizeof *m);
-  fill(m, &w->sample);
+  fill(m, sample);
   c->cpu_ns = m->cpu.usage_ns;
   c->memory = m->memory.usage;
   m->cpu.usage_ns = 0;  /* proto3: a zero is not written, so what is encoded starts at field 2 */
@@ -181,12 +188,86 @@ static int full_read(stats_watch *w, task_container *ct, stream_cache *c, cs_err
   memcpy(c->rest, w->buf, os.bytes_written);
   c->rest_len = os.bytes_written;
   c->full_at_ns = task_now_ns();
+  c->full_ts_ns = sample->timestamp_ns;
   c->full_cpu_ns = c->cpu_ns;
   return 0;
 }
 
+/* A full read through the backend's asynchronous Stats. Linux answers inside the call (the tick then sends
+ * the sample as it always did); HCS answers on a later turn, and the answer is sent on its own, so a task
+ * whose read hangs holds up no other task's sample. */
+enum { READ_PENDING, READ_OK, READ_FAILED };
+
+typedef struct full_read {
+  rt_stats_req req;
+  rt_sample sample;
+  stats_watch *w;
+  int *outcome;                 /* the starter's while the start call runs; NULL after */
+  char id[];
+} full_read;
+
+static int send_sample(stats_watch *w, stream_cache *c, const char *id, int64_t ts);
+
+static void full_done(rt_stats_req *req, const cs_err *rerr) {
+  full_read *r = req->data;
+  stats_watch *w = r->w;
+  task_container *ct = task_find_container(w->svc, r->id);
+  stream_cache *c = ct ? ct->stream_cache : NULL;
+  cs_err err;
+  int rc = -1;
+  if (c) c->reading = false;
+  if (rerr) err = *rerr;
+  else if (!c) cs_err_set(&err, CS_NOT_FOUND, "task %s: gone", r->id);
+  else rc = cache_update(w, c, &r->sample, &err);
+  if (rc < 0) CS_DEBUG("stats watch %s: %s", r->id, err.msg);
+  w->reading--;
+  if (r->outcome) {
+    *r->outcome = rc == 0 ? READ_OK : READ_FAILED; /* the tick that started it sends it */
+  } else if (!w->ended) {
+    int sent = rc == 0 ? send_sample(w, c, r->id, c->full_ts_ns) : 0;
+    if (sent < 0) watch_end(w, CS_CANCELLED, "stream closed");
+    else if (sent == 1 && w->dropped++ == 0) CS_WARN("stats watch: client is reading too slowly, dropping samples");
+    if (!w->ended && w->end_when_read && w->reading == 0) watch_end(w, CS_OK, NULL);
+  }
+  free(r);
+  watch_unref(w);
+}
+
+/* READ_OK: the cache holds the new read; READ_PENDING: it comes later; -1: failed (logged). */
+static int start_full_read(stats_watch *w, task_container *ct, stream_cache *c) {
+  size_t idlen = strlen(ct->id);
+  full_read *r = calloc(1, sizeof *r + idlen + 1);
+  if (!r) {
+    CS_DEBUG("stats watch %s: out of memory", ct->id);
+    return -1;
+  }
+  memcpy(r->id, ct->id, idlen + 1);
+  r->w = w;
+  r->req.data = r;
+  r->req.out = &r->sample;
+  r->req.lean = true;
+  int outcome = READ_PENDING;
+  r->outcome = &outcome;
+  w->refs++;
+  w->reading++;
+  c->reading = true;
+  cs_err err;
+  if (task_stats_read(w->svc, ct->id, &r->req, full_done, &err) < 0) {
+    CS_DEBUG("stats watch %s: %s", ct->id, err.msg);
+    c->reading = false;
+    w->reading--;
+    w->refs--; /* the timer's reference is still held: never the last */
+    free(r);
+    return -1;
+  }
+  if (outcome != READ_PENDING) return outcome == READ_OK ? READ_OK : -1; /* answered inside: r is gone */
+  r->outcome = NULL;
+  return READ_PENDING;
+}
+
 /* The task's cache brought up to this tick (a quick read, or a full one when due); *ts its timestamp. */
-static stream_cache *sample_for(stats_watch *w, task_container *ct, int64_t *ts, cs_err *err) {
+/* NULL with *later: the sample goes out when its read answers (full_done); NULL with err: no sample. */
+static stream_cache *sample_for(stats_watch *w, task_container *ct, int64_t *ts, bool *later, cs_err *err) {
   rt_backend *rt = w->svc->rt;
   stream_cache *c = ct->stream_cache;
   if (!c) {
@@ -204,9 +285,14 @@ static stream_cache *sample_for(stats_watch *w, task_container *ct, int64_t *ts,
       return c;
     }
   }
-  if (full_read(w, ct, c, err) < 0) return NULL;
-  *ts = w->sample.timestamp_ns;
-  return c;
+  /* A read still in flight answers for this tick when it comes; an answered one is sent now. */
+  int rc = c->reading ? READ_PENDING : start_full_read(w, ct, c);
+  if (rc == READ_OK) {
+    *ts = c->full_ts_ns;
+    return c;
+  }
+  *later = true;
+  return NULL;
 }
 
 static bool put_varint_field(pb_ostream_t *os, uint32_t tag, uint64_t v) {
@@ -226,12 +312,19 @@ static bool put_usage_sub(pb_ostream_t *os, uint32_t tag, uint64_t usage, const 
 static int send_one(stats_watch *w, task_container *ct, const char *id) {
   stream_cache *c = NULL;
   int64_t ts = 0;
+  bool later = false;
   cs_err err;
-  if (ct && !(c = sample_for(w, ct, &ts, &err))) {
-    CS_DEBUG("stats watch %s: %s", id, err.msg);
+  err.msg[0] = '\0';
+  if (ct && !(c = sample_for(w, ct, &ts, &later, &err))) {
+    if (err.msg[0]) CS_DEBUG("stats watch %s: %s", id, err.msg);
     return 0;
   }
   if (!c) ts = task_now_ns();
+  return send_sample(w, c, id, ts);
+}
+
+/* One Sample: c NULL says the task is gone. */
+static int send_sample(stats_watch *w, stream_cache *c, const char *id, int64_t ts) {
   pb_ostream_t os = pb_ostream_from_buffer(w->buf, sizeof w->buf);
   size_t idlen = strnlen(id, sizeof w->msg.id - 1);
   bool ok = (idlen == 0 || (pb_encode_tag(&os, PB_WT_STRING, cshim_stats_v1_Sample_id_tag) &&
@@ -289,7 +382,11 @@ static void watch_tick(uv_timer_t *t) {
     /* The connection has too much unsent data: skip the rest of this tick rather than queue it. */
     if (w->dropped++ == 0) CS_WARN("stats watch: client is reading too slowly, dropping samples");
   }
-  if (w->left && --w->left == 0) watch_end(w, CS_OK, NULL);
+  if (w->left && --w->left == 0) {
+    if (w->reading == 0) return watch_end(w, CS_OK, NULL);
+    w->end_when_read = true; /* the last tick's deferred samples still go out */
+    uv_timer_stop(&w->timer);
+  }
 }
 
 static void h_watch(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
@@ -324,6 +421,7 @@ static void h_watch(ttrpc_call *call, const uint8_t *payload, size_t n, void *da
   w->call = call;
   w->all = w->req.ids_count == 0;
   w->left = w->req.count;
+  w->refs = 1; /* the timer */
   uv_timer_init(svc->cfg.loop, &w->timer);
   w->timer.data = w;
   stats_watch **head = watch_list(svc);

@@ -66,6 +66,9 @@ int task_ensure_backend(task_service *svc, const task_runtime_opts *opts, cs_err
 
 /* The request decoded; NULL with InvalidArgument when the payload does not decode. */
 void *task_unpack(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n, cs_err *err);
+/* A task's sample through the backend's stats_async (or its synchronous stats, answered before returning):
+ * 0 and cb exactly once on the loop, or -1 with err and no callback. req->data and req->out are the caller's. */
+int task_stats_read(task_service *svc, const char *id, rt_stats_req *req, rt_stats_cb cb, cs_err *err);
 
 /* handlers in task_service_query.c (Pids, Stats, Connect) and task_service_ctl.c (the rest) */
 void task_h_pids(ttrpc_call *call, const uint8_t *p, size_t n, void *data);

@@ -70,36 +70,76 @@ done:
 
 /* ------------------------------------------------------------------ Stats */
 
+int task_stats_read(task_service *svc, const char *id, rt_stats_req *req, rt_stats_cb cb, cs_err *err) {
+  rt_backend *rt = svc->rt;
+  if (rt->ops->stats_async) return rt->ops->stats_async(rt, id, req, cb, err);
+  /* A backend with only the synchronous read (cheap by its contract): answered before returning. */
+  int (*read)(rt_backend *, const char *, rt_sample *, cs_err *) =
+      req->lean && rt->ops->stats_lean ? rt->ops->stats_lean : rt->ops->stats;
+  if (!read) return cs_err_set(err, CS_UNIMPLEMENTED, "stats: not supported by the %s backend", rt->ops->name);
+  if (read(rt, id, req->out, err) < 0) return -1;
+  req->cb = cb;
+  cb(req, NULL);
+  return 0;
+}
+
+/* One Stats call in flight: the backend answers on the loop, later (HCS) or at once (Linux). */
+typedef struct stats_call {
+  rt_stats_req req;
+  rt_sample sample;
+  task_op *op;
+} stats_call;
+
+static void stats_done(rt_stats_req *req, const cs_err *rerr) {
+  stats_call *sc = req->data;
+  task_service *svc = sc->op->svc;
+  ttrpc_call *call = sc->op->call;
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  const char *type_url = NULL;
+  cs_err err;
+  if (rerr) {
+    ttrpc_call_reply_err(call, rerr);
+  } else if (svc->cfg.encode_stats(&sc->sample, &buf, &len, &type_url, &err) < 0) {
+    ttrpc_call_reply_err(call, &err);
+  } else {
+    Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+    any.type_url = (char *)type_url;
+    any.value.data = buf;
+    any.value.len = len;
+    Containerd__Task__V2__StatsResponse resp = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
+    resp.stats = &any;
+    task_reply_msg(call, &resp.base);
+  }
+  free(buf);
+  task_op_free(sc->op);
+  free(sc);
+}
+
 void task_h_stats(ttrpc_call *call, const uint8_t *payload, size_t n, void *data) {
   task_service *svc = data;
   cs_err err;
   task_proc *p = NULL;
-  rt_sample *s = NULL;
-  uint8_t *buf = NULL;
+  stats_call *sc = NULL;
   Containerd__Task__V2__StatsRequest *r = task_unpack(&containerd__task__v2__stats_request__descriptor, payload, n, &err);
   if (!r || !(p = task_lookup(svc, r->id, NULL, &err))) goto fail;
-  s = malloc(sizeof *s);
-  if (!s) {
+  if (!(sc = calloc(1, sizeof *sc))) {
     cs_err_set(&err, CS_RESOURCE_EXHAUSTED, "stats: out of memory");
     goto fail;
   }
-  size_t len = 0;
-  const char *type_url = NULL;
-  if (svc->rt->ops->stats(svc->rt, p->ct->id, s, &err) < 0 || svc->cfg.encode_stats(s, &buf, &len, &type_url, &err) < 0)
+  if (!(sc->op = task_op_new(svc, call, p, 0, &err))) goto fail;
+  sc->req.data = sc;
+  sc->req.out = &sc->sample;
+  if (task_stats_read(svc, p->ct->id, &sc->req, stats_done, &err) < 0) {
+    task_op_free(sc->op);
     goto fail;
-  Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
-  any.type_url = (char *)type_url;
-  any.value.data = buf;
-  any.value.len = len;
-  Containerd__Task__V2__StatsResponse resp = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
-  resp.stats = &any;
-  task_reply_msg(call, &resp.base);
+  }
+  sc = NULL; /* stats_done's now: it answers the call and frees it */
   goto done;
 fail:
   ttrpc_call_reply_err(call, &err);
 done:
-  free(buf);
-  free(s);
+  free(sc);
   if (r) containerd__task__v2__stats_request__free_unpacked(r, NULL);
 }
 

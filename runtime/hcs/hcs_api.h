@@ -79,6 +79,7 @@ typedef hcs_operation(HCS_WINAPI *hcs_fn_create_operation)(const void *context, 
 typedef void(HCS_WINAPI *hcs_fn_close_operation)(hcs_operation operation);
 typedef hcs_hresult(HCS_WINAPI *hcs_fn_wait_result)(hcs_operation operation, hcs_dword timeout_ms,
                                                     hcs_pwstr *result_document);
+typedef hcs_hresult(HCS_WINAPI *hcs_fn_get_result)(hcs_operation operation, hcs_pwstr *result_document);
 typedef hcs_hresult(HCS_WINAPI *hcs_fn_wait_result_pi)(hcs_operation operation, hcs_dword timeout_ms,
                                                        hcs_process_information *info,
                                                        hcs_pwstr *result_document);
@@ -135,6 +136,7 @@ typedef struct hcs_api {
   hcs_fn_close_operation HcsCloseOperation;
   hcs_fn_wait_result HcsWaitForOperationResult;
   hcs_fn_wait_result_pi HcsWaitForOperationResultAndProcessInfo;
+  hcs_fn_get_result HcsGetOperationResult; /* a completed operation's result (from its completion callback) */
   hcs_fn_create_system HcsCreateComputeSystem;
   hcs_fn_open_system HcsOpenComputeSystem;  /* NULL where the table has none (fakes): no cleanup by id */
   hcs_fn_close_system HcsCloseComputeSystem;

@@ -1,7 +1,7 @@
 /* One HCS call run to completion: create an operation, issue the call, wait for its result, close the
  * operation, and turn a failure into a cs_err carrying HCS's own ErrorMessage. These block, so the backend
- * calls them only from uv_queue_work worker threads (and from stats, which the vtable makes synchronous,
- * with a short timeout). Strings in and out are UTF-8. */
+ * calls them only from uv_queue_work worker threads; stats queries, which must not hold a worker each, use
+ * operations with a completion callback instead (hcs_async.h). Strings in and out are UTF-8. */
 #ifndef HCS_CALL_H
 #define HCS_CALL_H
 

@@ -16,6 +16,7 @@ HCS_CHECK(HcsCreateOperation, hcs_fn_create_operation);
 HCS_CHECK(HcsCloseOperation, hcs_fn_close_operation);
 HCS_CHECK(HcsWaitForOperationResult, hcs_fn_wait_result);
 HCS_CHECK(HcsWaitForOperationResultAndProcessInfo, hcs_fn_wait_result_pi);
+HCS_CHECK(HcsGetOperationResult, hcs_fn_get_result);
 HCS_CHECK(HcsCreateComputeSystem, hcs_fn_create_system);
 HCS_CHECK(HcsOpenComputeSystem, hcs_fn_open_system);
 HCS_CHECK(HcsCloseComputeSystem, hcs_fn_close_system);
@@ -72,6 +73,7 @@ int hcs_dll_load(hcs_api *api, cs_err *err) {
   LOAD(cc, HcsCloseOperation, hcs_fn_close_operation);
   LOAD(cc, HcsWaitForOperationResult, hcs_fn_wait_result);
   LOAD(cc, HcsWaitForOperationResultAndProcessInfo, hcs_fn_wait_result_pi);
+  LOAD(cc, HcsGetOperationResult, hcs_fn_get_result);
   LOAD(cc, HcsCreateComputeSystem, hcs_fn_create_system);
   LOAD(cc, HcsCloseComputeSystem, hcs_fn_close_system);
   LOAD(cc, HcsStartComputeSystem, hcs_fn_system_op);

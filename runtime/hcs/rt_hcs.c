@@ -670,7 +670,7 @@ static int hcs_resize(rt_backend *b, const char *id, int pid, uint32_t width, ui
   return rt_hcs_job_queue(j, err);
 }
 
-/* ------------------------------------------------------------------ pids / stats / checkpoint */
+/* ------------------------------------------------------------------ pids / checkpoint (stats: rt_hcs_stats.c) */
 
 /* Every process of the container as HCS lists it (ProcessList), not only those the shim started: a process the
  * init spawned is in the container too, as runc's ps shows on Linux. */
@@ -711,29 +711,6 @@ static int hcs_pids(rt_backend *b, const char *id, rt_pids_cb cb, void *data, cs
   return rt_hcs_job_queue(j, err);
 }
 
-static int hcs_stats(rt_backend *b, const char *id, rt_sample *out, cs_err *err) {
-  rt_hcs *be = BE(b);
-  rt_hcs_ctr *c = need_ctr(be, id, err);
-  if (!c) return -1;
-  if (!c->system || c->state == CTR_CREATING)
-    return cs_err_set(err, CS_FAILED_PRECONDITION, "container %s is still being created", id);
-  /* Synchronous by the vtable's contract, so bounded by stats_timeout_ms. */
-  char *json = NULL;
-  if (hcs_call_system_properties(be->cfg.hcs, c->system, HCS_QUERY_STATISTICS, be->cfg.stats_timeout_ms, &json, err) <
-      0)
-    return cs_err_wrap(err, "stats %s", id);
-  memset(out, 0, sizeof *out);
-  int rc = hcs_stats_parse(json, out, err);
-  free(json);
-  if (rc < 0) return cs_err_wrap(err, "stats %s", id);
-  for (size_t i = 0; be->cfg.hns && i < c->n_endpoints && out->n_net < RT_MAX_IFACES; i++) {
-    cs_err e;
-    if (net_hns_endpoint_stats(be->cfg.hns, c->endpoints[i], &out->net[out->n_net], &e) == 0) out->n_net++;
-    else CS_WARN("hcs: stats %s: %s", id, e.msg); /* one endpoint's counters missing is no reason to fail */
-  }
-  return 0;
-}
-
 static int hcs_checkpoint(rt_backend *b, const rt_checkpoint_req *req, rt_done_cb cb, void *data, cs_err *err) {
   return cs_err_set(err, CS_UNIMPLEMENTED, "HCS: checkpoint is not supported");
 }
@@ -751,6 +728,6 @@ const rt_ops rt_hcs_ops = {
   .pids = hcs_pids,
   .checkpoint = hcs_checkpoint,
   .resize = hcs_resize,
-  .stats = hcs_stats,
+  .stats_async = rt_hcs_stats_async,
   .destroy = rt_hcs_destroy,
 };

@@ -11,9 +11,10 @@
  *   kill     SIGKILL -> HcsTerminateProcess, SIGINT/SIGTERM -> HcsSignalProcess (CtrlC / CtrlShutdown).
  *            pid 0 before start (no init yet) with SIGKILL terminates the compute system.
  *   delete   HcsTerminateComputeSystem (+ the utility VM), then the handles are closed.
- *   stats    HcsGetComputeSystemProperties {"PropertyTypes":["Statistics"]} + HNS endpoint counters.
- * Every HCS wait runs on a uv_queue_work thread; results and exits come back to the loop. Exit
- * notifications arrive on HCS's threads and are handed to the loop through a uv_async_t. */
+ *   stats    (stats_async) HcsGetComputeSystemProperties {"PropertyTypes":["Statistics"]} on an operation with a
+ *            completion callback (hcs_async.h), bounded by stats_timeout_ms, + HNS endpoint counters.
+ * Every other HCS wait runs on a uv_queue_work thread; results and exits come back to the loop. Exit
+ * notifications and stats completions arrive on HCS's threads and are handed to the loop through uv_async_t. */
 #ifndef RT_HCS_H
 #define RT_HCS_H
 
@@ -30,7 +31,7 @@ typedef struct rt_hcs_config {
   int default_isolation;        /* enum win_isolation, e.g. from win_exec_opts_parse */
   const char *owner;            /* the Owner of the documents; NULL: "cshim" */
   hcs_dword op_timeout_ms;      /* bound on each wait on a worker thread; 0: 4 minutes */
-  hcs_dword stats_timeout_ms;   /* bound on the synchronous stats query; 0: 2 s */
+  hcs_dword stats_timeout_ms;   /* bound on a stats query (past it: DeadlineExceeded); 0: 2 s */
 } rt_hcs_config;
 
 int rt_hcs_new(uv_loop_t *loop, const rt_hcs_config *cfg, const rt_events *events, rt_backend **out, cs_err *err);

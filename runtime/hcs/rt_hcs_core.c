@@ -325,6 +325,7 @@ void rt_hcs_destroy(rt_backend *b) {
   uv_mutex_lock(&be->lock);
   be->closing = true; /* from here HCS callbacks drop their events */
   uv_mutex_unlock(&be->lock);
+  hcs_async_close(be->ops); /* queries still in flight are answered Cancelled now */
   while (be->ctrs) rt_hcs_ctr_remove(be, be->ctrs);
   rt_defer_close(&be->defer, handle_closed); /* queued jobs are released, not answered */
   uv_close((uv_handle_t *)&be->async, handle_closed);
@@ -350,8 +351,14 @@ int rt_hcs_new(uv_loop_t *loop, const rt_hcs_config *cfg, const rt_events *event
     free(be);
     return cs_err_set(err, CS_INTERNAL, "uv_mutex_init failed");
   }
+  if (hcs_async_new(loop, be->cfg.hcs, &be->ops, err) < 0) {
+    uv_mutex_destroy(&be->lock);
+    free(be);
+    return -1;
+  }
   int rc = uv_async_init(loop, &be->async, rt_hcs_on_async);
   if (rc < 0) {
+    hcs_async_close(be->ops); /* its handles close on the loop's next turn, then it frees itself */
     uv_mutex_destroy(&be->lock);
     free(be);
     return cs_err_sys(err, -rc, "uv_async_init");

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "rt_defer.h"
+#include "hcs_async.h"
 #include "rt_hcs.h"
 
 enum rt_hcs_ctr_state { CTR_CREATING, CTR_CREATED, CTR_RUNNING, CTR_PAUSED, CTR_STOPPED, CTR_DELETED };
@@ -84,6 +85,7 @@ struct rt_hcs {
   rt_hcs_ctr *ctrs;
   unsigned long next_seq;
   unsigned refs;            /* owner + jobs in flight + the async and defer handles until closed */
+  hcs_async *ops;           /* HCS operations completed on the loop (stats queries) */
 };
 
 /* A unit of work: run() on a worker thread (NULL: nothing to do, just complete on the loop, through
@@ -159,6 +161,8 @@ int rt_hcs_net_attach(rt_hcs_job *j);
 void rt_hcs_net_detach(rt_hcs_job *j);
 int rt_hcs_uvm_attach(rt_hcs_job *j);
 void rt_hcs_uvm_detach(rt_hcs_job *j);
+/* The vtable's stats_async (rt_hcs_stats.c). */
+int rt_hcs_stats_async(rt_backend *b, const char *id, rt_stats_req *req, rt_stats_cb cb, cs_err *err);
 
 /* The HCS callbacks (HCS threads). */
 void HCS_CALLBACK rt_hcs_on_system_event(hcs_event *ev, void *ctx);

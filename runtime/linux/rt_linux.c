@@ -32,6 +32,7 @@ const rt_ops rt_linux_ops = {
     .stats = rt_linux_stats,
     .stats_quick = rt_linux_stats_quick,
     .stats_lean = rt_linux_stats_lean,
+    .stats_async = rt_linux_stats_async,
     .destroy = rt_linux_destroy,
 };
 

@@ -164,6 +164,7 @@ int rt_linux_resize(rt_backend *be, const char *id, int pid, uint32_t w, uint32_
 /* rt_linux_stats.c */
 int rt_linux_stats(rt_backend *be, const char *id, rt_sample *out, cs_err *err);
 int rt_linux_stats_lean(rt_backend *be, const char *id, rt_sample *out, cs_err *err);
+int rt_linux_stats_async(rt_backend *be, const char *id, rt_stats_req *req, rt_stats_cb cb, cs_err *err);
 int rt_linux_stats_quick(rt_backend *be, const char *id, rt_quick *out, cs_err *err);
 /* Once the init pid is known: open the counters and start the OOM watch (best effort, logged). */
 void rt_linux_watch_ctr(rt_linux_ctr *c);

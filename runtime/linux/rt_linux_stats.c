@@ -63,3 +63,12 @@ void rt_linux_unwatch_ctr(rt_linux_ctr *c) {
   rt_linux_counters_close(c->counters);
   c->counters = NULL;
 }
+
+/* A few preads of files kept open: answered before it returns (rt.h allows it), never deferred. */
+int rt_linux_stats_async(rt_backend *be, const char *id, rt_stats_req *req, rt_stats_cb cb, cs_err *err) {
+  int rc = req->lean ? rt_linux_stats_lean(be, id, req->out, err) : rt_linux_stats(be, id, req->out, err);
+  if (rc < 0) return -1;
+  req->cb = cb;
+  cb(req, NULL);
+  return 0;
+}

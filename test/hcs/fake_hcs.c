@@ -24,6 +24,9 @@ typedef struct fake_obj {
 typedef struct fake_op {
   struct fake_op *next;
   bool closed;
+  hcs_operation_completion cb; /* HcsCreateOperation's: called from a thread of the fake's when the call is done */
+  void *ctx;
+  bool hung;                   /* a Statistics query held back (fake_hcs_hang_stats) */
   hcs_hresult hr;
   char *result;
   hcs_process_information pi;
@@ -59,6 +62,7 @@ static struct {
   bool exit_on_create;
   int exit_on_create_code;
   bool no_code;
+  char hang_id[128];
   uv_thread_t threads[FAKE_MAX_THREADS];
   int n_threads;
 } fk;
@@ -176,6 +180,8 @@ static fake_obj *obj_new(int kind, const char *id) {
 static hcs_operation f_create_operation(const void *context, hcs_operation_completion cb) {
   uv_mutex_lock(&fk.lock);
   fake_op *op = calloc(1, sizeof *op);
+  op->cb = cb;
+  op->ctx = (void *)context;
   op->next = fk.ops;
   fk.ops = op;
   uv_mutex_unlock(&fk.lock);
@@ -206,6 +212,8 @@ static hcs_hresult f_wait(hcs_operation o, hcs_dword timeout, hcs_pwstr *doc) {
   uv_mutex_unlock(&fk.lock);
   return hr;
 }
+
+static hcs_hresult f_get_result(hcs_operation o, hcs_pwstr *doc) { return f_wait(o, 0, doc); }
 
 static hcs_hresult f_wait_pi(hcs_operation o, hcs_dword timeout, hcs_process_information *pi, hcs_pwstr *doc) {
   uv_mutex_lock(&fk.lock);
@@ -311,6 +319,17 @@ static hcs_hresult f_terminate(hcs_system s, hcs_operation o, hcs_pcwstr opt) { 
 static hcs_hresult f_pause(hcs_system s, hcs_operation o, hcs_pcwstr opt) { return system_op("HcsPauseComputeSystem", s, o, opt); }
 static hcs_hresult f_resume(hcs_system s, hcs_operation o, hcs_pcwstr opt) { return system_op("HcsResumeComputeSystem", s, o, opt); }
 
+/* HCS calls a completion on its own thread, never inside the call that started the operation; the lock is not
+ * held (the callback may close the operation). */
+static void complete_thread(void *arg) {
+  fake_op *op = arg;
+  op->cb((hcs_operation)op, op->ctx);
+}
+
+static void complete_locked(fake_op *op) {
+  if (op->cb && fk.n_threads < FAKE_MAX_THREADS) uv_thread_create(&fk.threads[fk.n_threads++], complete_thread, op);
+}
+
 static hcs_hresult f_properties(hcs_system s, hcs_operation o, hcs_pcwstr query) {
   uv_mutex_lock(&fk.lock);
   fake_fail_t f;
@@ -333,9 +352,33 @@ static hcs_hresult f_properties(hcs_system s, hcs_operation o, hcs_pcwstr query)
   } else {
     ((fake_op *)o)->result = fk.stats ? strdup(fk.stats) : NULL;
   }
+  if (q && strstr(q, "Statistics") && fk.hang_id[0] && strcmp(fk.hang_id, ((fake_obj *)s)->id) == 0)
+    ((fake_op *)o)->hung = true; /* completed by fake_hcs_release_hung, or never */
+  else
+    complete_locked((fake_op *)o);
   free(q);
   uv_mutex_unlock(&fk.lock);
   return 0;
+}
+
+void fake_hcs_hang_stats(const char *id) {
+  uv_mutex_lock(&fk.lock);
+  snprintf(fk.hang_id, sizeof fk.hang_id, "%s", id ? id : "");
+  uv_mutex_unlock(&fk.lock);
+}
+
+int fake_hcs_release_hung(void) {
+  int n = 0;
+  uv_mutex_lock(&fk.lock);
+  fk.hang_id[0] = '\0';
+  for (fake_op *op = fk.ops; op; op = op->next)
+    if (op->hung && !op->closed) {
+      op->hung = false;
+      complete_locked(op);
+      n++;
+    }
+  uv_mutex_unlock(&fk.lock);
+  return n;
 }
 
 static hcs_hresult f_modify(hcs_system s, hcs_operation o, hcs_pcwstr cfg, hcs_handle identity) {
@@ -685,6 +728,7 @@ void fake_hcs_init(hcs_api *api, net_hns_api *hns) {
   api->HcsCloseOperation = f_close_operation;
   api->HcsWaitForOperationResult = f_wait;
   api->HcsWaitForOperationResultAndProcessInfo = f_wait_pi;
+  api->HcsGetOperationResult = f_get_result;
   api->HcsCreateComputeSystem = f_create_system;
   api->HcsCloseComputeSystem = f_close_system;
   api->HcsStartComputeSystem = f_start;
@@ -749,6 +793,7 @@ void fake_hcs_reset(void) {
   fk.exit_on_create = false;
   fk.no_code = false;
   fk_ns = fk_ns_eps = fk_ns_next = 0;
+  fk.hang_id[0] = '\0';
 }
 
 void fake_hcs_fail(const char *call, hcs_hresult hr, const char *msg) { fake_hcs_fail_after(call, 0, hr, msg); }

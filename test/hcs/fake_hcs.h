@@ -26,6 +26,11 @@ void fake_hcs_exit_on_create(int code);
 /* Exit events carry no ExitCode (the backend must ask HcsGetProcessProperties). */
 void fake_hcs_events_without_code(bool on);
 void fake_hcs_set_stats(const char *statistics_json);
+/* Statistics queries of the system `id` never complete (NULL or "": none), until fake_hcs_release_hung, which
+ * completes the held ones from the fake's threads and answers how many. Other operations with a completion
+ * callback complete from a thread of the fake's, as HCS's do. */
+void fake_hcs_hang_stats(const char *id);
+int fake_hcs_release_hung(void);
 
 int fake_hcs_count(const char *call);
 /* The document given to the nth (0-based) call of `call`, UTF-8; NULL if none. Valid until reset. */

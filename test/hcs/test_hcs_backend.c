@@ -86,6 +86,33 @@ static void run_until(fixture *f, int *count, int want) {
   assert_int_equal(*count, want);
 }
 
+typedef struct stats_wait {
+  rt_stats_req req;
+  int n;
+  bool failed;
+  cs_err err;
+} stats_wait;
+
+static void on_stats(rt_stats_req *req, const cs_err *err) {
+  stats_wait *w = req->data;
+  w->n++;
+  w->failed = err != NULL;
+  if (err) w->err = *err;
+}
+
+/* stats_async run to its answer: 0, or -1 with err (refused at once, or answered with an error). */
+static int stats_sync(fixture *f, const char *id, rt_sample *s, cs_err *err) {
+  stats_wait w = {.req = {.out = s}};
+  w.req.data = &w;
+  if (f->be->ops->stats_async(f->be, id, &w.req, on_stats, err) < 0) return -1;
+  assert_int_equal(w.n, 0); /* never from inside the call */
+  for (int i = 0; w.n < 1 && i < 100000; i++) uv_run(&f->loop, UV_RUN_ONCE);
+  assert_int_equal(w.n, 1);
+  if (!w.failed) return 0;
+  *err = w.err;
+  return -1;
+}
+
 static void wait_done(fixture *f) {
   int want = f->done + 1;
   run_until(f, &f->done, want);
@@ -170,7 +197,7 @@ static void test_lifecycle(void **state) {
 
   /* Stats: HCS figures plus the endpoint's HNS counters. */
   rt_sample s;
-  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), 0);
+  assert_int_equal(stats_sync(f, "c1", &s, &err), 0);
   assert_string_equal(fake_hcs_doc("HcsGetComputeSystemProperties", 0), "{\"PropertyTypes\":[\"Statistics\"]}");
   assert_int_equal(s.kind, RT_SAMPLE_WINDOWS);
   assert_int_equal(s.cpu.usage_ns, 3000);
@@ -209,7 +236,7 @@ static void test_lifecycle(void **state) {
   assert_int_equal(f->last_pid, 1000);
   assert_int_equal(fake_hcs_count("HcsTerminateComputeSystem"), 1);
   assert_non_null(strstr(fake_hcs_log(), "HcsCloseComputeSystem c1"));
-  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), -1);
+  assert_int_equal(stats_sync(f, "c1", &s, &err), -1);
   assert_int_equal(err.code, CS_NOT_FOUND);
   assert_int_equal(f->n_exits, 1); /* reported once */
   /* The exit may overtake kill's reply (different threads), but never follows delete's. */
@@ -233,7 +260,7 @@ static void test_create_failure_maps_hresult(void **state) {
   /* What was created is terminated and closed, and the id is free again. */
   assert_non_null(strstr(fake_hcs_log(), "HcsTerminateComputeSystem c1"));
   rt_sample s;
-  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), -1);
+  assert_int_equal(stats_sync(f, "c1", &s, &err), -1);
   assert_int_equal(err.code, CS_NOT_FOUND);
   assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
   wait_done(f);
@@ -415,7 +442,7 @@ static void test_request_errors(void **state) {
   /* Stats failing in HCS: the call and the code are named. */
   fake_hcs_fail("HcsGetComputeSystemProperties", (hcs_hresult)0x80070006, NULL);
   rt_sample s;
-  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), -1);
+  assert_int_equal(stats_sync(f, "c1", &s, &err), -1);
   assert_non_null(strstr(err.msg, "HcsGetComputeSystemProperties: 0x80070006"));
   /* Destroy with a live container: handles are closed (checked in teardown), no callback afterwards. */
 }
@@ -550,13 +577,13 @@ static void test_kill_stats_during_create(void **state) {
   assert_int_equal(f->be->ops->kill(f->be, "c1", 0, 9, false, on_done, f, &err), -1);
   assert_int_equal(err.code, CS_FAILED_PRECONDITION);
   rt_sample s;
-  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), -1);
+  assert_int_equal(stats_sync(f, "c1", &s, &err), -1);
   assert_int_equal(err.code, CS_FAILED_PRECONDITION);
   assert_int_equal(f->be->ops->delete(f->be, "c1", true, on_done, f, &err), -1); /* busy */
   assert_int_equal(err.code, CS_FAILED_PRECONDITION);
   wait_done(f);
   assert_false(f->failed);
-  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), 0);
+  assert_int_equal(stats_sync(f, "c1", &s, &err), 0);
 }
 
 /* HCS refusing to terminate: delete fails with its code, the container is kept, a retry deletes it. */
@@ -571,13 +598,13 @@ static void test_delete_failure(void **state) {
   assert_int_equal(f->last_err.code, CS_PERMISSION_DENIED);
   assert_non_null(strstr(f->last_err.msg, "delete c1"));
   rt_sample s;
-  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), 0); /* still there */
+  assert_int_equal(stats_sync(f, "c1", &s, &err), 0); /* still there */
   /* "already stopped" is what delete wants: not an error */
   fake_hcs_fail("HcsTerminateComputeSystem", (hcs_hresult)0x80370110, NULL);
   assert_int_equal(f->be->ops->delete(f->be, "c1", true, on_done, f, &err), 0);
   wait_done(f);
   assert_false(f->failed);
-  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), -1);
+  assert_int_equal(stats_sync(f, "c1", &s, &err), -1);
   assert_int_equal(err.code, CS_NOT_FOUND);
 }
 
@@ -644,13 +671,68 @@ static void test_endpoint_stats_failure(void **state) {
   cs_err err;
   create_start(f);
   rt_sample s;
-  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), 0);
+  assert_int_equal(stats_sync(f, "c1", &s, &err), 0);
   assert_int_equal(s.n_net, 1);
   assert_string_equal(s.net[0].endpoint_id, EP);
   fake_hcs_fail("HNSCall", (hcs_hresult)0x80070490, NULL);
-  assert_int_equal(f->be->ops->stats(f->be, "c1", &s, &err), 0);
+  assert_int_equal(stats_sync(f, "c1", &s, &err), 0);
   assert_int_equal(s.n_net, 0);
   assert_true(s.cpu.usage_ns > 0);
+}
+
+/* One container's Statistics query hangs in HCS: another container's Stats still answers, the hung one fails
+ * DeadlineExceeded naming its container, and the late completion (after the answer, then after destroy) only
+ * closes the operation. */
+static void test_stats_hung_query(void **state) {
+  fixture *f = *state;
+  cs_err err;
+  f->be->ops->destroy(f->be);
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+  rt_hcs_config cfg = {.hcs = &f->api, .hns = &f->hns, .host = {.ncpu = 4, .build = 20348},
+                       .default_isolation = WIN_ISOLATION_PROCESS, .stats_timeout_ms = 100};
+  assert_int_equal(rt_hcs_new(&f->loop, &cfg, NULL, &f->be, &err), 0);
+  create_start(f);
+  rt_create_req req = {.id = "c2", .bundle = f->bundle};
+  assert_int_equal(f->be->ops->create(f->be, &req, on_done, f, &err), 0);
+  wait_done(f);
+  assert_false(f->failed);
+
+  fake_hcs_hang_stats("c1");
+  rt_sample s1, s2;
+  stats_wait w1 = {.req = {.out = &s1}};
+  w1.req.data = &w1;
+  assert_int_equal(f->be->ops->stats_async(f->be, "c1", &w1.req, on_stats, &err), 0);
+  assert_int_equal(stats_sync(f, "c2", &s2, &err), 0); /* answered while c1's query hangs */
+  assert_int_equal(s2.cpu.usage_ns, 3000);
+  assert_int_equal(w1.n, 0);
+  for (int i = 0; w1.n < 1 && i < 100000; i++) uv_run(&f->loop, UV_RUN_ONCE);
+  assert_int_equal(w1.n, 1);
+  assert_true(w1.failed);
+  assert_int_equal(w1.err.code, CS_DEADLINE_EXCEEDED);
+  assert_non_null(strstr(w1.err.msg, "container c1"));
+  assert_non_null(strstr(w1.err.msg, "HcsGetComputeSystemProperties"));
+
+  /* The late completion: nothing more is answered, the operation gets closed. */
+  assert_int_equal(fake_hcs_release_hung(), 1);
+  fake_hcs_join();
+  uv_run(&f->loop, UV_RUN_NOWAIT);
+  assert_int_equal(w1.n, 1);
+
+  /* A query hung at destroy is answered Cancelled by destroy; its completion after it frees it. */
+  fake_hcs_hang_stats("c2");
+  stats_wait w2 = {.req = {.out = &s2}};
+  w2.req.data = &w2;
+  assert_int_equal(f->be->ops->stats_async(f->be, "c2", &w2.req, on_stats, &err), 0);
+  f->be->ops->destroy(f->be);
+  assert_int_equal(w2.n, 1);
+  assert_int_equal(w2.err.code, CS_CANCELLED);
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+  assert_int_equal(fake_hcs_release_hung(), 1);
+  fake_hcs_join();
+  assert_int_equal(w2.n, 1);
+  assert_int_equal(fake_hcs_open_handles(), 0);
+  rt_hcs_config cfg2 = {.hcs = &f->api};
+  assert_int_equal(rt_hcs_new(&f->loop, &cfg2, NULL, &f->be, &err), 0);
 }
 
 /* ---------------------------------------------------------------- layers (process isolation, no root.path) */
@@ -831,6 +913,7 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_system_exit_during_start, setup, teardown),
     cmocka_unit_test_setup_teardown(test_deferred_answer_and_destroy, setup, teardown),
     cmocka_unit_test_setup_teardown(test_endpoint_stats_failure, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_stats_hung_query, setup, teardown),
     cmocka_unit_test_setup_teardown(test_layers_from_rootfs_mount, setup, teardown),
     cmocka_unit_test_setup_teardown(test_layer_step_failures, setup, teardown),
     cmocka_unit_test_setup_teardown(test_layer_unmount_failure_fails_delete, setup, teardown),

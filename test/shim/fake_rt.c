@@ -171,7 +171,34 @@ static int f_stats_quick(rt_backend *be, const char *id, rt_quick *out, cs_err *
   out->memory_usage = f->sample.memory.usage;
   return 0;
 }
+static int f_stats_async(rt_backend *be, const char *id, rt_stats_req *req, rt_stats_cb cb, cs_err *e) {
+  fake_rt *f = (fake_rt *)be;
+  req->cb = cb;
+  if (f->stats_hold[0] && strcmp(f->stats_hold, id) == 0 && f->n_held < 8) {
+    f->held[f->n_held].req = req;
+    f->held[f->n_held++].cb = cb;
+    return 0;
+  }
+  if (f_stats(be, id, req->out, e) < 0) return -1;
+  cb(req, NULL);
+  return 0;
+}
+
+int fake_rt_release_stats(fake_rt *f, int code) {
+  int n = f->n_held;
+  f->n_held = 0;
+  f->stats_hold[0] = '\0';
+  for (int i = 0; i < n; i++) {
+    cs_err err;
+    if (code) cs_err_set(&err, code, "fake stats of a held read failed");
+    else *f->held[i].req->out = f->sample;
+    f->held[i].cb(f->held[i].req, code ? &err : NULL);
+  }
+  return n;
+}
+
 static void f_destroy(rt_backend *be) {
+  fake_rt_release_stats((fake_rt *)be, CS_CANCELLED); /* rt.h: answered before destroy returns */
   fake_rt_close_stdio((fake_rt *)be);
   free(be);
 }
@@ -179,7 +206,7 @@ static void f_destroy(rt_backend *be) {
 static const rt_ops fake_ops = {
   .name = "fake", .create = f_create, .start = f_start, .exec = f_exec, .kill = f_kill, .delete = f_delete,
   .pause = f_pause, .resume = f_resume, .update = f_update, .pids = f_pids, .checkpoint = f_checkpoint,
-  .resize = f_resize, .stats = f_stats, .stats_quick = f_stats_quick, .destroy = f_destroy,
+  .resize = f_resize, .stats = f_stats, .stats_async = f_stats_async, .stats_quick = f_stats_quick, .destroy = f_destroy,
 };
 
 rt_backend *fake_rt_new(uv_loop_t *loop, const rt_events *ev) {

@@ -35,12 +35,22 @@ typedef struct fake_rt {
   int last_kill_sig, last_kill_pid;
   bool last_kill_all;
   rt_sample sample;
+  /* stats_async: answered inside the call (as Linux does), except reads of stats_hold, which are held until
+   * fake_rt_release_stats (or destroy, which answers them Cancelled) */
+  char stats_hold[32];
+  struct {
+    rt_stats_req *req;
+    rt_stats_cb cb;
+  } held[8];
+  int n_held;
 } fake_rt;
 
 rt_backend *fake_rt_new(uv_loop_t *loop, const rt_events *ev);
 /* Complete the oldest pending op. */
 void fake_rt_complete(fake_rt *f);
 void fake_rt_exit(fake_rt *f, int pid, int status);
+/* Answer the held stats reads: with the sample (code 0) or with that error code. Returns how many. */
+int fake_rt_release_stats(fake_rt *f, int code);
 bool fake_rt_called(const fake_rt *f, const char *call);
 /* Close what keep_stdio / give_console kept. */
 void fake_rt_close_stdio(fake_rt *f);

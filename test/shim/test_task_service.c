@@ -210,6 +210,7 @@ typedef struct watch_rx {
   uint64_t last_seq;
   char last_id[80];
   uint64_t cpu, memory; /* of the last sample */
+  int n_h1, n_b1;       /* samples of h1 and b1 (test_stats_held_read) */
 } watch_rx;
 
 static void watch_cb(void *data, bool last, int code, const char *msg, const uint8_t *p, size_t n) {
@@ -226,6 +227,8 @@ static void watch_cb(void *data, bool last, int code, const char *msg, const uin
   rx->gone += s.task_gone;
   rx->last_seq = s.seq;
   snprintf(rx->last_id, sizeof rx->last_id, "%s", s.id);
+  rx->n_h1 += strcmp(s.id, "h1") == 0;
+  rx->n_b1 += strcmp(s.id, "b1") == 0;
   if (!s.task_gone) {
     /* the per-tick fields and the rest as last read (interfaces) make one Sample */
     rx->cpu = s.cpu.usage_ns;
@@ -327,6 +330,79 @@ static void test_watch_stream(void **state) {
   assert_int_equal(rx3.gone, 1);
 }
 
+typedef struct stats_rx {
+  int n, code;
+} stats_rx;
+
+static void stats_reply(void *data, int code, const char *msg, const uint8_t *p, size_t n) {
+  stats_rx *r = data;
+  r->n++;
+  r->code = code;
+}
+
+static stats_rx *SRX;
+static bool srx_done(void) { return SRX->n > 0 && RX->ended; }
+static bool rx_five_b1(void) { return RX->n_b1 >= 5; }
+
+/* A backend read that does not answer at once (HCS's): Stats of another task answers meanwhile, the stream
+ * goes on sending the other task's samples, and when the held read answers, its Stats reply and its sample go
+ * out on their own; a stream whose last tick is done waits for it before it ends. */
+static void test_stats_held_read(void **state) {
+  env *e = *state;
+  assert_int_equal(create("h1"), 0);
+  assert_int_equal(create("b1"), 0);
+  e->rt->sample.memory.limit = 1 << 20;
+  e->rt->sample.n_net = 2; /* what watch_cb checks: a Linux interface and a Windows endpoint */
+  snprintf(e->rt->sample.net[0].name, sizeof e->rt->sample.net[0].name, "eth0");
+  snprintf(e->rt->sample.net[1].endpoint_id, sizeof e->rt->sample.net[1].endpoint_id,
+           "6e3a1f10-2b7c-4d55-9a0e-1c2d3e4f5a6b");
+  snprintf(e->rt->stats_hold, sizeof e->rt->stats_hold, "h1");
+
+  stats_rx held = {0};
+  SRX = &held;
+  Containerd__Task__V2__StatsRequest r = CONTAINERD__TASK__V2__STATS_REQUEST__INIT;
+  r.id = "h1";
+  uint8_t buf[64];
+  size_t len = protobuf_c_message_pack(&r.base, buf);
+  cs_err err;
+  assert_int_equal(ttrpc_client_call(e->client, TASK, "Stats", buf, len, NULL, 0, 0, stats_reply, &held, &err), 0);
+  r.id = "b1";
+  assert_int_equal(call("Stats", &r.base, NULL, NULL, NULL), 0); /* answered while h1's read is held */
+  assert_int_equal(held.n, 0);
+
+  /* Watch h1 and b1, five ticks. */
+  static const uint8_t req[] = {0x0a, 2, 'h', '1', 0x0a, 2, 'b', '1', 0x10, 10, 0x18, 5};
+  watch_rx rx = {0};
+  RX = &rx;
+  uint32_t sid;
+  assert_int_equal(ttrpc_client_stream(e->client, "cshim.stats.v1.Stats", "Watch", req, sizeof req, NULL, 0, watch_cb,
+                                       &rx, &sid, &err), 0);
+  run_until(rx_five_b1);
+  assert_int_equal(rx.n_b1, 5);
+  assert_int_equal(rx.n_h1, 0);
+  assert_false(rx.ended); /* the last tick is done; h1's read is still out */
+  assert_int_equal(held.n, 0);
+
+  assert_int_equal(fake_rt_release_stats(e->rt, 0), 2); /* the Stats call's read and the stream's */
+  run_until(srx_done);
+  assert_int_equal(held.n, 1);
+  assert_int_equal(held.code, CS_OK);
+  assert_true(rx.ended);
+  assert_int_equal(rx.code, CS_OK);
+  assert_int_equal(rx.n_h1, 1);
+
+  /* A held read failing: the Stats call gets the backend's error. */
+  snprintf(e->rt->stats_hold, sizeof e->rt->stats_hold, "h1");
+  held = (stats_rx){0};
+  r.id = "h1";
+  len = protobuf_c_message_pack(&r.base, buf);
+  assert_int_equal(ttrpc_client_call(e->client, TASK, "Stats", buf, len, NULL, 0, 0, stats_reply, &held, &err), 0);
+  for (int i = 0; i < 1000 && e->rt->n_held == 0; i++) uv_run(&e->loop, UV_RUN_ONCE);
+  assert_int_equal(fake_rt_release_stats(e->rt, CS_DEADLINE_EXCEEDED), 1);
+  for (int i = 0; i < 1000 && held.n == 0; i++) uv_run(&e->loop, UV_RUN_ONCE);
+  assert_int_equal(held.code, CS_DEADLINE_EXCEEDED);
+}
+
 static bool some_dropped(void) { return stats_stream_dropped(E->svc) > 2; }
 
 /* A client that never reads: the shim drops ticks instead of queueing them, so its memory stays bounded. */
@@ -405,6 +481,7 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_events_survive_outage, setup, teardown),
     cmocka_unit_test_setup_teardown(test_stats_pids_pause, setup, teardown),
     cmocka_unit_test_setup_teardown(test_watch_stream, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_stats_held_read, setup, teardown),
     cmocka_unit_test_setup_teardown(test_watch_slow_client, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,6 +33,7 @@ struct fake_op {
   unsigned magic;
   HANDLE done; /* manual-reset: signalled once the call completed */
   bool running, completed;
+  bool orphan; /* closed while its call still ran (an asynchronous query): freed when the call completes */
   HRESULT hr;
   char *result;
   HCS_PROCESS_INFORMATION pi;
@@ -73,6 +74,11 @@ void WINAPI HcsCloseOperation(HCS_OPERATION operation) {
       *pp = o->next;
       break;
     }
+  if (o && o->running && !o->completed) {
+    /* HCS cancels the tracking, never the caller: no completion callback, and the call's end frees it. */
+    o->orphan = true;
+    o = NULL;
+  }
   LeaveCriticalSection(&fake_g.lock);
   if (!o) return;
   o->magic = 0;
@@ -115,6 +121,14 @@ static void CALLBACK op_notify_run(PTP_CALLBACK_INSTANCE inst, void *arg) {
 
 void fake_op_complete(fake_op *o, HRESULT hr, const char *result, const HCS_PROCESS_INFORMATION *pi) {
   EnterCriticalSection(&fake_g.lock);
+  if (o->orphan) {
+    LeaveCriticalSection(&fake_g.lock);
+    o->magic = 0;
+    CloseHandle(o->done);
+    free(o->result);
+    free(o);
+    return;
+  }
   o->hr = hr;
   o->result = result ? strdup(result) : NULL;
   if (pi) o->pi = *pi;
@@ -518,7 +532,71 @@ HRESULT WINAPI HcsSetComputeSystemCallback(HCS_SYSTEM computeSystem, HCS_EVENT_O
 /* Runs `fn` on the system of a live handle, under the lock, and completes the operation with its result. */
 typedef HRESULT (*sys_fn)(fake_sys *s, const char *options, char **result, char *err, size_t n);
 
-static HRESULT sys_call(const char *call, HCS_SYSTEM system, HCS_OPERATION operation, PCWSTR options, sys_fn fn) {
+/* One call on a system: what runs it, now or on a thread-pool thread. */
+typedef struct sys_job {
+  const char *call;
+  fake_sys *s;     /* referenced */
+  fake_op *op;
+  char *opts;
+  sys_fn fn;
+  DWORD hold_ms;   /* a held query (CSHIM_FAKEHCS_HANG_STATS): completes this much later */
+} sys_job;
+
+static void sys_job_run(sys_job *j) {
+  char err[700] = "", *result = NULL, *id = NULL;
+  EnterCriticalSection(&fake_g.lock);
+  id = strdup(j->s->id);
+  HRESULT hr = j->fn(j->s, j->opts, &result, err, sizeof err);
+  LeaveCriticalSection(&fake_g.lock);
+  if (FAILED(hr)) {
+    fake_op_fail(j->op, j->call, hr, "%s: %s", id ? id : "", err);
+  } else {
+    EnterCriticalSection(&fake_g.lock);
+    json_t *census = fake_census();
+    LeaveCriticalSection(&fake_g.lock);
+    fake_log(j->call, json_pack("{s:s,s:o,s:o,s:o,s:b,s:o}", "system", id ? id : "", "options", fake_log_doc(j->opts),
+                                "hr", fake_log_hr(hr), "result", fake_log_doc(result), "held", j->hold_ms != 0,
+                                "census", census));
+    fake_op_complete(j->op, hr, result, NULL);
+  }
+  EnterCriticalSection(&fake_g.lock);
+  fake_sys_unref(j->s);
+  LeaveCriticalSection(&fake_g.lock);
+  free(id);
+  free(result);
+  free(j->opts);
+  free(j);
+}
+
+static void CALLBACK sys_job_thread(PTP_CALLBACK_INSTANCE inst, void *arg) {
+  sys_job *j = arg;
+  if (j->hold_ms) {
+    CallbackMayRunLong(inst);
+    /* The hang itself (what a stuck HCS query looks like to the caller), not synchronization. */
+    Sleep(j->hold_ms);
+  }
+  sys_job_run(j);
+}
+
+/* CSHIM_FAKEHCS_HANG_STATS: comma-separated system ids whose Statistics queries are held back for
+ * CSHIM_FAKEHCS_HANG_MS (default 10 minutes); read at every call, from the process environment. */
+static DWORD hold_for(const char *id, const char *opts) {
+  char ids[1024], ms[32];
+  DWORD n = GetEnvironmentVariableA("CSHIM_FAKEHCS_HANG_STATS", ids, sizeof ids);
+  if (!n || n >= sizeof ids || !opts || !strstr(opts, "Statistics")) return 0;
+  bool hit = false;
+  for (char *save = NULL, *t = strtok_r(ids, ",", &save); t && !hit; t = strtok_r(NULL, ",", &save))
+    hit = strcmp(t, id) == 0;
+  if (!hit) return 0;
+  n = GetEnvironmentVariableA("CSHIM_FAKEHCS_HANG_MS", ms, sizeof ms);
+  DWORD v = n && n < sizeof ms ? (DWORD)strtoul(ms, NULL, 10) : 0;
+  return v ? v : 600000;
+}
+
+/* async: run on a thread-pool thread and return at once, as HCS does: the completion (a callback or a wait)
+ * comes later. */
+static HRESULT sys_call_ex(const char *call, HCS_SYSTEM system, HCS_OPERATION operation, PCWSTR options, sys_fn fn,
+                           bool async) {
   HRESULT hr;
   char *opts = fake_utf8(options);
   if (options && !opts) return E_INVALIDARG;
@@ -527,6 +605,7 @@ static HRESULT sys_call(const char *call, HCS_SYSTEM system, HCS_OPERATION opera
   fake_handle *h = fake_sys_handle(system);
   fake_sys *s = h ? h->sys : NULL;
   if (s) s->refs++;
+  char *id = s ? strdup(s->id) : NULL;
   LeaveCriticalSection(&fake_g.lock);
   if (!s) {
     fake_log(call, json_pack("{s:o,s:s}", "hr", fake_log_hr(E_HANDLE), "error", "not a live HCS_SYSTEM handle"));
@@ -534,31 +613,29 @@ static HRESULT sys_call(const char *call, HCS_SYSTEM system, HCS_OPERATION opera
     return E_HANDLE;
   }
   fake_op *op = fake_op_begin(operation, &hr);
-  char err[700] = "", *result = NULL, *id = NULL;
-  if (op) {
-    EnterCriticalSection(&fake_g.lock);
-    id = strdup(s->id);
-    hr = fn(s, opts, &result, err, sizeof err);
-    LeaveCriticalSection(&fake_g.lock);
-    if (FAILED(hr)) {
-      fake_op_fail(op, call, hr, "%s: %s", id ? id : "", err);
-    } else {
-      EnterCriticalSection(&fake_g.lock);
-      json_t *census = fake_census();
-      LeaveCriticalSection(&fake_g.lock);
-      fake_log(call, json_pack("{s:s,s:o,s:o,s:o,s:o}", "system", id ? id : "", "options", fake_log_doc(opts), "hr",
-                               fake_log_hr(hr), "result", fake_log_doc(result), "census", census));
-      fake_op_complete(op, hr, result, NULL);
-    }
-    hr = S_OK;
+  sys_job *j = op ? calloc(1, sizeof *j) : NULL;
+  if (j) {
+    j->call = call;
+    j->s = s;
+    j->op = op;
+    j->opts = opts;
+    j->fn = fn;
+    j->hold_ms = async && id ? hold_for(id, opts) : 0;
+    free(id);
+    if (!async || !TrySubmitThreadpoolCallback(sys_job_thread, j, NULL)) sys_job_run(j);
+    return S_OK;
   }
+  if (op) fake_op_complete(op, E_OUTOFMEMORY, NULL, NULL);
   EnterCriticalSection(&fake_g.lock);
   fake_sys_unref(s);
   LeaveCriticalSection(&fake_g.lock);
   free(id);
-  free(result);
   free(opts);
-  return hr;
+  return op ? S_OK : hr;
+}
+
+static HRESULT sys_call(const char *call, HCS_SYSTEM system, HCS_OPERATION operation, PCWSTR options, sys_fn fn) {
+  return sys_call_ex(call, system, operation, options, fn, false);
 }
 
 static HRESULT do_start(fake_sys *s, const char *o, char **r, char *err, size_t n) {
@@ -712,7 +789,9 @@ HRESULT WINAPI HcsResumeComputeSystem(HCS_SYSTEM computeSystem, HCS_OPERATION op
 
 HRESULT WINAPI HcsGetComputeSystemProperties(HCS_SYSTEM computeSystem, HCS_OPERATION operation,
                                              PCWSTR propertyQuery) {
-  return sys_call("HcsGetComputeSystemProperties", computeSystem, operation, propertyQuery, do_properties);
+  /* Asynchronous, as HCS's queries are: a caller waiting on the operation and one with a completion callback
+   * both see it complete later, from another thread. */
+  return sys_call_ex("HcsGetComputeSystemProperties", computeSystem, operation, propertyQuery, do_properties, true);
 }
 
 HRESULT WINAPI HcsModifyComputeSystem(HCS_SYSTEM computeSystem, HCS_OPERATION operation, PCWSTR configuration,

@@ -70,7 +70,8 @@ func main() {
 	}
 	c := &t{h: h}
 	scenarios := map[string]func(*t){"selftest": scenarioSelf, "echo": scenarioEcho, "long": scenarioLong,
-		"rules": scenarioRules, "faults": scenarioFaults, "layers": scenarioLayers, "taskapi": scenarioTaskAPI, "hyperv": scenarioHyperV, "bench": func(c *t) { scenarioBench(c, flag.Arg(1)) }}
+		"rules": scenarioRules, "faults": scenarioFaults, "layers": scenarioLayers, "taskapi": scenarioTaskAPI,
+		"hyperv": scenarioHyperV, "statsasync": scenarioStatsAsync, "bench": func(c *t) { scenarioBench(c, flag.Arg(1)) }}
 	f := scenarios[name]
 	if f == nil {
 		fmt.Fprintf(os.Stderr, "cshim-wintest: unknown scenario %q\n", name)
