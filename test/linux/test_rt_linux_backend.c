@@ -173,7 +173,10 @@ static const char fake_runtime[] =
     "case \"$cmd\" in\n"
     "  create) sleep 30 </dev/null >/dev/null 2>&1 & echo $! > \"$pidfile\" ;;\n"
     "  exec)\n"
-    "    (sh -c 'exit 3' </dev/null >/dev/null 2>&1 & echo $! > \"$pidfile.early\")\n"
+    /* setsid -f: its parent exits at once, so no shell can reap the process before we do (dash reaps any
+     * child of its own, a background job too) */
+    "    setsid -f sh -c 'echo $$ > \"$1.tmp\"; mv \"$1.tmp\" \"$1\"; exit 3' sh \"$pidfile.early\" </dev/null >/dev/null 2>&1\n"
+    "    while [ ! -s \"$pidfile.early\" ]; do sleep 0.01; done\n"
     "    p=$(cat \"$pidfile.early\"); rm -f \"$pidfile.early\"\n"
     "    while kill -0 \"$p\" 2>/dev/null; do sleep 0.01; done\n"
     "    echo \"$p\" > \"$pidfile\" ;;\n"
