@@ -11,7 +11,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../../.." && pwd)
 [ $# -eq 4 ] || { echo "usage: cli-wine.sh CSHIMCTL_EXE SHIM_EXE FAKEHCS_DLL_DIR WORKDIR" >&2; exit 2; }
-ctl=$1 shim=$2 dlls=$3 work=$4
+ctl=$1 shim=$2 dlls=$3
+mkdir -p "$4" && work=$(cd "$4" && pwd)
 wine_run=$src/cmake/wine-run.sh
 winpath() { local p=$1; printf 'Z:%s' "${p//\//\\}"; }
 
@@ -70,14 +71,14 @@ L=$(winpath "$layer")
 
 # ---- run --rm: output and exit code
 ctl run --rm --rootfs "$L" -- cmd /c echo hi
-ok $(( rc == 0 && out == "hi" ? 0 : 1 )) "run --rm -- cmd /c echo hi prints hi, exits 0" "rc=$rc out=[$out] err=[$err]"
+[[ $rc -eq 0 && "$out" == "hi" ]]; ok $? "run --rm -- cmd /c echo hi prints hi, exits 0" "rc=$rc out=[$out] err=[$err]"
 ctl run --rm --rootfs "$L" -- cmd /c "echo bye & exit 3"
-ok $(( rc == 3 ? 0 : 1 )) "run --rm returns the process's exit code (3)" "rc=$rc out=[$out] err=[$err]"
+[[ $rc -eq 3 ]]; ok $? "run --rm returns the process's exit code (3)" "rc=$rc out=[$out] err=[$err]"
 [ "$(ls -A "$state" 2>/dev/null)" = "" ]; ok $? "run --rm leaves no state" "$(ls -A "$state")"
 
 # ---- --cpus, --memory reach the compute system's document
 ctl run --rm --id limits --cpus 1 --memory 256m --rootfs "$L" -- cmd /c exit 0
-ok $(( rc == 0 ? 0 : 1 )) "run --rm --cpus 1 --memory 256m" "rc=$rc err=[$err]"
+[[ $rc -eq 0 ]]; ok $? "run --rm --cpus 1 --memory 256m" "rc=$rc err=[$err]"
 grep -q '"SizeInMB": *256' "$log" 2>/dev/null || grep -q '"SizeInMB":256' "$log" 2>/dev/null
 ok $? "the container's document has Memory.SizeInMB 256" "$(grep -o '"Memory":{[^}]*}' "$log" | head -3)"
 grep -Eq '"Maximum": *[0-9]+' "$log"
@@ -85,30 +86,30 @@ ok $? "the container's document has Processor.Maximum" "$(grep -o '"Processor":{
 
 # ---- --isolation hyperv: a utility VM, torn down with the container
 ctl run --rm --id hv --isolation hyperv --rootfs "$L" -- cmd /c echo hv
-ok $(( rc == 0 && out == "hv" ? 0 : 1 )) "run --rm --isolation hyperv prints hv" "rc=$rc out=[$out] err=[$err]"
+[[ $rc -eq 0 && "$out" == "hv" ]]; ok $? "run --rm --isolation hyperv prints hv" "rc=$rc out=[$out] err=[$err]"
 grep -q 'hv@vm' "$log"
 ok $? "--isolation hyperv created the utility VM hv@vm"
 
 # ---- run -d, ps, stats --watch, exec, kill, rm -f
 ctl run -d --id web --rootfs "$L" -- ping -n 600 127.0.0.1
-ok $(( rc == 0 && out == "web" ? 0 : 1 )) "run -d prints the id" "rc=$rc out=[$out] err=[$err]"
+[[ $rc -eq 0 && "$out" == "web" ]]; ok $? "run -d prints the id" "rc=$rc out=[$out] err=[$err]"
 ctl ps
-ok $(( rc == 0 ? 0 : 1 )) "ps" "rc=$rc err=[$err]"
+[[ $rc -eq 0 ]]; ok $? "ps" "rc=$rc err=[$err]"
 echo "$out" | grep -Eq '^web +[0-9]+ +RUNNING +[0-9]+'
 ok $? "ps lists web RUNNING with its pid and its shim's pid" "$out"
 ctl stats web --watch --interval 200ms --count 3
-ok $(( rc == 0 ? 0 : 1 )) "stats --watch --count 3 stops by itself" "rc=$rc out=[$out] err=[$err]"
+[[ $rc -eq 0 ]]; ok $? "stats --watch --count 3 stops by itself" "rc=$rc out=[$out] err=[$err]"
 rows=$(echo "$out" | grep -c '^web ')
-ok $(( rows == 3 ? 0 : 1 )) "stats --watch printed 3 samples of web" "$out"
+[[ $rows -eq 3 ]]; ok $? "stats --watch printed 3 samples of web" "$out"
 ctl stats web --json
-ok $(( rc == 0 ? 0 : 1 )) "stats (one sample, Stats RPC) answers" "rc=$rc out=[$out] err=[$err]"
-ctl exec web -- cmd /c "echo inside & exit 5"
-ok $(( rc == 5 && out == "inside" ? 0 : 1 )) "exec prints its output and returns its exit code (5)" "rc=$rc out=[$out] err=[$err]"
+[[ $rc -eq 0 ]]; ok $? "stats (one sample, Stats RPC) answers" "rc=$rc out=[$out] err=[$err]"
+ctl exec web -- cmd /c "echo inside& exit 5"
+[[ $rc -eq 5 && "$out" == "inside" ]]; ok $? "exec prints its output and returns its exit code (5)" "rc=$rc out=[$out] err=[$err]"
 ctl rm web
-ok $(( rc == 1 ? 0 : 1 )) "rm of a running container refuses (exit 1)" "rc=$rc err=[$err]"
+[[ $rc -eq 1 ]]; ok $? "rm of a running container refuses (exit 1)" "rc=$rc err=[$err]"
 echo "$err" | grep -q 'stop it first or use rm -f'; ok $? "rm says to stop it first or use rm -f" "$err"
 ctl kill web -s KILL
-ok $(( rc == 0 ? 0 : 1 )) "kill -s KILL" "rc=$rc err=[$err]"
+[[ $rc -eq 0 ]]; ok $? "kill -s KILL" "rc=$rc err=[$err]"
 stopped=1
 for _ in $(seq 1 100); do
   ctl ps
@@ -118,25 +119,25 @@ done
 ok $stopped "after kill, ps shows web STOPPED" "$out"
 ctl run -d --id web2 --rootfs "$L" -- ping -n 600 127.0.0.1
 ctl rm -f web web2
-ok $(( rc == 0 ? 0 : 1 )) "rm -f web web2 (a stopped and a running container)" "rc=$rc err=[$err]"
+[[ $rc -eq 0 ]]; ok $? "rm -f web web2 (a stopped and a running container)" "rc=$rc err=[$err]"
 
 # ---- bad flags: one clear line, the usage exit status, nothing made
 ctl run --rm --isolation sandbox --rootfs "$L" -- cmd /c exit 0
-ok $(( rc == 125 ? 0 : 1 )) "run --isolation sandbox fails with 125" "rc=$rc err=[$err]"
+[[ $rc -eq 125 ]]; ok $? "run --isolation sandbox fails with 125" "rc=$rc err=[$err]"
 echo "$err" | grep -q 'isolation sandbox: want process or hyperv'; ok $? "and says what --isolation takes" "$err"
 ctl run --rm --cpus lots --rootfs "$L" -- cmd /c exit 0
-ok $(( rc == 125 ? 0 : 1 )) "run --cpus lots fails with 125" "rc=$rc err=[$err]"
+[[ $rc -eq 125 ]]; ok $? "run --cpus lots fails with 125" "rc=$rc err=[$err]"
 ctl run --rm --memory 12q --rootfs "$L" -- cmd /c exit 0
-echo "$err" | grep -q -- '--memory'; ok $(( rc == 125 ? $? : 1 )) "run --memory 12q fails naming --memory" "rc=$rc err=[$err]"
+[[ $rc -eq 125 && "$err" == *--memory* ]]; ok $? "run --memory 12q fails naming --memory" "rc=$rc err=[$err]"
 ctl run --rm -t --rootfs "$L" -- cmd
-ok $(( rc == 125 ? 0 : 1 )) "run -t fails with 125 (no console attach on Windows yet)" "rc=$rc err=[$err]"
+[[ $rc -eq 125 ]]; ok $? "run -t fails with 125 (no console attach on Windows yet)" "rc=$rc err=[$err]"
 echo "$err" | grep -q 'not supported by cshimctl on Windows yet'; ok $? "and says so" "$err"
 ctl kill nosuch -s BOGUS
-ok $(( rc == 2 ? 0 : 1 )) "kill -s BOGUS is bad usage (2)" "rc=$rc err=[$err]"
+[[ $rc -eq 2 ]]; ok $? "kill -s BOGUS is bad usage (2)" "rc=$rc err=[$err]"
 ctl run --rm -- cmd /c exit 0
-ok $(( rc == 125 ? 0 : 1 )) "run without --rootfs fails with 125" "rc=$rc err=[$err]"
+[[ $rc -eq 125 ]]; ok $? "run without --rootfs fails with 125" "rc=$rc err=[$err]"
 ctl frobnicate
-ok $(( rc == 2 ? 0 : 1 )) "an unknown command is bad usage (2)" "rc=$rc err=[$err]"
+[[ $rc -eq 2 ]]; ok $? "an unknown command is bad usage (2)" "rc=$rc err=[$err]"
 
 # ---- nothing left
 [ "$(ls -A "$state" 2>/dev/null)" = "" ]; ok $? "no state left" "$(ls -A "$state" 2>/dev/null)"
@@ -144,7 +145,7 @@ left=1
 for _ in $(seq 1 100); do [ -z "$(shims_left)" ] && { left=0; break; }; sleep 0.1; done
 ok $left "no shim process of this run left" "$(shims_left)"
 ctl --address '\\.\pipe\ProtectedPrefix\Administrators\containerd-shim-'"$ns"'-web-pipe' state web
-ok $(( rc != 0 ? 0 : 1 )) "the shim's pipe of web is no longer served" "rc=$rc out=[$out]"
+[[ $rc -ne 0 ]]; ok $? "the shim's pipe of web is no longer served" "rc=$rc out=[$out]"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
