@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -101,6 +102,12 @@ func scenarioStdio(c *t) {
 	_, err = s.task.ResizePty(ctx, &task.ResizePtyRequest{ID: id, ExecID: "e1", Width: 100, Height: 30})
 	cancel()
 	c.ok(err == nil, "ResizePty of the exec's console", err, c.logs(s))
+	if logPath := os.Getenv("CSHIM_FAKEHCS_LOG"); logPath != "" {
+		b, _ := os.ReadFile(logPath)
+		// The documents are logged as JSON strings inside each JSON line: the quotes may be escaped.
+		c.ok(regexp.MustCompile(`EmulateConsole\\?"\s*:\s*true`).Match(b),
+			"the exec's HCS process document asks for a console (EmulateConsole)")
+	}
 	w, err = c.wait(s, "e1", 30*time.Second)
 	c.ok(err == nil && w.ExitStatus == 4, "the exec on a console exits 4", w, err, c.logs(s))
 	c.ok(eio.wait(20*time.Second), "the exec's output reaches end of file")
