@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cli-wine.sh CSHIMCTL_EXE SHIM_EXE FAKEHCS_DLL_DIR WORKDIR
 # cshimctl.exe under Wine against the fake HCS, as a user would drive it (TAP output):
-#   run --rm prints the process's output and returns its exit code; run -d, ps, stats --watch (a few samples,
+#   run --rm prints the process's output and returns its exit code; run -i feeds our stdin; run -d, ps, stats --watch (a few samples,
 #   then it stops by itself), exec, kill, rm -f; --cpus/--memory reach the compute system's document and
 #   --isolation hyperv makes a utility VM; bad flags fail with a clear message; afterwards no shim process,
 #   no served pipe and no state are left.
@@ -56,6 +56,15 @@ ctl() {
   out=${out//$'\r'/}
   err=$(tr -d '\r' <"$tmp/stderr")
 }
+# ctl_in TEXT ARGS...: the same with TEXT on stdin.
+ctl_in() {
+  local text=$1
+  shift
+  out=$(printf '%s' "$text" | "$wine_run" "$ctl" --state-dir "$(winpath "$state")" --namespace "$ns" "$@" 2>"$tmp/stderr")
+  rc=$?
+  out=${out//$'\r'/}
+  err=$(tr -d '\r' <"$tmp/stderr")
+}
 # The shims of this run, by their command line (Wine shows a Windows program's own command line).
 shims_left() { pgrep -f -- "containerd-shim-cshim-v2.exe -namespace $ns " || true; }
 cleanup() {
@@ -75,6 +84,10 @@ ctl run --rm --rootfs "$L" -- cmd /c echo hi
 ctl run --rm --rootfs "$L" -- cmd /c "echo bye & exit 3"
 [[ $rc -eq 3 ]]; ok $? "run --rm returns the process's exit code (3)" "rc=$rc out=[$out] err=[$err]"
 [ "$(ls -A "$state" 2>/dev/null)" = "" ]; ok $? "run --rm leaves no state" "$(ls -A "$state")"
+
+# ---- run -i: our stdin reaches the process, and its end ends the process's input (CloseIO)
+ctl_in $'typed in\r\n' run --rm -i --rootfs "$L" -- cmd /c more
+[[ $rc -eq 0 && "$out" == "typed in" ]]; ok $? "run --rm -i -- cmd /c more echoes what cshimctl.exe read on its stdin" "rc=$rc out=[$out] err=[$err]"
 
 # ---- --cpus, --memory reach the compute system's document
 ctl run --rm --id limits --cpus 1 --memory 256m --rootfs "$L" -- cmd /c exit 0
@@ -131,7 +144,7 @@ ctl run --rm --memory 12q --rootfs "$L" -- cmd /c exit 0
 [[ $rc -eq 125 && "$err" == *--memory* ]]; ok $? "run --memory 12q fails naming --memory" "rc=$rc err=[$err]"
 ctl run --rm -t --rootfs "$L" -- cmd
 [[ $rc -eq 125 ]]; ok $? "run -t fails with 125 (no console attach on Windows yet)" "rc=$rc err=[$err]"
-echo "$err" | grep -q 'not supported by cshimctl on Windows yet'; ok $? "and says so" "$err"
+echo "$err" | grep -q 'terminal (-t) is not supported by cshimctl on Windows yet'; ok $? "and says so" "$err"
 ctl kill nosuch -s BOGUS
 [[ $rc -eq 2 ]]; ok $? "kill -s BOGUS is bad usage (2)" "rc=$rc err=[$err]"
 ctl run --rm -- cmd /c exit 0
