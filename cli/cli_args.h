@@ -60,7 +60,10 @@ typedef struct cli_globals {
   bool debug;
 } cli_globals;
 
+/* Windows builds set their own (CMake). */
+#ifndef CLI_DEFAULT_STATE_DIR
 #define CLI_DEFAULT_STATE_DIR "/run/cshim"
+#endif
 #define CLI_DEFAULT_NAMESPACE "cshim"
 
 typedef struct cli_parsed {

@@ -5,25 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* What ctr forwards minus the job-control and fatal ones: the process decides what they mean. */
-static const int forwarded[CLI_FORWARD_SIGNALS] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
-static void forwarded_set(sigset_t *set) {
-  sigemptyset(set);
-  for (int i = 0; i < CLI_FORWARD_SIGNALS; i++) sigaddset(set, forwarded[i]);
-}
-
-void cli_signals_hold(void) {
-  sigset_t set;
-  forwarded_set(&set);
-  sigprocmask(SIG_BLOCK, &set, NULL);
-}
-
-void cli_signals_release(void) {
-  sigset_t set;
-  forwarded_set(&set);
-  sigprocmask(SIG_UNBLOCK, &set, NULL);
-}
+#include "cli_os.h"
 
 static void ignore_reply(void *data, int code, const char *msg, const uint8_t *payload, size_t len) {
   (void)data, (void)code, (void)msg, (void)payload, (void)len;
@@ -34,7 +16,7 @@ static void on_signal(uv_signal_t *h, int sig) {
   Containerd__Task__V2__KillRequest req = CONTAINERD__TASK__V2__KILL_REQUEST__INIT;
   req.id = (char *)a->id;
   req.exec_id = (char *)(a->exec_id ? a->exec_id : "");
-  req.signal = (uint32_t)sig;
+  req.signal = (uint32_t)cli_os_task_signal(sig);
   cs_err err;
   if (cli_task_call_async(a->conn, "Kill", &req.base, CLI_RPC_TIMEOUT_NS, ignore_reply, NULL, &err) < 0)
     fprintf(stderr, "cshimctl: forward signal %d: %s\r\n", sig, err.msg);
@@ -126,10 +108,10 @@ int cli_attach_begin(cli_attach *a, cs_err *err) {
 }
 
 int cli_attach_wait(cli_attach *a, uint32_t *status, cs_err *err) {
-  for (int i = 0; i < CLI_FORWARD_SIGNALS; i++) {
+  for (size_t i = 0; i < cli_os_nforwarded; i++) {
     uv_signal_init(a->loop, &a->sig[i]);
     a->sig[i].data = a;
-    uv_signal_start(&a->sig[i], on_signal, forwarded[i]);
+    uv_signal_start(&a->sig[i], on_signal, cli_os_forwarded[i]);
   }
   uv_signal_init(a->loop, &a->winch);
   a->winch.data = a;
@@ -164,7 +146,7 @@ void cli_attach_close(cli_attach *a) {
   }
   if (a->handles) {
     a->handles = false;
-    for (int i = 0; i < CLI_FORWARD_SIGNALS; i++) uv_close((uv_handle_t *)&a->sig[i], NULL);
+    for (size_t i = 0; i < cli_os_nforwarded; i++) uv_close((uv_handle_t *)&a->sig[i], NULL);
     uv_close((uv_handle_t *)&a->winch, NULL);
     uv_close((uv_handle_t *)&a->drain, NULL);
     /* Let the close callbacks run: the handles live in *a, which the caller may free next. */

@@ -15,13 +15,13 @@
 #include <uv.h>
 
 #include "cli_client.h"
+#include "cli_os.h"
 #include "cli_stdio.h"
 
 /* After the exit, how long output may still trickle in (a process outside the pid namespace holding the
  * FIFO open must not keep us here forever). */
 #define CLI_DRAIN_MS 3000
 
-#define CLI_FORWARD_SIGNALS 6
 
 typedef struct cli_attach {
   uv_loop_t *loop;
@@ -30,7 +30,7 @@ typedef struct cli_attach {
   bool terminal;
   cli_stdio *stdio;
   cli_term term;
-  uv_signal_t sig[CLI_FORWARD_SIGNALS];
+  uv_signal_t sig[CLI_OS_FORWARD_MAX];
   uv_signal_t winch;
   uv_timer_t drain;
   bool handles;        /* signals and timer initialised */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_os.h"
 #include "cli_parse.h"
 #include "cli_shim.h"
 
@@ -169,10 +170,10 @@ int cli_target_resolve(const cli_globals *g, const char *id, cli_target *t, cs_e
     t->direct = true;
     snprintf(t->meta.id, sizeof t->meta.id, "%s", id);
     snprintf(t->meta.ns, sizeof t->meta.ns, "%s", g->ns);
-    if (strncmp(g->address, "unix://", 7) == 0 || g->address[0] == '/')
+    if (cli_os_address_ok(g->address))
       snprintf(t->meta.address, sizeof t->meta.address, "%s", g->address);
     else
-      return cs_err_set(err, CS_INVALID_ARGUMENT, "--address \"%s\": want unix:///path or /path", g->address);
+      return cs_err_set(err, CS_INVALID_ARGUMENT, "--address \"%s\": want %s", g->address, cli_os_address_form);
     return 0;
   }
   return cli_meta_read(g->state_dir, id, &t->meta, err);

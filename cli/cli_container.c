@@ -1,56 +1,21 @@
 #include "cli_container.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli_net.h"
+#include "cli_os.h"
 #include "cli_shim.h"
-
-static bool pid_alive(int pid) {
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  FILE *f = fopen(path, "re");
-  if (!f) return false;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  /* "pid (comm) S ...": comm may hold spaces and parens, the state follows the last ')'. */
-  const char *p = strrchr(buf, ')');
-  return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-}
 
 bool cli_wait_pid_gone(int pid, int timeout_ms) {
   if (pid <= 0) return true;
   for (int waited = 0; waited <= timeout_ms; waited += 20) {
-    if (!pid_alive(pid)) return true;
+    if (!cli_os_pid_alive(pid)) return true;
     nanosleep(&(struct timespec){0, 20 * 1000000}, NULL);
   }
-  return !pid_alive(pid);
-}
-
-static bool socket_answers(const char *path) {
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof sa.sun_path) return false;
-  strcpy(sa.sun_path, path);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  bool ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-  close(fd);
-  return ok;
-}
-
-/* A dead shim's socket file stays behind in /run/containerd/s; only ever remove it once nothing answers. */
-static void remove_stale_socket(const cli_meta *m) {
-  if (!m->address[0]) return;
-  const char *path = cli_socket_path(m->address);
-  if (strncmp(path, "/run/containerd/s/", 18) != 0) return;
-  if (!socket_answers(path)) unlink(path);
+  return !cli_os_pid_alive(pid);
 }
 
 static bool task_running(int status) {
@@ -82,7 +47,7 @@ static int remove_task(cli_conn *c, const cli_meta *m, const cli_teardown *o, in
         req.id = (char *)m->id;
         cli_task_call(c, "Resume", &req.base, NULL, NULL, CLI_RPC_TIMEOUT_NS, &e);
       }
-      if (cli_task_kill(c, m->id, NULL, SIGKILL, true, &e) < 0 && e.code != CS_NOT_FOUND)
+      if (cli_task_kill(c, m->id, NULL, CLI_SIGKILL, true, &e) < 0 && e.code != CS_NOT_FOUND)
         return wrapped(err, &e, "kill", m->id);
       if (cli_task_wait(c, m->id, NULL, CLI_RPC_TIMEOUT_NS, NULL, &e) < 0 && e.code != CS_NOT_FOUND)
         return wrapped(err, &e, "wait for the exit of", m->id);
@@ -123,7 +88,7 @@ int cli_container_remove(uv_loop_t *loop, const cli_meta *m, cli_conn *conn, con
     if (cli_shim_delete(&cmd, NULL, &e) < 0)
       fprintf(stderr, "cshimctl: warning: %s\n", e.msg);
   }
-  remove_stale_socket(m);
+  cli_os_address_cleanup(m->address);
   /* The record stays if the network cannot be detached, so that `rm -f` can try again. */
   if (cli_net_detach(m, err) < 0) return -1;
   return cli_state_remove(m->bundle, err);

@@ -9,6 +9,7 @@
 
 #include "cli_client.h"
 #include "cli_cmd.h"
+#include "cli_os.h"
 #include "cli_parse.h"
 #include "cli_spec.h"
 #include "containerd/runc/options.pb-c.h"
@@ -111,7 +112,7 @@ static int kill_cmd(cli_env *e, int argc, char **argv) {
   int status;
   if (cli_parse_or_exit(&kill_spec, &o, e, argc, argv, &p, CLI_EXIT_USAGE, &status)) return status;
   cs_err err;
-  int sig = SIGTERM;
+  int sig = CLI_SIGTERM;
   status = CLI_EXIT_FAIL;
   cli_target t;
   cli_conn c;

@@ -1,14 +1,13 @@
 /* cshimctl exec: a new process in a running container (Exec with an OCI Process in an Any), attached
  * like run's, deleted once it exits; its exit status is ours. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "cli_attach.h"
 #include "cli_cmd.h"
+#include "cli_os.h"
 #include "cli_parse.h"
 #include "cli_spec.h"
 #include "google/protobuf/any.pb-c.h"
@@ -90,12 +89,12 @@ static int exec_setup(exec_state *x, cli_parsed *p, cs_err *err) {
     snprintf(x->exec_id, sizeof x->exec_id, "%s", o->exec_id);
   } else {
     uint8_t b[6];
-    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) return cs_err_sys(err, errno, "getrandom");
+    if (cli_os_random(b, sizeof b, err) < 0) return -1;
     snprintf(x->exec_id, sizeof x->exec_id, "exec-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
   }
   for (size_t i = 0; i < o->env.n; i++)
     if (cli_validate_env(o->env.v[i], err) < 0) return -1;
-  if (o->cwd && o->cwd[0] != '/') return cs_err_set(err, CS_INVALID_ARGUMENT, "--cwd %s: must be absolute", o->cwd);
+  if (o->cwd && !cli_os_path_is_abs(o->cwd)) return cs_err_set(err, CS_INVALID_ARGUMENT, "--cwd %s: must be absolute", o->cwd);
   if (cli_meta_read(x->e->g.state_dir, id, &x->m, err) < 0) return -1;
   char *process = NULL;
   if (process_json(x, p, &process, err) < 0) return -1;
@@ -121,7 +120,7 @@ static void exec_cleanup(exec_state *x, bool failed) {
   if (x->attached) cli_attach_close(&x->att);
   cs_err err;
   if (x->exec_made && failed && x->started) {
-    if (cli_task_kill(&x->conn, x->m.id, x->exec_id, SIGKILL, false, &err) == 0)
+    if (cli_task_kill(&x->conn, x->m.id, x->exec_id, CLI_SIGKILL, false, &err) == 0)
       cli_task_wait(&x->conn, x->m.id, x->exec_id, CLI_RPC_TIMEOUT_NS, NULL, &err);
   }
   if (x->exec_made && cli_task_delete(&x->conn, x->m.id, x->exec_id, NULL, &err) < 0 && err.code != CS_NOT_FOUND)

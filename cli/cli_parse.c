@@ -3,12 +3,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include "cli_os.h"
 
 static bool is_alnum(char c) { return isascii((unsigned char)c) && isalnum((unsigned char)c); }
 static bool is_sep(char c) { return c == '.' || c == '_' || c == '-'; }
@@ -125,19 +126,6 @@ int cli_parse_duration(const char *s, uint64_t *ns, cs_err *err) {
                     s, suf);
 }
 
-static const struct {
-  const char *name;
-  int sig;
-} signals[] = {
-  {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT}, {"ILL", SIGILL},   {"TRAP", SIGTRAP},
-  {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},   {"FPE", SIGFPE},   {"KILL", SIGKILL},
-  {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},     {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},
-  {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},
-  {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU}, {"URG", SIGURG},   {"XCPU", SIGXCPU},
-  {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-  {"PWR", SIGPWR},   {"SYS", SIGSYS},
-};
-
 int cli_parse_signal(const char *s, int *sig, cs_err *err) {
   if (!s || !*s) return cs_err_set(err, CS_INVALID_ARGUMENT, "empty signal");
   if (isdigit((unsigned char)s[0])) {
@@ -149,11 +137,10 @@ int cli_parse_signal(const char *s, int *sig, cs_err *err) {
     return 0;
   }
   const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
-  for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
-    if (strcasecmp(name, signals[i].name) == 0) {
-      *sig = signals[i].sig;
-      return 0;
-    }
+  int n = cli_os_signal_by_name(name);
+  if (n > 0) {
+    *sig = n;
+    return 0;
   }
   return cs_err_set(err, CS_INVALID_ARGUMENT, "unknown signal \"%s\"", s);
 }

@@ -5,6 +5,7 @@
 
 #include "cli_client.h"
 #include "cli_cmd.h"
+#include "cli_os.h"
 #include "cli_parse.h"
 
 /* Ask each shim briefly: one hung shim must not stall the listing. */
@@ -23,19 +24,6 @@ static const cli_cmd_spec ps_spec = {
   .summary = "List containers: id, pid, status, shim pid and RSS, IP (with --net), rootfs.",
   .opts = ps_opts_table, .nopts = 1, .min_pos = 0, .max_pos = 0,
 };
-
-/* VmRSS of pid in bytes, 0 if unknown. */
-static uint64_t rss_of(uint32_t pid) {
-  char path[64], line[256];
-  snprintf(path, sizeof path, "/proc/%u/status", pid);
-  FILE *f = fopen(path, "re");
-  if (!f) return 0;
-  unsigned long long kb = 0;
-  while (fgets(line, sizeof line, f))
-    if (sscanf(line, "VmRSS: %llu kB", &kb) == 1) break;
-  fclose(f);
-  return (uint64_t)kb * 1024;
-}
 
 typedef struct ps_row {
   char pid[16], status[16], shim_pid[16], rss[32];
@@ -62,7 +50,7 @@ static void query(cli_env *e, const cli_meta *m, ps_row *row) {
   if (cli_task_call(&c, "Connect", &creq.base, &containerd__task__v2__connect_response__descriptor,
                     (ProtobufCMessage **)&cr, PS_RPC_TIMEOUT_NS, &err) == 0) {
     snprintf(row->shim_pid, sizeof row->shim_pid, "%u", cr->shim_pid);
-    uint64_t rss = rss_of(cr->shim_pid);
+    uint64_t rss = cli_os_rss(cr->shim_pid);
     if (rss) cli_format_bytes(rss, row->rss, sizeof row->rss);
     containerd__task__v2__connect_response__free_unpacked(cr, NULL);
   }

@@ -2,20 +2,18 @@
  * Every step that can fail undoes the ones before it, so a failed run leaves nothing behind: no bundle,
  * no shim, no socket. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli_attach.h"
 #include "cli_cmd.h"
 #include "cli_container.h"
 #include "cli_net.h"
+#include "cli_os.h"
 #include "cli_parse.h"
 #include "cli_shim.h"
 #include "cli_spec.h"
@@ -23,7 +21,7 @@
 #include "google/protobuf/any.pb-c.h"
 
 typedef struct run_opts {
-  const char *id, *rootfs, *bundle, *cpus, *memory, *runtime, *shim, *cwd, *cni_conf, *cni_state;
+  const char *id, *rootfs, *bundle, *cpus, *memory, *runtime, *shim, *cwd, *cni_conf, *cni_state, *isolation;
   bool tty, interactive, detach, rm, net;
   cli_strlist env;
 } run_opts;
@@ -31,7 +29,8 @@ typedef struct run_opts {
 #define O(f) offsetof(run_opts, f)
 static const cli_opt run_opts_table[] = {
   {"id", 0, CLI_OPT_STRING, O(id), "ID", "container id (default: random)"},
-  {"rootfs", 0, CLI_OPT_STRING, O(rootfs), "DIR", "root filesystem directory (used in place, as ctr --rootfs)"},
+  {"rootfs", 0, CLI_OPT_STRING, O(rootfs), "DIR", "root filesystem directory (used in place, as ctr --rootfs; "
+                                                  "Windows: the image's layer folder)"},
   {"bundle", 0, CLI_OPT_STRING, O(bundle), "DIR", "an OCI bundle whose config.json to run (CMD optional)"},
   {"tty", 't', CLI_OPT_FLAG, O(tty), NULL, "allocate a terminal (implies -i)"},
   {"interactive", 'i', CLI_OPT_FLAG, O(interactive), NULL, "attach stdin"},
@@ -41,6 +40,7 @@ static const cli_opt run_opts_table[] = {
   {"cwd", 'w', CLI_OPT_STRING, O(cwd), "DIR", "working directory inside the container (default /)"},
   {"cpus", 0, CLI_OPT_STRING, O(cpus), "N", "CPU limit, e.g. 0.5"},
   {"memory", 'm', CLI_OPT_STRING, O(memory), "SIZE", "memory limit, e.g. 256m"},
+  {"isolation", 0, CLI_OPT_STRING, O(isolation), "KIND", "Windows containers: process (default) or hyperv"},
   {"net", 0, CLI_OPT_FLAG, O(net), NULL, "an interface on the CNI network (default: own netns with only lo)"},
   {"cni-config-dir", 0, CLI_OPT_STRING, O(cni_conf), "DIR", "with --net: where the conflist is (default /etc/cshim/net.d)"},
   {"cni-state-dir", 0, CLI_OPT_STRING, O(cni_state), "DIR", "with --net: CNI state (default /var/lib/cshim/cni)"},
@@ -81,7 +81,7 @@ typedef struct run_state {
 
 static int random_id(char *out, size_t len, cs_err *err) {
   uint8_t b[8];
-  if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) return cs_err_sys(err, errno, "getrandom");
+  if (cli_os_random(b, sizeof b, err) < 0) return -1;
   snprintf(out, len, "%02x%02x%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
   return 0;
 }
@@ -90,7 +90,7 @@ static int check_options(run_state *r, cli_parsed *p, cs_err *err) {
   run_opts *o = r->o;
   if ((o->cni_conf || o->cni_state) && !o->net)
     return cs_err_set(err, CS_INVALID_ARGUMENT, "--cni-config-dir and --cni-state-dir go with --net");
-  if ((o->cni_conf && o->cni_conf[0] != '/') || (o->cni_state && o->cni_state[0] != '/'))
+  if ((o->cni_conf && !cli_os_path_is_abs(o->cni_conf)) || (o->cni_state && !cli_os_path_is_abs(o->cni_state)))
     return cs_err_set(err, CS_INVALID_ARGUMENT, "--cni-config-dir and --cni-state-dir must be absolute");
   if (!o->rootfs == !o->bundle) return cs_err_set(err, CS_INVALID_ARGUMENT, "give exactly one of --rootfs or --bundle");
   if (o->rootfs && p->ncmd == 0) return cs_err_set(err, CS_INVALID_ARGUMENT, "missing command after --rootfs DIR");
@@ -108,11 +108,13 @@ static int check_options(run_state *r, cli_parsed *p, cs_err *err) {
     return cs_err_set(err, CS_INVALID_ARGUMENT, "--memory %s: at least 6MiB (runc's minimum)", o->memory);
   if (o->runtime && strcmp(o->runtime, "runc") != 0 && strcmp(o->runtime, "crun") != 0)
     return cs_err_set(err, CS_INVALID_ARGUMENT, "--runtime-binary %s: want runc or crun", o->runtime);
-  if (o->cwd && o->cwd[0] != '/') return cs_err_set(err, CS_INVALID_ARGUMENT, "--cwd %s: must be absolute", o->cwd);
+  if (o->isolation && strcmp(o->isolation, "process") != 0 && strcmp(o->isolation, "hyperv") != 0)
+    return cs_err_set(err, CS_INVALID_ARGUMENT, "--isolation %s: want process or hyperv", o->isolation);
+  if (o->cwd && !cli_os_path_is_abs(o->cwd)) return cs_err_set(err, CS_INVALID_ARGUMENT, "--cwd %s: must be absolute", o->cwd);
   if (o->tty) o->interactive = true;
   if (o->detach && o->rm) return cs_err_set(err, CS_INVALID_ARGUMENT, "--rm and -d cannot be combined");
   if (o->detach) o->interactive = false; /* nobody would be there to type */
-  if (r->e->g.state_dir[0] != '/') return cs_err_set(err, CS_INVALID_ARGUMENT, "--state-dir must be absolute");
+  if (!cli_os_path_is_abs(r->e->g.state_dir)) return cs_err_set(err, CS_INVALID_ARGUMENT, "--state-dir must be absolute");
   return 0;
 }
 
@@ -138,10 +140,12 @@ static json_t *build_spec(run_state *r, cli_parsed *p, cs_err *err) {
     .cpu_quota = r->cpu_quota,
     .cpu_period = r->cpu_period,
     .memory_limit = r->memory,
+    .hyperv = o->isolation && strcmp(o->isolation, "hyperv") == 0,
+    .bundle = r->meta.bundle,
   };
-  char path[PATH_MAX];
+  char path[CLI_PATH_MAX];
   if (o->rootfs) {
-    if (is_dir(o->rootfs, "rootfs", err) < 0 || !realpath(o->rootfs, path)) {
+    if (is_dir(o->rootfs, "rootfs", err) < 0 || cli_os_realpath(o->rootfs, path, sizeof path) < 0) {
       if (err->code == CS_OK) cs_err_sys(err, errno, "rootfs %s", o->rootfs);
       return NULL;
     }
@@ -149,16 +153,17 @@ static json_t *build_spec(run_state *r, cli_parsed *p, cs_err *err) {
     so.rootfs = r->meta.rootfs;
     return cli_spec_new(&so, err);
   }
-  if (is_dir(o->bundle, "bundle", err) < 0 || !realpath(o->bundle, path)) {
+  if (is_dir(o->bundle, "bundle", err) < 0 || cli_os_realpath(o->bundle, path, sizeof path) < 0) {
     if (err->code == CS_OK) cs_err_sys(err, errno, "bundle %s", o->bundle);
     return NULL;
   }
-  char cfg[PATH_MAX + 16];
+  char cfg[CLI_PATH_MAX + 16];
   snprintf(cfg, sizeof cfg, "%s/config.json", path);
   json_error_t jerr;
   json_t *spec = json_load_file(cfg, 0, &jerr);
   if (!spec) {
-    if (access(cfg, F_OK) < 0) cs_err_sys(err, errno, "bundle %s: config.json", o->bundle);
+    struct stat st;
+    if (stat(cfg, &st) < 0) cs_err_sys(err, errno, "bundle %s: config.json", o->bundle);
     else cs_err_set(err, CS_INVALID_ARGUMENT, "%s: %s (line %d)", cfg, jerr.text, jerr.line);
     return NULL;
   }
@@ -168,8 +173,8 @@ static json_t *build_spec(run_state *r, cli_parsed *p, cs_err *err) {
   }
   /* runc refuses a root that is a symlink: give it the directory the path resolves to. */
   const char *root = json_string_value(json_object_get(json_object_get(spec, "root"), "path"));
-  char real[PATH_MAX];
-  if (is_dir(root, "rootfs", err) < 0 || !realpath(root, real)) {
+  char real[CLI_PATH_MAX];
+  if (is_dir(root, "rootfs", err) < 0 || cli_os_realpath(root, real, sizeof real) < 0) {
     if (err->code == CS_OK) cs_err_sys(err, errno, "rootfs %s", root);
     json_decref(spec);
     return NULL;
@@ -190,10 +195,7 @@ static int write_bundle(run_state *r, json_t *spec, cs_err *err) {
   /* The shim logs to <bundle>/log, which containerd makes a FIFO and drains. Nobody drains one here, so it
    * is a plain file: both runc-v2 and our shim just open it for writing. */
   snprintf(path, sizeof path, "%s/log", r->meta.bundle);
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return cs_err_sys(err, errno, "create %s", path);
-  close(fd);
-  return 0;
+  return cli_write_file(path, "", 0, 0600, err);
 }
 
 static void pack_runtime_options(run_state *r) {
@@ -237,7 +239,7 @@ static int create_task(run_state *r, cs_err *err) {
   req.terminal = r->o->tty;
   if (r->o->detach) {
     /* Detached: output to a file in the bundle (a FIFO nobody reads would stall the container). */
-    snprintf(output, sizeof output, "file://%s/io/output", r->meta.bundle);
+    cli_stdio_detached_output(r->meta.bundle, output, sizeof output);
     req.stdout_ = output;
     req.stderr_ = r->o->tty ? "" : output;
   } else {
@@ -282,6 +284,8 @@ static int run_container(run_state *r, cli_parsed *p, cs_err *err) {
   m->detached = o->detach;
   m->created = (int64_t)time(NULL);
   if (cli_shim_find(r->e->self_exe, o->shim, m->shim, sizeof m->shim, err) < 0) return -1;
+  /* The spec may name files of the bundle (Windows: its scratch layer). */
+  if (cli_state_bundle(r->e->g.state_dir, m->id, m->bundle, sizeof m->bundle, err) < 0) return -1;
   json_t *spec = build_spec(r, p, err);
   if (!spec) return -1;
 
@@ -299,6 +303,7 @@ static int run_container(run_state *r, cli_parsed *p, cs_err *err) {
   /* Recorded at once (without a shim address yet) so that rm can undo a run that died half-way. */
   if (rc == 0) rc = cli_meta_write(m, err);
   if (rc == 0) rc = write_bundle(r, spec, err);
+  if (rc == 0) rc = cli_spec_bundle_prepare(spec, m->bundle, err);
   json_decref(spec);
   if (rc < 0) return -1;
   char io[CLI_PATH_MAX + 8];

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "cli_os.h"
 #include "cli_shim_run.h"
 #include "containerd/task/v2/shim.pb-c.h"
 
@@ -18,33 +18,38 @@ const char *cli_socket_path(const char *addr) {
   return strncmp(addr, "unix://", 7) == 0 ? addr + 7 : addr;
 }
 
-static bool executable(const char *p) { return access(p, X_OK) == 0; }
 
 int cli_shim_find(const char *self_exe, const char *override, char *out, size_t len, cs_err *err) {
   if (override && *override) {
     /* Absolute: the shim runs with the bundle as its cwd, and `delete` may run from anywhere later. */
-    char abs[PATH_MAX];
-    if (!executable(override) || !realpath(override, abs)) return cs_err_sys(err, errno, "shim %s", override);
+    char abs[CLI_SHIM_PATH_MAX];
+    if (!cli_os_executable(override)) return cs_err_set(err, CS_NOT_FOUND, "shim %s: not an executable file", override);
+    if (cli_os_realpath(override, abs, sizeof abs) < 0) return cs_err_sys(err, errno, "shim %s", override);
     if (snprintf(out, len, "%s", abs) >= (int)len) return cs_err_set(err, CS_INVALID_ARGUMENT, "shim path too long");
     return 0;
   }
   if (self_exe) {
-    const char *slash = strrchr(self_exe, '/');
+    const char *slash = cli_os_last_sep(self_exe);
     if (slash) {
-      snprintf(out, len, "%.*s/%s", (int)(slash - self_exe), self_exe, CLI_SHIM_NAME);
-      if (executable(out)) return 0;
+      snprintf(out, len, "%.*s/%s%s", (int)(slash - self_exe), self_exe, CLI_SHIM_NAME, cli_os_exe_suffix);
+      if (cli_os_executable(out)) return 0;
       /* In the build tree cshimctl lives in cli/ and the shim in shim/. */
-      snprintf(out, len, "%.*s/../shim/%s", (int)(slash - self_exe), self_exe, CLI_SHIM_NAME);
-      if (executable(out)) return 0;
+      snprintf(out, len, "%.*s/../shim/%s%s", (int)(slash - self_exe), self_exe, CLI_SHIM_NAME, cli_os_exe_suffix);
+      if (cli_os_executable(out)) {
+        char abs[CLI_SHIM_PATH_MAX];
+        if (cli_os_realpath(out, abs, sizeof abs) == 0) snprintf(out, len, "%s", abs);
+        return 0;
+      }
     }
   }
   const char *path = getenv("PATH");
   if (!path) path = "/usr/local/bin:/usr/bin:/bin";
   while (*path) {
-    size_t n = strcspn(path, ":");
-    snprintf(out, len, "%.*s/%s", (int)n, path, CLI_SHIM_NAME);
-    if (n && executable(out)) return 0;
-    path += n + (path[n] == ':');
+    const char sep[2] = {cli_os_path_list_sep, '\0'};
+    size_t n = strcspn(path, sep);
+    snprintf(out, len, "%.*s/%s%s", (int)n, path, CLI_SHIM_NAME, cli_os_exe_suffix);
+    if (n && cli_os_executable(out)) return 0;
+    path += n + (path[n] == cli_os_path_list_sep);
   }
   return cs_err_set(err, CS_NOT_FOUND, "%s not found next to cshimctl or on PATH (use --shim)", CLI_SHIM_NAME);
 }
@@ -75,7 +80,7 @@ int cli_shim_parse_address(const char *output, char *out, size_t len, cs_err *er
     }
   }
   int rc = 0;
-  if (strchr(addr, '\n') || (strncmp(addr, "unix://", 7) != 0 && addr[0] != '/')) {
+  if (strchr(addr, '\n') || !cli_os_address_ok(addr)) {
     /* Anything else is an error message the shim printed instead of an address. */
     rc = cs_err_set(err, CS_INTERNAL, "shim start: %s", addr);
   } else if (snprintf(out, len, "%s", addr) >= (int)len) {

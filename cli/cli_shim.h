@@ -18,6 +18,7 @@
 
 #define CLI_SHIM_NAME "containerd-shim-cshim-v2"
 #define CLI_SHIM_START_TIMEOUT_MS 10000
+#define CLI_SHIM_PATH_MAX 4096
 
 typedef struct cli_shim_cmd {
   const char *shim;            /* binary */

@@ -1,5 +1,5 @@
 /* Run the shim binary once and capture its output: the platform half of cli_shim.c
- * (cli_shim_run_posix.c; Windows has none yet, issue 16). */
+ * (cli_shim_run_posix.c: fork/exec and poll; cli_shim_run_windows.c: CreateProcessW and anonymous pipes). */
 #ifndef CLI_SHIM_RUN_H
 #define CLI_SHIM_RUN_H
 

@@ -1,4 +1,5 @@
-/* OCI runtime-spec JSON that cshimctl hands to the shim: the container's config.json, the Process of an
+/* OCI runtime-spec JSON that cshimctl hands to the shim (cli_spec.c: Linux containers; cli_spec_windows.c:
+ * Windows containers, with the same functions): the container's config.json, the Process of an
  * exec and the LinuxResources of an update. Pure (jansson in, jansson out), unit-tested.
  *
  * The generated config follows containerd's default Unix spec (oci/spec.go, as `ctr run` uses it): the
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli_state.h" /* cli_json_dump */
 #include "cs_err.h"
 
 #define CLI_SPEC_PROCESS_URL "types.containerd.io/opencontainers/runtime-spec/1/Process"
@@ -32,6 +34,8 @@ typedef struct cli_spec_opts {
   int64_t cpu_quota;         /* 0: unset */
   uint64_t cpu_period;
   uint64_t memory_limit;     /* 0: unset */
+  bool hyperv;               /* Windows: Hyper-V isolation (Linux refuses it) */
+  const char *bundle;        /* Windows: the scratch layer is made in <bundle>/scratch */
 } cli_spec_opts;
 
 /* A complete config.json for a new container. */
@@ -47,7 +51,9 @@ json_t *cli_spec_exec_process(const json_t *spec, char *const *args, size_t narg
 /* LinuxResources for Update: only the fields given (quota 0 / limit 0 = leave alone). */
 json_t *cli_spec_resources(int64_t cpu_quota, uint64_t cpu_period, uint64_t memory_limit, cs_err *err);
 
-/* Compact JSON text (malloc'd) or NULL with err. */
-char *cli_json_dump(const json_t *j, cs_err *err);
+/* What the spec needs in the bundle besides config.json (Windows: the scratch layer folder; nothing on
+ * Linux). */
+int cli_spec_bundle_prepare(const json_t *spec, const char *bundle, cs_err *err);
+
 
 #endif

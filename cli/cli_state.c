@@ -3,15 +3,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli_os.h"
 #include "cli_parse.h"
 
 int cli_state_bundle(const char *state_dir, const char *id, char *out, size_t len, cs_err *err) {
@@ -20,30 +19,35 @@ int cli_state_bundle(const char *state_dir, const char *id, char *out, size_t le
   return 0;
 }
 
-static int mkdir_p(const char *path, mode_t mode, cs_err *err) {
+static int mkdir_p(const char *path, int mode, cs_err *err) {
   char buf[CLI_PATH_MAX];
   if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return cs_err_set(err, CS_INVALID_ARGUMENT, "path too long");
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
+  /* From the first separator after the root ("/", "C:\\"): parents first. */
+  char *p = buf + 1;
+  if (buf[0] && buf[1] == ':') p = buf + 3;
+  for (; *p && p < buf + strlen(buf); p++) {
+    if (*p != '/' && *p != '\\') continue;
+    if (p[-1] == '/' || p[-1] == '\\') continue;
+    char sep = *p;
     *p = '\0';
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST) return cs_err_sys(err, errno, "mkdir %s", buf);
-    *p = '/';
+    if (cli_os_mkdir(buf, 0755) < 0 && errno != EEXIST) return cs_err_sys(err, errno, "mkdir %s", buf);
+    *p = sep;
   }
-  if (mkdir(buf, mode) < 0 && errno != EEXIST) return cs_err_sys(err, errno, "mkdir %s", buf);
+  if (cli_os_mkdir(buf, mode) < 0 && errno != EEXIST) return cs_err_sys(err, errno, "mkdir %s", buf);
   return 0;
 }
 
 int cli_state_create(const char *state_dir, const char *id, char *bundle, size_t len, cs_err *err) {
-  if (state_dir[0] != '/') return cs_err_set(err, CS_INVALID_ARGUMENT, "--state-dir must be an absolute path");
+  if (!cli_os_path_is_abs(state_dir)) return cs_err_set(err, CS_INVALID_ARGUMENT, "--state-dir must be an absolute path");
   if (mkdir_p(state_dir, 0711, err) < 0) return -1;
   if (cli_state_bundle(state_dir, id, bundle, len, err) < 0) return -1;
-  if (mkdir(bundle, 0711) < 0) {
+  if (cli_os_mkdir(bundle, 0711) < 0) {
     if (errno == EEXIST) return cs_err_set(err, CS_ALREADY_EXISTS, "container %s already exists", id);
     return cs_err_sys(err, errno, "create bundle %s", bundle);
   }
   char io[CLI_PATH_MAX];
   snprintf(io, sizeof io, "%s/io", bundle);
-  if (mkdir(io, 0700) < 0) {
+  if (cli_os_mkdir(io, 0700) < 0) {
     int e = errno;
     rmdir(bundle);
     return cs_err_sys(err, e, "create %s", io);
@@ -70,7 +74,7 @@ int cli_write_file(const char *path, const void *data, size_t len, int mode, cs_
     p += n;
     left -= (size_t)n;
   }
-  if (close(fd) < 0 || rename(tmp, path) < 0) {
+  if (close(fd) < 0 || cli_os_replace(tmp, path) < 0) {
     int e = errno;
     unlink(tmp);
     return cs_err_sys(err, e, "write %s", path);
@@ -218,24 +222,14 @@ void cli_state_list_free(char **ids, size_t n) {
   free(ids);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st;
-  (void)ftw;
-  int rc = (flag == FTW_DP || flag == FTW_D) ? rmdir(path) : unlink(path);
-  /* Keep going: remove what can be removed; the caller checks the top directory is gone. */
-  if (rc < 0 && errno != ENOENT) return 0;
+int cli_state_remove(const char *bundle, cs_err *err) {
+  cli_os_remove_tree(bundle);
+  if (access(bundle, F_OK) == 0) return cs_err_set(err, CS_INTERNAL, "remove %s: some files could not be removed", bundle);
   return 0;
 }
 
-int cli_state_remove(const char *bundle, cs_err *err) {
-  char rootfs[CLI_PATH_MAX + 8];
-  snprintf(rootfs, sizeof rootfs, "%s/rootfs", bundle);
-  /* A shim that died may have left the rootfs mounted (bind or overlay); detach it so the walk below,
-   * which stays on the bundle's own filesystem, can remove the empty mountpoint. */
-  for (int i = 0; i < 8 && umount2(rootfs, MNT_DETACH) == 0; i++) {
-  }
-  if (nftw(bundle, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
-    return cs_err_sys(err, errno, "remove %s", bundle);
-  if (access(bundle, F_OK) == 0) return cs_err_set(err, CS_INTERNAL, "remove %s: some files could not be removed", bundle);
-  return 0;
+char *cli_json_dump(const json_t *j, cs_err *err) {
+  char *s = json_dumps(j, JSON_COMPACT);
+  if (!s) cs_err_set(err, CS_INTERNAL, "cannot encode JSON");
+  return s;
 }

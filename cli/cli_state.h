@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "cs_err.h"
 
 #define CLI_PATH_MAX 4096
@@ -57,6 +59,8 @@ int cli_state_remove(const char *bundle, cs_err *err);
 
 /* Write a whole file atomically (tmp + rename). */
 int cli_write_file(const char *path, const void *data, size_t len, int mode, cs_err *err);
+/* Compact JSON text (malloc'd) or NULL with err. */
+char *cli_json_dump(const json_t *j, cs_err *err);
 /* Read a small file into a malloc'd NUL-terminated buffer. */
 int cli_read_file(const char *path, char **out, size_t *len, cs_err *err);
 

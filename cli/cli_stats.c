@@ -186,17 +186,6 @@ static void watch_one(stats_target *st) {
 
 /* ---- the rounds: an output once every live target has a sample newer than the last output. */
 
-static uint64_t host_memory(void) {
-  FILE *f = fopen("/proc/meminfo", "re");
-  if (!f) return 0;
-  char line[256];
-  unsigned long long kb = 0;
-  while (fgets(line, sizeof line, f))
-    if (sscanf(line, "MemTotal: %llu kB", &kb) == 1) break;
-  fclose(f);
-  return (uint64_t)kb * 1024;
-}
-
 /* The containers to watch: those named, or every one in the state dir. */
 static int open_targets(cli_env *e, cli_parsed *p, stats_run *run) {
   char **ids = p->pos;
@@ -284,7 +273,7 @@ static bool next_round(stats_run *run) {
 
 static void stats_loop(stats_run *run, unsigned long count) {
   const stats_opts *o = run->o;
-  uint64_t host_mem = host_memory();
+  uint64_t host_mem = uv_get_total_memory();
   bool tty = isatty(STDOUT_FILENO);
   if (run->n == 0) {
     /* Nothing to show: the table's header says so. */

@@ -8,6 +8,7 @@
 #include "cgroups/v2/metrics.pb-c.h"
 #include "cli_parse.h"
 #include "cshim/stats.pb-c.h"
+#include "runhcs/stats.pb-c.h"
 
 /* Type URLs may carry a host prefix ("type.googleapis.com/x.y.Z"); the name is what follows the last '/'. */
 static const char *type_name(const char *url) {
@@ -73,6 +74,30 @@ static void decode_v2(const Io__Containerd__Cgroups__V2__Metrics *m, cli_sample 
   /* cgroup v2 metrics have no network counters. */
 }
 
+/* A Windows shim's answer (hcsshim's and ours): HCS's counters of the container. Its memory figure is the
+ * private working set (what docker on Windows shows); HCS reports no limit. */
+static void decode_runhcs(const Containerd__Runhcs__Stats__V1__Statistics *m, cli_sample *s) {
+  if (m->container_case == CONTAINERD__RUNHCS__STATS__V1__STATISTICS__CONTAINER_LINUX && m->linux) {
+    decode_v1(m->linux, s);
+    return;
+  }
+  if (m->container_case != CONTAINERD__RUNHCS__STATS__V1__STATISTICS__CONTAINER_WINDOWS || !m->windows) return;
+  const Containerd__Runhcs__Stats__V1__WindowsContainerStatistics *w = m->windows;
+  if (w->processor) {
+    s->has_cpu = true;
+    s->cpu_ns = w->processor->total_runtime_ns;
+  }
+  if (w->memory) {
+    s->has_mem = true;
+    s->mem_usage = w->memory->memory_usage_private_working_set_bytes;
+  }
+  if (w->storage) {
+    s->has_blk = true;
+    s->blk_read = w->storage->read_size_bytes;
+    s->blk_write = w->storage->write_size_bytes;
+  }
+}
+
 static void sample_clear(cli_sample *s) {
   s->cpu_ns = s->mem_usage = s->mem_inactive_file = s->mem_limit = 0;
   s->blk_read = s->blk_write = s->net_rx = s->net_tx = s->pids = 0;
@@ -132,6 +157,13 @@ int cli_stats_decode(const char *type_url, const uint8_t *data, size_t len, cli_
     if (!m) return cs_err_set(err, CS_DATA_LOSS, "stats: %s does not decode", name);
     decode_v2(m, s);
     io__containerd__cgroups__v2__metrics__free_unpacked(m, NULL);
+    return 0;
+  }
+  if (strcmp(name, CLI_METRICS_RUNHCS_URL) == 0) {
+    Containerd__Runhcs__Stats__V1__Statistics *m = containerd__runhcs__stats__v1__statistics__unpack(NULL, len, data);
+    if (!m) return cs_err_set(err, CS_DATA_LOSS, "stats: %s does not decode", CLI_METRICS_RUNHCS_URL);
+    decode_runhcs(m, s);
+    containerd__runhcs__stats__v1__statistics__free_unpacked(m, NULL);
     return 0;
   }
   return cs_err_set(err, CS_UNIMPLEMENTED, "stats: unknown metrics type \"%s\"", type_url ? type_url : "");

@@ -1,7 +1,8 @@
 /* Counter samples and what `stats` computes from them, docker-style. Pure functions, unit-tested.
  *
  * A cli_sample is the one shape every source produces: the Stats RPC's Any decoded from
- * io.containerd.cgroups.v1.Metrics or io.containerd.cgroups.v2.Metrics, or a Sample of cshim's push stream
+ * io.containerd.cgroups.v1.Metrics, io.containerd.cgroups.v2.Metrics or (Windows shims)
+ * containerd.runhcs.stats.v1.Statistics, or a Sample of cshim's push stream
  * cshim.stats.v1.Stats/Watch. */
 #ifndef CLI_STATS_CALC_H
 #define CLI_STATS_CALC_H
@@ -15,6 +16,7 @@
 
 #define CLI_METRICS_V1_URL "io.containerd.cgroups.v1.Metrics"
 #define CLI_METRICS_V2_URL "io.containerd.cgroups.v2.Metrics"
+#define CLI_METRICS_RUNHCS_URL "containerd.runhcs.stats.v1.Statistics"
 
 typedef struct cli_sample {
   int64_t mono_ns;        /* when it was taken (CLOCK_MONOTONIC): rates divide by its differences */

@@ -1,4 +1,5 @@
-/* A container's stdio at cshimctl's end: the FIFOs handed to the shim, and the copying between them and
+/* A container's stdio at cshimctl's end (cli_stdio_posix.c; cli_stdio_windows.c serves named pipes
+ * instead of FIFOs, in the same steps): the FIFOs handed to the shim, and the copying between them and
  * our own stdin/stdout/stderr on the loop.
  *
  * Order matters with FIFOs (an open can block or fail until the other side is there):
@@ -18,7 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <termios.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "cs_err.h"
@@ -42,6 +43,10 @@ typedef struct cli_stdio_cfg {
   void *data;
 } cli_stdio_cfg;
 
+/* Where a detached (run -d) container's output goes: "file://<bundle>/io/output" (POSIX), or "" (Windows:
+ * the shim takes only named pipes, and nobody would serve one). */
+void cli_stdio_detached_output(const char *bundle, char *out, size_t len);
+
 /* Step 2 above. */
 cli_stdio *cli_stdio_open(const cli_stdio_cfg *cfg, cs_err *err);
 /* Step 3 above. */
@@ -54,7 +59,7 @@ void cli_stdio_close(cli_stdio *s);
 typedef struct cli_term {
   int fd;
   bool raw;
-  struct termios saved;
+  uint64_t saved[16]; /* the platform's saved terminal mode (a struct termios; console modes on Windows) */
 } cli_term;
 
 int cli_term_raw(cli_term *t, int fd, cs_err *err);

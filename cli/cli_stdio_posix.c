@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define COPY_BUF 65536
@@ -37,6 +38,10 @@ void cli_fifos_remove(const cli_fifos *f) {
   if (f->in[0]) unlink(f->in);
   if (f->out[0]) unlink(f->out);
   if (f->err[0]) unlink(f->err);
+}
+
+void cli_stdio_detached_output(const char *bundle, char *out, size_t len) {
+  snprintf(out, len, "file://%s/io/output", bundle);
 }
 
 /* ---------------------------------------------------------------- copying */
@@ -391,12 +396,16 @@ void cli_stdio_close(cli_stdio *s) {
 
 /* ---------------------------------------------------------------- terminal */
 
+_Static_assert(sizeof(struct termios) <= sizeof(((cli_term *)0)->saved), "cli_term.saved holds a struct termios");
+
 int cli_term_raw(cli_term *t, int fd, cs_err *err) {
   memset(t, 0, sizeof *t);
   t->fd = fd;
   if (!isatty(fd)) return 0;
-  if (tcgetattr(fd, &t->saved) < 0) return cs_err_sys(err, errno, "tcgetattr");
-  struct termios raw = t->saved;
+  struct termios saved;
+  if (tcgetattr(fd, &saved) < 0) return cs_err_sys(err, errno, "tcgetattr");
+  memcpy(t->saved, &saved, sizeof saved);
+  struct termios raw = saved;
   cfmakeraw(&raw);
   /* Keep output post-processing off as well: the container's tty already turns \n into \r\n. */
   if (tcsetattr(fd, TCSANOW, &raw) < 0) return cs_err_sys(err, errno, "tcsetattr");
@@ -406,7 +415,9 @@ int cli_term_raw(cli_term *t, int fd, cs_err *err) {
 
 void cli_term_restore(cli_term *t) {
   if (!t->raw) return;
-  tcsetattr(t->fd, TCSANOW, &t->saved);
+  struct termios saved;
+  memcpy(&saved, t->saved, sizeof saved);
+  tcsetattr(t->fd, TCSANOW, &saved);
   t->raw = false;
 }
 

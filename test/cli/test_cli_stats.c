@@ -11,6 +11,7 @@
 #include "cgroups/v2/metrics.pb-c.h"
 #include "cshim/stats.pb-c.h"
 #include "cli_stats_calc.h"
+#include "runhcs/stats.pb-c.h"
 
 static size_t pack_v1(uint8_t *buf, uint64_t cpu, uint64_t usage, uint64_t limit, uint64_t inactive) {
   Io__Containerd__Cgroups__V1__Metrics m = IO__CONTAINERD__CGROUPS__V1__METRICS__INIT;
@@ -114,9 +115,45 @@ static void test_decode_errors(void **state) {
   uint8_t junk[] = {0xff, 0xff, 0xff};
   assert_int_equal(cli_stats_decode("io.containerd.cgroups.v1.Metrics", junk, sizeof junk, &s, &err), -1);
   assert_int_equal(err.code, CS_DATA_LOSS);
-  assert_int_equal(cli_stats_decode("containerd.runhcs.stats.v1.Statistics", junk, 0, &s, &err), -1);
+  assert_int_equal(cli_stats_decode("containerd.runhcs.stats.v1.Statistics", junk, sizeof junk, &s, &err), -1);
+  assert_int_equal(err.code, CS_DATA_LOSS);
+  assert_int_equal(cli_stats_decode("example.com/unknown.Metrics", junk, 0, &s, &err), -1);
   assert_int_equal(err.code, CS_UNIMPLEMENTED);
   assert_int_equal(cli_stats_decode(NULL, junk, 0, &s, &err), -1);
+}
+
+/* A Windows shim's answer: HCS's counters (private working set as memory, storage as block I/O). */
+static void test_decode_runhcs(void **state) {
+  (void)state;
+  Containerd__Runhcs__Stats__V1__WindowsContainerProcessorStatistics cpu =
+      CONTAINERD__RUNHCS__STATS__V1__WINDOWS_CONTAINER_PROCESSOR_STATISTICS__INIT;
+  cpu.total_runtime_ns = 5000000;
+  Containerd__Runhcs__Stats__V1__WindowsContainerMemoryStatistics mem =
+      CONTAINERD__RUNHCS__STATS__V1__WINDOWS_CONTAINER_MEMORY_STATISTICS__INIT;
+  mem.memory_usage_commit_bytes = 9000;
+  mem.memory_usage_private_working_set_bytes = 4096;
+  Containerd__Runhcs__Stats__V1__WindowsContainerStorageStatistics sto =
+      CONTAINERD__RUNHCS__STATS__V1__WINDOWS_CONTAINER_STORAGE_STATISTICS__INIT;
+  sto.read_size_bytes = 11;
+  sto.write_size_bytes = 22;
+  Containerd__Runhcs__Stats__V1__WindowsContainerStatistics w = CONTAINERD__RUNHCS__STATS__V1__WINDOWS_CONTAINER_STATISTICS__INIT;
+  w.processor = &cpu;
+  w.memory = &mem;
+  w.storage = &sto;
+  Containerd__Runhcs__Stats__V1__Statistics st = CONTAINERD__RUNHCS__STATS__V1__STATISTICS__INIT;
+  st.container_case = CONTAINERD__RUNHCS__STATS__V1__STATISTICS__CONTAINER_WINDOWS;
+  st.windows = &w;
+  uint8_t buf[256];
+  size_t len = containerd__runhcs__stats__v1__statistics__pack(&st, buf);
+  cli_sample s;
+  cs_err err;
+  assert_int_equal(cli_stats_decode("types.containerd.io/containerd.runhcs.stats.v1.Statistics", buf, len, &s, &err), 0);
+  assert_true(s.has_cpu && s.has_mem && s.has_blk);
+  assert_int_equal(s.cpu_ns, 5000000);
+  assert_int_equal(s.mem_usage, 4096);
+  assert_int_equal(s.blk_read, 11);
+  assert_int_equal(s.blk_write, 22);
+  assert_false(s.has_pids);
 }
 
 /* The decoded form of test_decode_watch's sample. */
@@ -267,6 +304,7 @@ static void test_row_and_json(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_decode_v1),     cmocka_unit_test(test_decode_v2), cmocka_unit_test(test_decode_errors),
+      cmocka_unit_test(test_decode_runhcs),
     cmocka_unit_test(test_decode_watch),
     cmocka_unit_test(test_cpu_percent),   cmocka_unit_test(test_memory),    cmocka_unit_test(test_row_and_json),
   };

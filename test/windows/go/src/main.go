@@ -11,6 +11,7 @@
 //	rules     a rejected resource, a capped one in the HCS document, env values holding '='
 //	faults    bad frames, unknown methods, a second start, the shim killed then `delete`
 //	hyperv    a Hyper-V container's VM, storage and NICs, HNS namespaces; nothing left after Delete or any failed step
+//	stdio     CloseIO ends a held-open stdin; an Exec with a terminal (console output, exit code, ResizePty)
 //	bench N   footprint of a shim serving one container, State/Stats p50 beside the Go-to-Go floor
 //
 // Output is TAP-like ("ok N - ..." / "not ok N - ..."); the exit status is 1 if any check failed.
@@ -39,6 +40,10 @@ func main() {
 		mockShimMain()
 		return
 	}
+	if len(os.Args) == 2 && os.Args[1] == "cat" {
+		catMain()
+		return
+	}
 	if len(os.Args) == 4 && os.Args[1] == "burn" {
 		burn(os.Args[2], os.Args[3])
 		return
@@ -47,7 +52,7 @@ func main() {
 	ns := flag.String("namespace", "", "containerd namespace (default: one of this run's own, so runs side by side never share a pipe name)")
 	flag.Parse()
 	if flag.NArg() < 1 {
-		fmt.Fprintln(os.Stderr, "usage: cshim-wintest [-shim PATH] [-namespace NS] selftest|echo|long|rules|faults|layers|taskapi|bench N")
+		fmt.Fprintln(os.Stderr, "usage: cshim-wintest [-shim PATH] [-namespace NS] selftest|echo|long|rules|faults|layers|taskapi|stdio|bench N")
 		os.Exit(2)
 	}
 	name := flag.Arg(0)
@@ -71,7 +76,7 @@ func main() {
 	c := &t{h: h}
 	scenarios := map[string]func(*t){"selftest": scenarioSelf, "echo": scenarioEcho, "long": scenarioLong,
 		"rules": scenarioRules, "faults": scenarioFaults, "layers": scenarioLayers, "taskapi": scenarioTaskAPI,
-		"hyperv": scenarioHyperV, "statsasync": scenarioStatsAsync, "bench": func(c *t) { scenarioBench(c, flag.Arg(1)) }}
+		"hyperv": scenarioHyperV, "statsasync": scenarioStatsAsync, "stdio": scenarioStdio, "bench": func(c *t) { scenarioBench(c, flag.Arg(1)) }}
 	f := scenarios[name]
 	if f == nil {
 		fmt.Fprintf(os.Stderr, "cshim-wintest: unknown scenario %q\n", name)
@@ -169,6 +174,10 @@ func floorServer(h *harness) (task.TaskService, func(), error) {
 // (measured: a Go process spinning 1.5 s on another thread showed 0.16 s), so burn spins on the main
 // thread: a goroutine locked during init stays on it.
 func init() {
+	if len(os.Args) == 2 && os.Args[1] == "cat" {
+		catMain()
+		return
+	}
 	if len(os.Args) == 4 && os.Args[1] == "burn" {
 		runtime.LockOSThread()
 	}
