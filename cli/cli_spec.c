@@ -1,4 +1,5 @@
 #include "cli_spec.h"
+#include "cli_spec_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,16 +86,8 @@ static void env_set(json_t *env, const char *kv) {
   else json_array_append_new(env, json_string(kv));
 }
 
-static int set_args(json_t *process, char *const *args, size_t nargs, cs_err *err) {
-  if (!args) return 0;
-  if (nargs == 0) return cs_err_set(err, CS_INVALID_ARGUMENT, "empty command");
-  json_t *a = json_array();
-  for (size_t i = 0; i < nargs; i++) json_array_append_new(a, json_string(args[i]));
-  json_object_set_new(process, "args", a);
-  return 0;
-}
 
-static void merge_env(json_t *process, const char *const *env, size_t nenv, bool terminal) {
+void cli_spec_merge_env(json_t *process, const char *const *env, size_t nenv, bool terminal) {
   json_t *e = json_object_get(process, "env");
   if (!json_is_array(e)) {
     e = json_array();
@@ -164,11 +157,11 @@ int cli_spec_apply(json_t *spec, const cli_spec_opts *o, const char *bundle_dir,
     linux = json_object();
     json_object_set_new(spec, "linux", linux);
   }
-  if (set_args(process, o->args, o->nargs, err) < 0) return -1;
+  if (cli_spec_set_args(process, o->args, o->nargs, err) < 0) return -1;
   if (json_array_size(json_object_get(process, "args")) == 0)
     return cs_err_set(err, CS_INVALID_ARGUMENT, "no command: give one after -- or in config.json");
   json_object_set_new(process, "terminal", json_boolean(o->terminal));
-  merge_env(process, o->env, o->nenv, o->terminal);
+  cli_spec_merge_env(process, o->env, o->nenv, o->terminal);
   if (o->cwd) json_object_set_new(process, "cwd", json_string(o->cwd));
   set_resources(linux, o->cpu_quota, o->cpu_period, o->memory_limit);
   if (bundle_dir) {
@@ -188,25 +181,6 @@ int cli_spec_apply(json_t *spec, const cli_spec_opts *o, const char *bundle_dir,
   return 0;
 }
 
-json_t *cli_spec_exec_process(const json_t *spec, char *const *args, size_t nargs, const char *const *env,
-                              size_t nenv, bool terminal, cs_err *err) {
-  json_t *tmpl = json_object_get(spec, "process");
-  if (!json_is_object(tmpl)) {
-    cs_err_set(err, CS_INVALID_ARGUMENT, "config.json has no process");
-    return NULL;
-  }
-  json_t *p = json_deep_copy(tmpl);
-  if (!p || set_args(p, args, nargs, err) < 0) {
-    if (p) json_decref(p);
-    else cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
-    return NULL;
-  }
-  json_object_set_new(p, "terminal", json_boolean(terminal));
-  /* The container's console size does not apply to a new process; ResizePty sets the exec's own. */
-  json_object_del(p, "consoleSize");
-  merge_env(p, env, nenv, terminal);
-  return p;
-}
 
 json_t *cli_spec_resources(int64_t cpu_quota, uint64_t cpu_period, uint64_t memory_limit, cs_err *err) {
   if (cpu_quota <= 0 && memory_limit == 0) {

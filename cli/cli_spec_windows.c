@@ -5,6 +5,7 @@
  * container (as hcsshim does when nobody mounted them), and a Hyper-V one gets them shared into its
  * utility VM. */
 #include "cli_spec.h"
+#include "cli_spec_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,18 +28,9 @@ static json_t *win_path(const char *dir, const char *name) {
   return json_string(buf);
 }
 
-static int set_args(json_t *process, char *const *args, size_t nargs, cs_err *err) {
-  if (!args) return 0;
-  if (nargs == 0) return cs_err_set(err, CS_INVALID_ARGUMENT, "empty command");
-  json_t *a = json_array();
-  for (size_t i = 0; i < nargs; i++) json_array_append_new(a, json_string(args[i]));
-  json_object_set_new(process, "args", a);
-  /* A commandLine would win over args (hcsshim's rule): the new command replaces it. */
-  json_object_del(process, "commandLine");
-  return 0;
-}
 
-static void merge_env(json_t *process, const char *const *env, size_t nenv) {
+void cli_spec_merge_env(json_t *process, const char *const *env, size_t nenv, bool terminal) {
+  (void)terminal; /* no TERM: a Windows console does not read it */
   json_t *e = json_object_get(process, "env");
   if (!json_is_array(e)) {
     e = json_array();
@@ -84,11 +76,11 @@ int cli_spec_apply(json_t *spec, const cli_spec_opts *o, const char *bundle_dir,
   json_t *win = json_object_get(spec, "windows");
   if (!json_is_object(process)) return cs_err_set(err, CS_INVALID_ARGUMENT, "config.json has no process");
   if (!json_is_object(win)) return cs_err_set(err, CS_INVALID_ARGUMENT, "config.json has no windows section");
-  if (set_args(process, o->args, o->nargs, err) < 0) return -1;
+  if (cli_spec_set_args(process, o->args, o->nargs, err) < 0) return -1;
   if (json_array_size(json_object_get(process, "args")) == 0 && !json_object_get(process, "commandLine"))
     return cs_err_set(err, CS_INVALID_ARGUMENT, "no command: give one after -- or in config.json");
   json_object_set_new(process, "terminal", json_boolean(o->terminal));
-  merge_env(process, o->env, o->nenv);
+  cli_spec_merge_env(process, o->env, o->nenv, o->terminal);
   if (o->cwd) json_object_set_new(process, "cwd", json_string(o->cwd));
   if (!json_object_get(process, "cwd")) json_object_set_new(process, "cwd", json_string(WIN_DEFAULT_CWD));
   if (o->hyperv && !json_is_object(json_object_get(win, "hyperv"))) json_object_set_new(win, "hyperv", json_object());
@@ -130,24 +122,6 @@ int cli_spec_bundle_prepare(const json_t *spec, const char *bundle, cs_err *err)
   return rc;
 }
 
-json_t *cli_spec_exec_process(const json_t *spec, char *const *args, size_t nargs, const char *const *env,
-                              size_t nenv, bool terminal, cs_err *err) {
-  json_t *tmpl = json_object_get(spec, "process");
-  if (!json_is_object(tmpl)) {
-    cs_err_set(err, CS_INVALID_ARGUMENT, "config.json has no process");
-    return NULL;
-  }
-  json_t *p = json_deep_copy(tmpl);
-  if (!p || set_args(p, args, nargs, err) < 0) {
-    if (p) json_decref(p);
-    else cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
-    return NULL;
-  }
-  json_object_set_new(p, "terminal", json_boolean(terminal));
-  json_object_del(p, "consoleSize");
-  merge_env(p, env, nenv);
-  return p;
-}
 
 json_t *cli_spec_resources(int64_t cpu_quota, uint64_t cpu_period, uint64_t memory_limit, cs_err *err) {
   (void)cpu_quota, (void)cpu_period, (void)memory_limit;

@@ -190,8 +190,16 @@ static HRESULT spawn(HANDLE job, WCHAR *cmdline, const WCHAR *cwd, WCHAR *env, s
     flags |= EXTENDED_STARTUPINFO_PRESENT;
   }
   EnterCriticalSection(&fake_g.spawn);
-  BOOL ok = CreateProcessW(NULL, cmdline, NULL, NULL, TRUE, flags, env, cwd, &si.StartupInfo, pi);
-  DWORD e = GetLastError();
+  BOOL ok = FALSE;
+  DWORD e = 0;
+  /* Wine's CreateProcessW now and then fails with ERROR_INTERNAL_ERROR on a loaded machine (seen under the
+   * full Windows suite, never alone): the fake's own spawning, not what the shim is tested for, so a few
+   * tries. Any other error is the answer. */
+  for (int tries = 0; tries < 3 && !ok; tries++) {
+    ok = CreateProcessW(NULL, cmdline, NULL, NULL, TRUE, flags, env, cwd, &si.StartupInfo, pi);
+    e = ok ? 0 : GetLastError();
+    if (!ok && e != ERROR_INTERNAL_ERROR) break;
+  }
   LeaveCriticalSection(&fake_g.spawn);
   if (flags & EXTENDED_STARTUPINFO_PRESENT) DeleteProcThreadAttributeList(si.lpAttributeList);
   free(si.lpAttributeList);
