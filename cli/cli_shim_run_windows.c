@@ -13,49 +13,10 @@
 #include <string.h>
 #include <windows.h>
 
+#include "cs_win_str.h"
+
 #define CLI_CAPTURE_PIPE (1u << 20)
 #define CLI_CAPTURE_MAX (1u << 20)
-
-static wchar_t *to_wide(const char *s) {
-  int n = MultiByteToWideChar(CP_UTF8, 0, s, -1, NULL, 0);
-  wchar_t *w = n > 0 ? malloc((size_t)n * sizeof *w) : NULL;
-  if (w && MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n) != n) {
-    free(w);
-    w = NULL;
-  }
-  return w;
-}
-
-/* One argument as CommandLineToArgvW (and the CRT's argv parser) reads it back. */
-static bool quote_arg(char *out, size_t len, size_t *pos, const char *arg) {
-  size_t p = *pos;
-#define PUT(c)                       \
-  do {                               \
-    if (p + 1 >= len) return false; \
-    out[p++] = (c);                  \
-  } while (0)
-  if (p) PUT(' ');
-  if (*arg && !strpbrk(arg, " \t\n\v\"")) {
-    for (const char *s = arg; *s; s++) PUT(*s);
-  } else {
-    PUT('"');
-    for (const char *s = arg;; s++) {
-      size_t bs = 0;
-      while (*s == '\\') bs++, s++;
-      if (!*s) {
-        for (size_t i = 0; i < bs * 2; i++) PUT('\\');
-        break;
-      }
-      for (size_t i = 0; i < (*s == '"' ? bs * 2 + 1 : bs); i++) PUT('\\');
-      PUT(*s);
-    }
-    PUT('"');
-  }
-  out[p] = '\0';
-  *pos = p;
-  return true;
-#undef PUT
-}
 
 static void drain(HANDLE h, cli_capture *c) {
   for (;;) {
@@ -89,7 +50,7 @@ int cli_shim_run(char *const argv[], const char *cwd, const uint8_t *data, size_
   size_t pos = 0;
   cmdline[0] = '\0';
   for (int i = 0; argv[i]; i++)
-    if (!quote_arg(cmdline, sizeof cmdline, &pos, argv[i]))
+    if (cs_win_quote_arg(cmdline, sizeof cmdline, &pos, argv[i]) < 0)
       return cs_err_set(err, CS_INVALID_ARGUMENT, "%s: command line too long", argv[0]);
   SECURITY_ATTRIBUTES sa = {.nLength = sizeof sa, .bInheritHandle = TRUE};
   HANDLE in_r = NULL, in_w = NULL, out_r = NULL, out_w = NULL, err_r = NULL, err_w = NULL;
@@ -117,8 +78,8 @@ int cli_shim_run(char *const argv[], const char *cwd, const uint8_t *data, size_
   SetEnvironmentVariableA("TTRPC_ADDRESS", "");
   SetEnvironmentVariableA("GRPC_ADDRESS", address);
   SetEnvironmentVariableA("NAMESPACE", ns);
-  wcmd = to_wide(cmdline);
-  wcwd = to_wide(cwd);
+  wcmd = cs_win_wide(cmdline);
+  wcwd = cs_win_wide(cwd);
   if (!wcmd || !wcwd) {
     cs_err_set(err, CS_RESOURCE_EXHAUSTED, "out of memory");
     goto out;

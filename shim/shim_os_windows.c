@@ -15,6 +15,7 @@
 #include <windows.h>
 
 #include "cs_log.h"
+#include "cs_win_str.h"
 #include "shim_os.h"
 
 #define PIPE_PREFIX "\\\\.\\pipe\\"
@@ -34,60 +35,14 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static wchar_t *to_wide(const char *s) {
-  int n = MultiByteToWideChar(CP_UTF8, 0, s, -1, NULL, 0);
-  wchar_t *w = n > 0 ? malloc((size_t)n * sizeof *w) : NULL;
-  if (w && MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n) != n) {
-    free(w);
-    w = NULL;
-  }
-  return w;
-}
-
 /* Is a server listening on this pipe name? WaitNamedPipe finds a live server, idle (TRUE) or with every
  * instance busy (ERROR_SEM_TIMEOUT), without connecting to it. */
 static bool pipe_served(const char *name) {
-  wchar_t *w = to_wide(name);
+  wchar_t *w = cs_win_wide(name);
   if (!w) return false;
   bool served = WaitNamedPipeW(w, 1) || GetLastError() == ERROR_SEM_TIMEOUT;
   free(w);
   return served;
-}
-
-/* One argument quoted as CommandLineToArgvW (and the CRT's argv parser) reads it back. */
-static int quote_arg(char *out, size_t len, size_t *pos, const char *arg) {
-  bool plain = *arg && !strpbrk(arg, " \t\n\v\"");
-  size_t p = *pos;
-#define PUT(c)                  \
-  do {                          \
-    if (p + 1 >= len) return -1; \
-    out[p++] = (c);             \
-  } while (0)
-  if (p) PUT(' ');
-  if (plain) {
-    for (const char *s = arg; *s; s++) PUT(*s);
-  } else {
-    PUT('"');
-    for (const char *s = arg;; s++) {
-      size_t bs = 0;
-      while (*s == '\\') bs++, s++;
-      if (!*s) { /* backslashes before the closing quote are doubled */
-        for (size_t i = 0; i < bs * 2; i++) PUT('\\');
-        break;
-      }
-      if (*s == '"') { /* and before a literal quote, which is escaped */
-        for (size_t i = 0; i < bs * 2 + 1; i++) PUT('\\');
-      } else {
-        for (size_t i = 0; i < bs; i++) PUT('\\');
-      }
-      PUT(*s);
-    }
-    PUT('"');
-  }
-  out[p] = '\0';
-  *pos = p;
-  return 0;
-#undef PUT
 }
 
 /* ------------------------------------------------------------------ start */
@@ -200,13 +155,13 @@ int shim_os_spawn(const shim_args *a, const char *self_exe, const char *address,
   argv[n++] = address;
   if (a->debug) argv[n++] = "-debug";
   for (int i = 0; i < n; i++)
-    if (quote_arg(cmd, sizeof cmd, &pos, argv[i]) < 0) return cs_err_set(err, CS_INVALID_ARGUMENT, "start: command line too long");
+    if (cs_win_quote_arg(cmd, sizeof cmd, &pos, argv[i]) < 0) return cs_err_set(err, CS_INVALID_ARGUMENT, "start: command line too long");
 
   SECURITY_ATTRIBUTES sa = {.nLength = sizeof sa, .bInheritHandle = TRUE};
   HANDLE ready = CreateEventW(&sa, TRUE, FALSE, NULL);
   HANDLE nul = CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa,
                            OPEN_EXISTING, 0, NULL);
-  wchar_t *wexe = to_wide(self_exe), *wcmd = to_wide(cmd);
+  wchar_t *wexe = cs_win_wide(self_exe), *wcmd = cs_win_wide(cmd);
   PROCESS_INFORMATION pi;
   memset(&pi, 0, sizeof pi);
   int rc = -1;
