@@ -15,6 +15,7 @@
 #include "cs_log.h"
 #include "cshim/podconfig.pb-c.h"
 #include "sandbox_pod.h"
+#include "task_service_int.h"
 #include "task_os.h"
 
 enum sandbox_state { SANDBOX_NONE, SANDBOX_CREATED, SANDBOX_RUNNING, SANDBOX_STOPPED };
@@ -56,13 +57,6 @@ static void sb_reply(ttrpc_call *call, const ProtobufCMessage *m) {
 }
 
 static void sb_reply_empty(ttrpc_call *call) { ttrpc_call_reply(call, NULL, 0); }
-
-/* Unpacks the request or answers InvalidArgument. */
-static void *sb_unpack(ttrpc_call *call, const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n) {
-  void *m = protobuf_c_message_unpack(d, NULL, n, p);
-  if (!m) ttrpc_call_reply_error(call, CS_INVALID_ARGUMENT, "Sandbox.%s: malformed %s", ttrpc_call_method(call), d->name);
-  return m;
-}
 
 /* The request names this shim's pod: InvalidArgument for a bad id, NotFound for another (or no) pod. */
 static int sb_check(const sandbox_service *sb, const char *id, cs_err *err) {
@@ -144,10 +138,13 @@ static int sb_decode_config(const Google__Protobuf__Any *opt, Cshim__Cri__V1__Po
 
 static void sb_create(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
   sandbox_service *sb = data;
-  Containerd__Runtime__Sandbox__V1__CreateSandboxRequest *r =
-      sb_unpack(call, &containerd__runtime__sandbox__v1__create_sandbox_request__descriptor, p, n);
-  if (!r) return;
   cs_err err;
+  Containerd__Runtime__Sandbox__V1__CreateSandboxRequest *r =
+      task_unpack(&containerd__runtime__sandbox__v1__create_sandbox_request__descriptor, p, n, &err);
+  if (!r) {
+    ttrpc_call_reply_err(call, &err);
+    return;
+  }
   Cshim__Cri__V1__PodSandboxConfig *pc = NULL;
   if (!r->sandbox_id || !*r->sandbox_id) {
     cs_err_set(&err, CS_INVALID_ARGUMENT, "sandbox_id is empty");
@@ -225,10 +222,13 @@ static void sb_start_cancelled(ttrpc_call *call, void *data) {
 
 static void sb_start(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
   sandbox_service *sb = data;
-  Containerd__Runtime__Sandbox__V1__StartSandboxRequest *r =
-      sb_unpack(call, &containerd__runtime__sandbox__v1__start_sandbox_request__descriptor, p, n);
-  if (!r) return;
   cs_err err;
+  Containerd__Runtime__Sandbox__V1__StartSandboxRequest *r =
+      task_unpack(&containerd__runtime__sandbox__v1__start_sandbox_request__descriptor, p, n, &err);
+  if (!r) {
+    ttrpc_call_reply_err(call, &err);
+    return;
+  }
   int rc = sb_check(sb, r->sandbox_id, &err);
   containerd__runtime__sandbox__v1__start_sandbox_request__free_unpacked(r, NULL);
   if (rc == 0 && (sb->state != SANDBOX_CREATED || sb->start_call || sb->pid))
@@ -248,10 +248,13 @@ static void sb_start(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
 
 static void sb_platform(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
   sandbox_service *sb = data;
-  Containerd__Runtime__Sandbox__V1__PlatformRequest *r =
-      sb_unpack(call, &containerd__runtime__sandbox__v1__platform_request__descriptor, p, n);
-  if (!r) return;
   cs_err err;
+  Containerd__Runtime__Sandbox__V1__PlatformRequest *r =
+      task_unpack(&containerd__runtime__sandbox__v1__platform_request__descriptor, p, n, &err);
+  if (!r) {
+    ttrpc_call_reply_err(call, &err);
+    return;
+  }
   int rc = sb_check(sb, r->sandbox_id, &err);
   containerd__runtime__sandbox__v1__platform_request__free_unpacked(r, NULL);
   if (rc < 0) {
@@ -270,10 +273,13 @@ static void sb_platform(ttrpc_call *call, const uint8_t *p, size_t n, void *data
 
 static void sb_stop(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
   sandbox_service *sb = data;
-  Containerd__Runtime__Sandbox__V1__StopSandboxRequest *r =
-      sb_unpack(call, &containerd__runtime__sandbox__v1__stop_sandbox_request__descriptor, p, n);
-  if (!r) return;
   cs_err err;
+  Containerd__Runtime__Sandbox__V1__StopSandboxRequest *r =
+      task_unpack(&containerd__runtime__sandbox__v1__stop_sandbox_request__descriptor, p, n, &err);
+  if (!r) {
+    ttrpc_call_reply_err(call, &err);
+    return;
+  }
   int rc = sb_check(sb, r->sandbox_id, &err);
   containerd__runtime__sandbox__v1__stop_sandbox_request__free_unpacked(r, NULL);
   if (rc < 0) {
@@ -308,10 +314,13 @@ static void sb_stop(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
 
 static void sb_wait(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
   sandbox_service *sb = data;
-  Containerd__Runtime__Sandbox__V1__WaitSandboxRequest *r =
-      sb_unpack(call, &containerd__runtime__sandbox__v1__wait_sandbox_request__descriptor, p, n);
-  if (!r) return;
   cs_err err;
+  Containerd__Runtime__Sandbox__V1__WaitSandboxRequest *r =
+      task_unpack(&containerd__runtime__sandbox__v1__wait_sandbox_request__descriptor, p, n, &err);
+  if (!r) {
+    ttrpc_call_reply_err(call, &err);
+    return;
+  }
   int rc = sb_check(sb, r->sandbox_id, &err);
   containerd__runtime__sandbox__v1__wait_sandbox_request__free_unpacked(r, NULL);
   if (rc < 0) ttrpc_call_reply_err(call, &err);
@@ -321,10 +330,13 @@ static void sb_wait(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
 
 static void sb_status(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
   sandbox_service *sb = data;
-  Containerd__Runtime__Sandbox__V1__SandboxStatusRequest *r =
-      sb_unpack(call, &containerd__runtime__sandbox__v1__sandbox_status_request__descriptor, p, n);
-  if (!r) return;
   cs_err err;
+  Containerd__Runtime__Sandbox__V1__SandboxStatusRequest *r =
+      task_unpack(&containerd__runtime__sandbox__v1__sandbox_status_request__descriptor, p, n, &err);
+  if (!r) {
+    ttrpc_call_reply_err(call, &err);
+    return;
+  }
   int rc = sb_check(sb, r->sandbox_id, &err);
   bool verbose = r->verbose;
   containerd__runtime__sandbox__v1__sandbox_status_request__free_unpacked(r, NULL);
@@ -370,10 +382,13 @@ static void sb_status(ttrpc_call *call, const uint8_t *p, size_t n, void *data) 
 
 static void sb_ping(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
   sandbox_service *sb = data;
-  Containerd__Runtime__Sandbox__V1__PingRequest *r =
-      sb_unpack(call, &containerd__runtime__sandbox__v1__ping_request__descriptor, p, n);
-  if (!r) return;
   cs_err err;
+  Containerd__Runtime__Sandbox__V1__PingRequest *r =
+      task_unpack(&containerd__runtime__sandbox__v1__ping_request__descriptor, p, n, &err);
+  if (!r) {
+    ttrpc_call_reply_err(call, &err);
+    return;
+  }
   int rc = sb_check(sb, r->sandbox_id, &err);
   containerd__runtime__sandbox__v1__ping_request__free_unpacked(r, NULL);
   if (rc < 0) ttrpc_call_reply_err(call, &err);
@@ -382,10 +397,13 @@ static void sb_ping(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
 
 static void sb_shutdown(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
   sandbox_service *sb = data;
-  Containerd__Runtime__Sandbox__V1__ShutdownSandboxRequest *r =
-      sb_unpack(call, &containerd__runtime__sandbox__v1__shutdown_sandbox_request__descriptor, p, n);
-  if (!r) return;
   cs_err err;
+  Containerd__Runtime__Sandbox__V1__ShutdownSandboxRequest *r =
+      task_unpack(&containerd__runtime__sandbox__v1__shutdown_sandbox_request__descriptor, p, n, &err);
+  if (!r) {
+    ttrpc_call_reply_err(call, &err);
+    return;
+  }
   /* containerd shuts a shim down after a failed CreateSandbox too: then there is no pod to match. */
   int rc = sb->state == SANDBOX_NONE ? cs_id_check("sandbox_id", r->sandbox_id, &err) : sb_check(sb, r->sandbox_id, &err);
   containerd__runtime__sandbox__v1__shutdown_sandbox_request__free_unpacked(r, NULL);
@@ -406,10 +424,13 @@ static void sb_shutdown(ttrpc_call *call, const uint8_t *p, size_t n, void *data
 
 static void sb_metrics(ttrpc_call *call, const uint8_t *p, size_t n, void *data) {
   sandbox_service *sb = data;
-  Containerd__Runtime__Sandbox__V1__SandboxMetricsRequest *r =
-      sb_unpack(call, &containerd__runtime__sandbox__v1__sandbox_metrics_request__descriptor, p, n);
-  if (!r) return;
   cs_err err;
+  Containerd__Runtime__Sandbox__V1__SandboxMetricsRequest *r =
+      task_unpack(&containerd__runtime__sandbox__v1__sandbox_metrics_request__descriptor, p, n, &err);
+  if (!r) {
+    ttrpc_call_reply_err(call, &err);
+    return;
+  }
   int rc = sb_check(sb, r->sandbox_id, &err);
   containerd__runtime__sandbox__v1__sandbox_metrics_request__free_unpacked(r, NULL);
   if (rc == 0 && sb->state != SANDBOX_RUNNING)
